@@ -1,0 +1,36 @@
+# smoes_module(NAME [DEPS targets...])
+#   Library smoes_NAME from src/NAME/*.cpp, and test executable test_NAME from
+#   tests/NAME/*.cpp (googletest, every TEST registered with ctest).
+#   A module's module.cmake (src/NAME/module.cmake) calls this; new folders need
+#   no edit of the top-level CMakeLists.txt beyond the list there.
+
+# Sources that include torch reuse the shared PCH; the others skip it (a torch
+# PCH costs seconds to load even where nothing uses it).
+function(smoes_use_torch_pch target sources)
+  target_precompile_headers(${target} REUSE_FROM smoes_pch)
+  foreach(src IN LISTS sources)
+    file(STRINGS ${src} torch_includes REGEX "#include [<\"](torch|ATen|c10)/")
+    if(NOT torch_includes)
+      set_source_files_properties(${src} TARGET_DIRECTORY ${target} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
+    endif()
+  endforeach()
+endfunction()
+
+function(smoes_module name)
+  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  add_library(smoes_${name} STATIC ${srcs})
+  target_link_libraries(smoes_${name} PUBLIC smoes_flags ${M_DEPS})
+  smoes_use_torch_pch(smoes_${name} "${srcs}")
+  set(SMOES_MODULES ${SMOES_MODULES} smoes_${name} PARENT_SCOPE)
+
+  file(GLOB tsrcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${name}/*.cpp)
+  if(tsrcs)
+    add_executable(test_${name} ${tsrcs} ${PROJECT_SOURCE_DIR}/tests/test_main.cpp)
+    set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+    target_link_libraries(test_${name} PRIVATE smoes_${name} GTest::gtest GTest::gmock)
+    target_compile_definitions(test_${name} PRIVATE SMOES_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+    smoes_use_torch_pch(test_${name} "${tsrcs}")
+    gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
+  endif()
+endfunction()

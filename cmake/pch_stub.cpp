@@ -1,0 +1,1 @@
+// Empty translation unit: lets CMake build the shared torch precompiled header once.

@@ -1,0 +1,239 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace smoes {
+namespace config_detail {
+
+using nlohmann::json;
+
+void fail(const std::string& source, const std::string& path, const std::string& problem) {
+  throw Error(source + ": " + path + ": " + problem);
+}
+
+namespace {
+
+std::string shown(const json& j) {
+  std::string s = j.dump();
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+[[noreturn]] void wrong_type(const json& j, const char* expected, const std::string& source,
+                             const std::string& path) {
+  fail(source, path, std::string("expected ") + expected + ", got " + j.type_name() + " " + shown(j));
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+int64_t read_integer(const json& j, const std::string& source, const std::string& path) {
+  if (!j.is_number_integer()) wrong_type(j, "an integer", source, path);
+  return j.get<int64_t>();
+}
+
+}  // namespace
+
+void check_rule(double value, const Rule& rule, const std::string& source, const std::string& path) {
+  if (!(value >= rule.lo && value <= rule.hi)) {
+    std::ostringstream msg;
+    msg << "value " << value << " is out of range [" << rule.lo << ", " << rule.hi << "]";
+    fail(source, path, msg.str());
+  }
+}
+
+void check_rule(const std::string& value, const Rule& rule, const std::string& source, const std::string& path) {
+  if (rule.choices.empty()) return;
+  if (std::find(rule.choices.begin(), rule.choices.end(), value) != rule.choices.end()) return;
+  std::string all;
+  for (const auto& c : rule.choices) all += (all.empty() ? "" : ", ") + c;
+  fail(source, path, "'" + value + "' is not one of: " + all);
+}
+
+void read_value(const json& j, int& v, const std::string& source, const std::string& path) {
+  int64_t x = read_integer(j, source, path);
+  if (x < INT32_MIN || x > INT32_MAX) fail(source, path, "integer " + j.dump() + " does not fit in 32 bits");
+  v = static_cast<int>(x);
+}
+void read_value(const json& j, int64_t& v, const std::string& source, const std::string& path) {
+  v = read_integer(j, source, path);
+}
+void read_value(const json& j, double& v, const std::string& source, const std::string& path) {
+  if (!j.is_number()) wrong_type(j, "a number", source, path);
+  v = j.get<double>();
+}
+void read_value(const json& j, bool& v, const std::string& source, const std::string& path) {
+  if (!j.is_boolean()) wrong_type(j, "true or false", source, path);
+  v = j.get<bool>();
+}
+void read_value(const json& j, std::string& v, const std::string& source, const std::string& path) {
+  if (!j.is_string()) wrong_type(j, "a string", source, path);
+  v = j.get<std::string>();
+}
+void read_value(const json& j, std::vector<std::string>& v, const std::string& source, const std::string& path) {
+  if (!j.is_array()) wrong_type(j, "a list of strings", source, path);
+  v.clear();
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_string()) wrong_type(j[i], "a string", source, path + "[" + std::to_string(i) + "]");
+    v.push_back(j[i].get<std::string>());
+  }
+}
+void read_value(const json& j, std::map<std::string, double>& v, const std::string& source,
+                const std::string& path) {
+  if (!j.is_object()) wrong_type(j, "an object of name -> number", source, path);
+  v.clear();
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_number()) wrong_type(value, "a number", source, path + "." + key);
+    v[key] = value.get<double>();
+  }
+}
+
+Reader::Reader(const json& j, std::string source, std::string prefix)
+    : j_(j), source_(std::move(source)), prefix_(std::move(prefix)) {
+  if (!j_.is_object()) fail(source_, prefix_.empty() ? "(top level)" : prefix_, "expected a JSON object");
+}
+
+void Reader::finish() const {
+  for (const auto& [key, value] : j_.items()) {
+    if (seen_.count(key)) continue;
+    std::string best;
+    size_t best_d = 3;  // suggest only close spellings
+    for (const auto& known : seen_) {
+      size_t d = edit_distance(key, known);
+      if (d < best_d) best_d = d, best = known;
+    }
+    fail(source_, prefix_ + key, "unknown key" + (best.empty() ? "" : " (did you mean '" + prefix_ + best + "'?)"));
+  }
+}
+
+}  // namespace config_detail
+
+using nlohmann::json;
+
+void Config::validate(const std::string& source) const {
+  config_detail::Validator v(source);
+  const_cast<Config*>(this)->fields(v);
+  auto fail = [&](const std::string& path, const std::string& problem) { config_detail::fail(source, path, problem); };
+  if (model.d_model % model.n_heads != 0)
+    fail("model.n_heads", std::to_string(model.n_heads) + " does not divide model.d_model = " + std::to_string(model.d_model));
+  if (model.image_size % model.patch_size != 0)
+    fail("model.patch_size", std::to_string(model.patch_size) + " does not divide model.image_size = " +
+                                 std::to_string(model.image_size));
+  if (model.vit_width % model.vit_heads != 0)
+    fail("model.vit_heads", std::to_string(model.vit_heads) + " does not divide model.vit_width = " +
+                                std::to_string(model.vit_width));
+  if (moe.top_k > moe.num_experts)
+    fail("moe.top_k", "top_k = " + std::to_string(moe.top_k) + " exceeds moe.num_experts = " +
+                          std::to_string(moe.num_experts));
+  if (router.smar_band_lo > router.smar_band_hi) fail("router.smar_band_lo", "band lower edge exceeds router.smar_band_hi");
+  const int partition = router.text_experts + router.vision_experts + router.cross_modal_experts;
+  if ((router.name == "hard_modality" || router.name == "moiie") && partition != 0 && partition != moe.num_experts)
+    fail("router.text_experts", "partition text " + std::to_string(router.text_experts) + " + vision " +
+                                    std::to_string(router.vision_experts) + " + cross-modal " +
+                                    std::to_string(router.cross_modal_experts) + " = " + std::to_string(partition) +
+                                    " does not add up to moe.num_experts = " + std::to_string(moe.num_experts));
+  if (router.name == "hard_modality" && router.cross_modal_experts != 0)
+    fail("router.cross_modal_experts", "hard_modality has no cross-modal experts (use router.name = moiie)");
+  if (train.warmup_steps > train.steps)
+    fail("train.warmup_steps", "warmup of " + std::to_string(train.warmup_steps) + " steps exceeds train.steps = " +
+                                   std::to_string(train.steps));
+  for (const auto& [task, weight] : data.mixture)
+    if (weight < 0) fail("data.mixture." + task, "weight must be >= 0");
+}
+
+json Config::to_json() const {
+  config_detail::Writer w;
+  const_cast<Config*>(this)->fields(w);
+  return w.out;
+}
+
+Config Config::from_json(const json& j, const std::string& source) {
+  Config c;
+  config_detail::Reader r(j, source, "");
+  c.fields(r);
+  r.finish();
+  c.validate(source);
+  return c;
+}
+
+void apply_override(json& j, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--set " + assignment + ": expected KEY=VALUE, e.g. moe.top_k=2");
+  std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;  // bare words are strings: router.name=smar
+  json* node = &j;
+  std::stringstream parts(path);
+  std::string part, prefix;
+  std::vector<std::string> keys;
+  while (std::getline(parts, part, '.')) keys.push_back(part);
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    prefix += keys[i];
+    if (!node->contains(keys[i])) (*node)[keys[i]] = json::object();
+    node = &(*node)[keys[i]];
+    if (!node->is_object()) throw Error("--set " + assignment + ": " + prefix + " is not a section");
+    prefix += ".";
+  }
+  (*node)[keys.back()] = value;
+}
+
+Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+  json j = json::object();
+  std::string source = path.empty() ? "config" : path;
+  if (!path.empty()) {
+    std::string text = read_file(path);
+    j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      // Parse again with exceptions only to get the position of the error.
+      try {
+        (void)json::parse(text);
+      } catch (const json::parse_error& e) {
+        throw Error(path + ": not valid JSON: " + e.what());
+      }
+    }
+  }
+  for (const auto& o : overrides) apply_override(j, o);
+  if (!overrides.empty()) source += " (with --set overrides)";
+  return from_json(j, source);
+}
+
+void Config::save(const std::string& path) const { write_file_atomic(path, to_json().dump(2) + "\n"); }
+
+std::string Config::architecture_diff(const Config& other) const {
+  // Fields free to change between runs on the same weights (loss weights,
+  // regularisation, tracing); every other model/moe/router field fixes shapes
+  // or routing semantics.
+  static const std::set<std::string> free_fields = {
+      "model.dropout",      "moe.capacity_factor",     "moe.aux_loss_coef",  "moe.z_loss_coef",
+      "moe.upcycle_noise",  "moe.record_trace",        "router.bias_update_rate",
+      "router.smar_band_lo", "router.smar_band_hi",    "router.smar_loss_coef"};
+  json a = to_json(), b = other.to_json();
+  std::string diff;
+  for (const char* section : {"model", "moe", "router"}) {
+    for (const auto& [key, value] : a[section].items()) {
+      std::string name = std::string(section) + "." + key;
+      if (free_fields.count(name) || b[section][key] == value) continue;
+      diff += (diff.empty() ? "" : ", ") + name + " " + value.dump() + " vs " + b[section][key].dump();
+    }
+  }
+  return diff;
+}
+
+}  // namespace smoes

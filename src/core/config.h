@@ -1,0 +1,210 @@
+// Typed run configuration: model, MoE, router, training and data sections.
+// Every field has a default, a one-line help and a rule; JSON load/save,
+// `--set a.b=value` overrides and validation all go through `fields()`.
+// The resolved config is written next to every output (run dir, checkpoint).
+#pragma once
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/config_fields.h"
+
+namespace smoes {
+
+struct ModelConfig {
+  int vocab_size = 0;  // 0 = take it from the tokenizer
+  int d_model = 256;
+  int n_layers = 4;
+  int n_heads = 4;
+  int max_seq_len = 256;
+  int moe_every = 1;        // MoE FFN in every n-th decoder layer, dense FFN elsewhere
+  int dense_ffn_hidden = 1024;
+  double rope_theta = 10000.0;
+  double dropout = 0.0;
+  int image_size = 64;
+  int patch_size = 8;
+  int vit_layers = 2;
+  int vit_width = 128;
+  int vit_heads = 4;
+  int location_bins = 32;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config_detail;
+    v("vocab_size", vocab_size, "decoder vocabulary (0 = from tokenizer)", Range(0, 1 << 22));
+    v("d_model", d_model, "decoder width", Range(8, 65536));
+    v("n_layers", n_layers, "decoder layers", Range(1, 512));
+    v("n_heads", n_heads, "attention heads (must divide d_model)", Range(1, 1024));
+    v("max_seq_len", max_seq_len, "longest sequence incl. visual tokens", Range(8, 1 << 20));
+    v("moe_every", moe_every, "MoE FFN every n-th layer (1 = all)", Range(1, 512));
+    v("dense_ffn_hidden", dense_ffn_hidden, "hidden size of dense FFN layers", Range(1, 1 << 20));
+    v("rope_theta", rope_theta, "RoPE base", Range(1, 1e9));
+    v("dropout", dropout, "dropout probability", Range(0, 0.9));
+    v("image_size", image_size, "square input image side in pixels", Range(8, 4096));
+    v("patch_size", patch_size, "ViT patch side (must divide image_size)", Range(1, 1024));
+    v("vit_layers", vit_layers, "ViT encoder layers", Range(0, 128));
+    v("vit_width", vit_width, "ViT width", Range(8, 65536));
+    v("vit_heads", vit_heads, "ViT heads (must divide vit_width)", Range(1, 1024));
+    v("location_bins", location_bins, "grounding location tokens per axis", Range(2, 4096));
+  }
+};
+
+struct MoEConfig {
+  bool enabled = true;  // false = dense FFN baseline of equal active parameters
+  int num_experts = 8;
+  int top_k = 2;
+  int ffn_hidden = 512;      // per-expert SwiGLU hidden size
+  int shared_experts = 0;    // always-on experts (DeepSeekMoE)
+  double capacity_factor = 0.0;  // 0 = dropless
+  double aux_loss_coef = 0.01;   // Switch/GShard load balancing
+  double z_loss_coef = 0.001;    // router z-loss
+  double upcycle_noise = 0.0;    // std of noise added when upcycling a dense FFN
+  bool record_trace = false;     // write the JSONL routing trace during eval
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config_detail;
+    v("enabled", enabled, "MoE FFNs (false = dense baseline)");
+    v("num_experts", num_experts, "routed experts per MoE layer", Range(1, 4096));
+    v("top_k", top_k, "experts per token", Range(1, 4096));
+    v("ffn_hidden", ffn_hidden, "per-expert SwiGLU hidden size", Range(1, 1 << 20));
+    v("shared_experts", shared_experts, "always-on shared experts", Range(0, 64));
+    v("capacity_factor", capacity_factor, "expert capacity factor (0 = dropless)", Range(0, 64));
+    v("aux_loss_coef", aux_loss_coef, "load-balancing loss coefficient", Range(0, 100));
+    v("z_loss_coef", z_loss_coef, "router z-loss coefficient", Range(0, 100));
+    v("upcycle_noise", upcycle_noise, "noise std when upcycling a dense FFN", Range(0, 10));
+    v("record_trace", record_trace, "write a JSONL routing trace in eval");
+  }
+};
+
+struct RouterConfig {
+  std::string name = "topk";
+  bool renormalize = true;          // topk: renormalise the k weights (Mixtral) or not (DeepSeek)
+  double bias_update_rate = 1e-3;   // sigmoid_bias: per-step bias nudge
+  int text_experts = 0;             // hard_modality / moiie: text partition (0 = half of the rest)
+  int vision_experts = 0;           // hard_modality / moiie: vision partition
+  int cross_modal_experts = 0;      // moiie: shared cross-modal experts
+  double smar_band_lo = 0.1;        // smar: symmetric-KL band
+  double smar_band_hi = 0.5;
+  double smar_loss_coef = 0.01;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config_detail;
+    v("name", name, "router policy",
+      OneOf({"topk", "sigmoid_bias", "hard_modality", "moiie", "smar", "smoes"}));
+    v("renormalize", renormalize, "topk: renormalise top-k weights to sum to 1");
+    v("bias_update_rate", bias_update_rate, "sigmoid_bias: bias update speed", Range(0, 1));
+    v("text_experts", text_experts, "hard_modality/moiie: experts for text tokens", Range(0, 4096));
+    v("vision_experts", vision_experts, "hard_modality/moiie: experts for vision tokens", Range(0, 4096));
+    v("cross_modal_experts", cross_modal_experts, "moiie: experts shared by both modalities", Range(0, 4096));
+    v("smar_band_lo", smar_band_lo, "smar: lower edge of the symmetric-KL band", Range(0, 100));
+    v("smar_band_hi", smar_band_hi, "smar: upper edge of the symmetric-KL band", Range(0, 100));
+    v("smar_loss_coef", smar_loss_coef, "smar: hinge loss coefficient", Range(0, 100));
+  }
+};
+
+struct TrainConfig {
+  int64_t seed = 1234;
+  int64_t steps = 1000;
+  int batch_size = 16;
+  int grad_accum = 1;
+  double lr = 3e-4;
+  double min_lr_ratio = 0.1;  // cosine decays to lr * min_lr_ratio
+  int64_t warmup_steps = 100;
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double grad_clip = 1.0;  // 0 = off
+  int64_t eval_every = 200;
+  int64_t ckpt_every = 200;
+  int keep_last = 3;
+  int64_t log_every = 10;
+  std::string stage = "finetune";
+  std::vector<std::string> freeze;  // parameter groups to freeze
+  std::string out_dir = "runs/default";
+  int threads = 0;  // 0 = all cores (or SMOES_THREADS)
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config_detail;
+    v("seed", seed, "seed of every RNG in the run", Range(0, 9.2e18));
+    v("steps", steps, "optimizer steps", Range(1, 1e12));
+    v("batch_size", batch_size, "sequences per micro-batch", Range(1, 1 << 20));
+    v("grad_accum", grad_accum, "micro-batches per optimizer step", Range(1, 1 << 16));
+    v("lr", lr, "peak learning rate", Range(0, 10));
+    v("min_lr_ratio", min_lr_ratio, "final lr as a fraction of peak", Range(0, 1));
+    v("warmup_steps", warmup_steps, "linear warmup steps", Range(0, 1e12));
+    v("weight_decay", weight_decay, "AdamW weight decay", Range(0, 10));
+    v("beta1", beta1, "AdamW beta1", Range(0, 0.999999));
+    v("beta2", beta2, "AdamW beta2", Range(0, 0.999999));
+    v("grad_clip", grad_clip, "global grad-norm clip (0 = off)", Range(0, 1e6));
+    v("eval_every", eval_every, "steps between evaluations (0 = off)", Range(0, 1e12));
+    v("ckpt_every", ckpt_every, "steps between checkpoints (0 = end only)", Range(0, 1e12));
+    v("keep_last", keep_last, "checkpoints kept on disk", Range(1, 1000));
+    v("log_every", log_every, "steps between metric lines", Range(1, 1e12));
+    v("stage", stage, "training stage", OneOf({"lm", "align", "finetune", "moe"}));
+    v("freeze", freeze, "parameter groups to freeze (experts, routers, attention, encoder, projector, embeddings)");
+    v("out_dir", out_dir, "run directory");
+    v("threads", threads, "intra-op threads (0 = all cores)", Range(0, 4096));
+  }
+};
+
+struct DataConfig {
+  std::string root = "data/world";
+  std::map<std::string, double> mixture = {{"coco_captions", 1.0}};
+  std::string tokenizer = "";  // SentencePiece model path ("" = <root>/tokenizer.model)
+  int max_text_len = 64;
+  bool verify_manifest = true;
+
+  template <class V>
+  void fields(V& v) {
+    using namespace config_detail;
+    v("root", root, "dataset root directory");
+    v("mixture", mixture, "task -> sampling weight");
+    v("tokenizer", tokenizer, "SentencePiece model path");
+    v("max_text_len", max_text_len, "max text tokens per example", Range(1, 1 << 20));
+    v("verify_manifest", verify_manifest, "check MANIFEST.json hashes before use");
+  }
+};
+
+struct Config {
+  ModelConfig model;
+  MoEConfig moe;
+  RouterConfig router;
+  TrainConfig train;
+  DataConfig data;
+
+  template <class V>
+  void fields(V& v) {
+    v.section("model", model);
+    v.section("moe", moe);
+    v.section("router", router);
+    v.section("train", train);
+    v.section("data", data);
+  }
+
+  // Throws smoes::Error naming the field and the problem; `source` names the
+  // file (or "config") in the message.
+  void validate(const std::string& source = "config") const;
+
+  nlohmann::json to_json() const;
+  // Parses and validates; unknown keys, wrong types and bad values throw.
+  static Config from_json(const nlohmann::json& j, const std::string& source = "config");
+  // Loads `path` ("" = defaults), applies `a.b=value` overrides, validates.
+  static Config load(const std::string& path, const std::vector<std::string>& overrides = {});
+  // Writes the resolved config as pretty JSON, atomically.
+  void save(const std::string& path) const;
+
+  // The fields that fix the model's parameter shapes; checkpoints refuse to
+  // load into a config that differs here. Returns "" when compatible, else
+  // the differing fields.
+  std::string architecture_diff(const Config& other) const;
+};
+
+// Applies one `a.b.c=value` override to a JSON config (value parsed as JSON,
+// else taken as a string). Throws on a malformed override.
+void apply_override(nlohmann::json& j, const std::string& assignment);
+
+}  // namespace smoes

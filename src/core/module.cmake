@@ -1,0 +1,1 @@
+smoes_module(core DEPS smoes_git_revision OpenSSL::Crypto)
