@@ -1,4 +1,4 @@
-# smoes_module(NAME [DEPS targets...])
+# smoes_module(NAME [DEPS targets...] [TEST_DEPS targets...])
 #   Library smoes_NAME from src/NAME/*.cpp, and test executable test_NAME from
 #   tests/NAME/*.cpp (googletest, every TEST registered with ctest).
 #   A module's module.cmake (src/NAME/module.cmake) calls this; new folders need
@@ -17,7 +17,7 @@ function(smoes_use_torch_pch target sources)
 endfunction()
 
 function(smoes_module name)
-  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   add_library(smoes_${name} STATIC ${srcs})
   target_link_libraries(smoes_${name} PUBLIC smoes_flags ${M_DEPS})
@@ -28,8 +28,8 @@ function(smoes_module name)
   if(tsrcs)
     add_executable(test_${name} ${tsrcs} ${PROJECT_SOURCE_DIR}/tests/test_main.cpp)
     set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-    target_link_libraries(test_${name} PRIVATE smoes_${name} GTest::gtest GTest::gmock)
-    target_compile_definitions(test_${name} PRIVATE SMOES_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+    target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} GTest::gtest GTest::gmock)
+    target_compile_definitions(test_${name} PRIVATE SMOES_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
     smoes_use_torch_pch(test_${name} "${tsrcs}")
     gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
   endif()
