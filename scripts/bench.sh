@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark executable; numbers land in docs/PERFORMANCE.md by hand,
+# each with the command that produced it.
+set -euo pipefail
+BUILD=${1:-build}
+shopt -s nullglob
+for b in "$BUILD"/bench/*; do
+  [ -x "$b" ] || continue
+  echo "== $b"
+  "$b"
+done
