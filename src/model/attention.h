@@ -1,0 +1,45 @@
+// Multi-head attention for the ViT (bidirectional) and the decoder (causal,
+// RoPE, KV cache). Can return the head-averaged attention probabilities,
+// which SMoES's attention-propagated modality score needs.
+#pragma once
+#include <torch/torch.h>
+
+#include "model/rope.h"
+
+namespace smoes::model {
+
+// Keys and values seen so far by one decoder layer: [B, H, S_past, Dh].
+struct LayerKV {
+  torch::Tensor k, v;
+  int64_t length() const { return k.defined() ? k.size(2) : 0; }
+};
+
+struct AttentionOutput {
+  torch::Tensor out;    // [B, S, d]
+  torch::Tensor probs;  // [B, S, S_keys] averaged over heads; undefined unless asked
+};
+
+// softmax(q k^T / sqrt(Dh) + bias) v for q [B,H,Sq,Dh], k/v [B,H,Sk,Dh] and an
+// additive bias broadcastable to [B,H,Sq,Sk] (may be undefined).
+AttentionOutput scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                 const torch::Tensor& bias, bool want_probs);
+
+// Additive mask for causal attention of Sq new queries over past + new keys:
+// 0 where allowed, a large negative number where not (finite, so a fully
+// masked padding row gives a uniform row instead of NaN). key_valid: [B, Sk]
+// bool (undefined = all valid). Returns [B, 1, Sq, Sk].
+torch::Tensor causal_bias(int64_t past, int64_t sq, const torch::Tensor& key_valid, int64_t batch);
+
+struct SelfAttentionImpl : torch::nn::Module {
+  SelfAttentionImpl(int64_t d_model, int64_t n_heads);
+  // x: [B, S, d]. rope/positions: only for the decoder. cache: appended to
+  // when given (generation). bias: from causal_bias (or undefined for ViT).
+  AttentionOutput forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE* rope = nullptr,
+                          const torch::Tensor& positions = {}, LayerKV* cache = nullptr, bool want_probs = false);
+
+  int64_t n_heads, head_dim;
+  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
+}  // namespace smoes::model

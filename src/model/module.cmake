@@ -1,0 +1,1 @@
+smoes_module(model DEPS smoes_core)

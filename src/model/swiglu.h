@@ -1,0 +1,15 @@
+// Dense SwiGLU feed-forward: w2(silu(w1 x) * w3 x). Used for dense decoder
+// layers, the dense baseline, and as the source of MoE upcycling.
+#pragma once
+#include <torch/torch.h>
+
+namespace smoes::model {
+
+struct SwiGLUImpl : torch::nn::Module {
+  SwiGLUImpl(int64_t d_model, int64_t hidden);
+  torch::Tensor forward(const torch::Tensor& x) { return w2(torch::silu(w1(x)) * w3(x)); }
+  torch::nn::Linear w1{nullptr}, w3{nullptr}, w2{nullptr};
+};
+TORCH_MODULE(SwiGLU);
+
+}  // namespace smoes::model

@@ -1,0 +1,51 @@
+#include "model/vision.h"
+
+#include "core/error.h"
+
+namespace smoes::model {
+
+ViTBlockImpl::ViTBlockImpl(int64_t width, int64_t heads) {
+  norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  attn = register_module("attn", SelfAttention(width, heads));
+  norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  fc1 = register_module("fc1", torch::nn::Linear(width, 4 * width));
+  fc2 = register_module("fc2", torch::nn::Linear(4 * width, width));
+}
+
+torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x) {
+  auto h = x + attn->forward(norm1(x), /*bias=*/{}).out;
+  return h + fc2(torch::gelu(fc1(norm2(h))));
+}
+
+ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_t layers, int64_t heads)
+    : image_size(image_size_), patch_size(patch_size_) {
+  if (image_size % patch_size != 0)
+    throw Error("ViT: patch size " + std::to_string(patch_size) + " does not divide image size " +
+                std::to_string(image_size));
+  patch_embed = register_module("patch_embed", torch::nn::Linear(3 * patch_size * patch_size, width));
+  pos_embed = register_parameter("pos_embed", torch::randn({num_patches(), width}) * 0.02);
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < layers; ++i) blocks->push_back(ViTBlock(width, heads));
+  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+}
+
+torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
+  if (images.dim() != 4 || images.size(1) != 3 || images.size(2) != image_size || images.size(3) != image_size)
+    throw Error("ViT: expected images [N, 3, " + std::to_string(image_size) + ", " + std::to_string(image_size) +
+                "], got " + c10::str(images.sizes()));
+  const int64_t n = images.size(0), g = image_size / patch_size;
+  // [N,3,g,p,g,p] -> [N,g,g,3,p,p] -> [N, P, 3*p*p]: patches in row-major order.
+  auto patches = images.view({n, 3, g, patch_size, g, patch_size})
+                     .permute({0, 2, 4, 1, 3, 5})
+                     .reshape({n, g * g, 3 * patch_size * patch_size});
+  auto x = patch_embed(patches) + pos_embed;
+  for (auto& block : *blocks) x = block->as<ViTBlock>()->forward(x);
+  return norm(x);
+}
+
+ProjectorImpl::ProjectorImpl(int64_t in, int64_t out) {
+  fc1 = register_module("fc1", torch::nn::Linear(in, out));
+  fc2 = register_module("fc2", torch::nn::Linear(out, out));
+}
+
+}  // namespace smoes::model

@@ -1,0 +1,41 @@
+// The vision side of the VLM: a small ViT over image patches and the LLaVA
+// 2-layer GELU projector into the decoder width.
+#pragma once
+#include <torch/torch.h>
+
+#include "model/attention.h"
+
+namespace smoes::model {
+
+struct ViTBlockImpl : torch::nn::Module {
+  ViTBlockImpl(int64_t width, int64_t heads);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  SelfAttention attn{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(ViTBlock);
+
+struct ViTImpl : torch::nn::Module {
+  ViTImpl(int64_t image_size, int64_t patch_size, int64_t width, int64_t layers, int64_t heads);
+  // images: [N, 3, H, W] float -> patch features [N, P, width].
+  torch::Tensor forward(const torch::Tensor& images);
+  int64_t num_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
+
+  int64_t image_size, patch_size;
+  torch::nn::Linear patch_embed{nullptr};
+  torch::Tensor pos_embed;
+  torch::nn::ModuleList blocks;
+  torch::nn::LayerNorm norm{nullptr};
+};
+TORCH_MODULE(ViT);
+
+// LLaVA projector: Linear -> GELU -> Linear.
+struct ProjectorImpl : torch::nn::Module {
+  ProjectorImpl(int64_t in, int64_t out);
+  torch::Tensor forward(const torch::Tensor& x) { return fc2(torch::gelu(fc1(x))); }
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Projector);
+
+}  // namespace smoes::model

@@ -1,0 +1,108 @@
+#include "model/vlm.h"
+
+#include "core/error.h"
+
+namespace smoes::model {
+
+DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, bool use_moe) {
+  attn_norm = register_module("attn_norm", RMSNorm(cfg.model.d_model));
+  attn = register_module("attn", SelfAttention(cfg.model.d_model, cfg.model.n_heads));
+  ffn_norm = register_module("ffn_norm", RMSNorm(cfg.model.d_model));
+  (void)use_moe;
+  dense = register_module("dense", SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
+}
+
+torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE& rope,
+                                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
+                                        bool want_attention) {
+  auto a = attn->forward(attn_norm(x), bias, &rope, positions, cache, want_attention);
+  if (want_attention) out.attention_probs.push_back(a.probs);
+  auto h = x + a.out;
+  return h + dense(ffn_norm(h));
+}
+
+MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
+    : cfg(cfg_),
+      vocab_size(vocab),
+      image_token_id(image_token),
+      rope(cfg_.model.d_model / cfg_.model.n_heads, cfg_.model.max_seq_len, cfg_.model.rope_theta) {
+  cfg.validate();
+  if (image_token_id < 0 || image_token_id >= vocab_size)
+    throw Error("model: image token id " + std::to_string(image_token_id) + " outside vocabulary of " +
+                std::to_string(vocab_size));
+  const auto& m = cfg.model;
+  embed = register_module("embed", torch::nn::Embedding(vocab_size, m.d_model));
+  vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads));
+  projector = register_module("projector", Projector(m.vit_width, m.d_model));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int i = 0; i < m.n_layers; ++i)
+    blocks->push_back(DecoderBlock(cfg, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
+  final_norm = register_module("final_norm", RMSNorm(m.d_model));
+  for (auto& p : named_parameters())  // GPT-2 style small init keeps early logits calm
+    if (p.key().find("norm") == std::string::npos && p.value().dim() >= 2)
+      torch::nn::init::normal_(p.value(), 0.0, 0.02);
+}
+
+torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
+  auto x = embed(in.input_ids.clamp(0, vocab_size - 1));
+  auto slots = in.input_ids.eq(image_token_id);
+  if (!in.images.defined()) return x;
+  auto vis = projector(vit(in.images)).reshape({-1, x.size(-1)});  // [N*P, d]
+  if (slots.sum().item<int64_t>() != vis.size(0))
+    throw Error("model: " + std::to_string(slots.sum().item<int64_t>()) + " image slots in the batch but " +
+                std::to_string(in.images.size(0)) + " images x " + std::to_string(image_tokens()) + " tokens");
+  // masked_scatter fills slots in row-major order: image i's patches land in the i-th run of slots.
+  return x.masked_scatter(slots.unsqueeze(-1), vis.to(x.dtype()));
+}
+
+VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {
+  const int64_t b = in.input_ids.size(0), s = in.input_ids.size(1);
+  if (in.modality.defined() && in.modality.sizes() != in.input_ids.sizes())
+    throw Error("model: modality ids " + c10::str(in.modality.sizes()) + " do not match input ids " +
+                c10::str(in.input_ids.sizes()));
+  auto valid = in.attention_mask.defined() ? in.attention_mask.to(torch::kBool)
+                                           : torch::ones({b, s}, torch::kBool);
+  const int64_t past = cache ? cache->length() : 0;
+  // Positions count real tokens only, so left-padded prompts start at 0.
+  auto start = (cache && cache->next_position.defined()) ? cache->next_position : torch::zeros({b}, torch::kLong);
+  auto positions = (start.unsqueeze(1) + valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  if (positions.max().item<int64_t>() >= rope.max_positions())
+    throw Error("model: sequence longer than model.max_seq_len = " + std::to_string(rope.max_positions()));
+  auto key_valid = (cache && cache->key_valid.defined()) ? torch::cat({cache->key_valid, valid}, 1) : valid;
+  auto bias = causal_bias(past, s, key_valid, b);
+  if (cache) {
+    if (cache->layers.empty()) cache->layers.resize(blocks->size());
+    cache->key_valid = key_valid;
+    cache->next_position = positions.select(1, s - 1) + 1;
+  }
+
+  VLMOutput out;
+  out.aux_loss = torch::zeros({});
+  auto x = embed_tokens(in);
+  for (size_t i = 0; i < blocks->size(); ++i)
+    x = blocks[i]->as<DecoderBlock>()->forward(x, bias, rope, positions, cache ? &cache->layers[i] : nullptr, out,
+                                               want_attention);
+  out.logits = torch::matmul(final_norm(x), embed->weight.t());  // tied input/output embeddings
+  return out;
+}
+
+std::string parameter_group(const std::string& name) {
+  auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
+  if (name.rfind("vit.", 0) == 0) return "encoder";
+  if (name.rfind("projector.", 0) == 0) return "projector";
+  if (name.rfind("embed.", 0) == 0) return "embeddings";
+  if (has(".attn.")) return "attention";
+  if (has("norm")) return "norms";
+  if (has(".router")) return "routers";
+  if (has(".moe.")) return "experts";
+  if (has(".dense.")) return "dense_ffn";
+  throw Error("parameter_group: no group for parameter '" + name + "'");
+}
+
+torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return torch::nn::functional::cross_entropy(
+      logits.reshape({-1, logits.size(-1)}), labels.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+}  // namespace smoes::model

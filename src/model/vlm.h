@@ -1,0 +1,84 @@
+// The LLaVA-style MoE vision-language model: ViT -> projector -> decoder
+// (RMSNorm, RoPE, causal attention with KV cache, MoE or dense FFNs).
+// Visual tokens take the place of the `<image>` slots in the token sequence,
+// and every token carries a modality id (text 0, vision 1).
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "model/attention.h"
+#include "model/norm.h"
+#include "model/rope.h"
+#include "model/swiglu.h"
+#include "model/vision.h"
+
+namespace smoes::model {
+
+struct VLMInput {
+  torch::Tensor input_ids;       // [B, S] int64; image slots hold image_token_id
+  torch::Tensor modality;        // [B, S] int64: 0 text, 1 vision
+  torch::Tensor attention_mask;  // [B, S] bool: true for real tokens (undefined = all)
+  torch::Tensor images;          // [N, 3, H, W]: one per run of image slots, in order
+};
+
+// Generation state: keys/values per layer plus what the next token needs.
+struct KVCache {
+  std::vector<LayerKV> layers;
+  torch::Tensor key_valid;      // [B, S_past] bool
+  torch::Tensor next_position;  // [B] int64
+  int64_t length() const { return layers.empty() ? 0 : layers[0].length(); }
+};
+
+struct VLMOutput {
+  torch::Tensor logits;                          // [B, S, V]
+  torch::Tensor aux_loss;                        // weighted sum of all MoE auxiliary losses
+  std::map<std::string, torch::Tensor> losses;   // each auxiliary loss, summed over layers
+  std::vector<torch::Tensor> attention_probs;    // per decoder layer [B, S, S_keys], if asked
+};
+
+struct DecoderBlockImpl : torch::nn::Module {
+  DecoderBlockImpl(const Config& cfg, bool use_moe);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE& rope,
+                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out, bool want_attention);
+
+  RMSNorm attn_norm{nullptr}, ffn_norm{nullptr};
+  SelfAttention attn{nullptr};
+  SwiGLU dense{nullptr};
+};
+TORCH_MODULE(DecoderBlock);
+
+struct MoEVLMImpl : torch::nn::Module {
+  MoEVLMImpl(const Config& cfg, int64_t vocab_size, int64_t image_token_id);
+
+  VLMOutput forward(const VLMInput& in, KVCache* cache = nullptr, bool want_attention = false);
+  // Visual tokens per image (= ViT patches).
+  int64_t image_tokens() const { return vit->num_patches(); }
+
+  Config cfg;
+  int64_t vocab_size, image_token_id;
+  torch::nn::Embedding embed{nullptr};
+  ViT vit{nullptr};
+  Projector projector{nullptr};
+  torch::nn::ModuleList blocks;
+  RMSNorm final_norm{nullptr};
+  RoPE rope;
+
+ private:
+  torch::Tensor embed_tokens(const VLMInput& in);
+};
+TORCH_MODULE(MoEVLM);
+
+// Parameter groups that `train.freeze` can name: embeddings, encoder,
+// projector, attention, norms, experts, routers, dense_ffn. Returns the group
+// of a parameter name (from named_parameters()).
+std::string parameter_group(const std::string& name);
+
+// Next-token cross-entropy on positions whose label is not -100.
+// labels: [B, S] already aligned with logits (label[t] = token t+1).
+torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace smoes::model

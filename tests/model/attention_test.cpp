@@ -1,0 +1,73 @@
+#include "model/attention.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/norm.h"
+#include "model/rope.h"
+#include "model/vision.h"
+
+using namespace smoes::model;
+
+TEST(Attention, ProbabilitiesSumToOneAndRespectCausality) {
+  torch::manual_seed(0);
+  SelfAttention attn(32, 4);
+  RoPE rope(8, 64, 10000.0);
+  auto x = torch::randn({2, 5, 32});
+  auto positions = torch::arange(5).repeat({2, 1});
+  auto out = attn->forward(x, causal_bias(0, 5, {}, 2), &rope, positions, nullptr, /*want_probs=*/true);
+  ASSERT_EQ(out.probs.sizes(), (std::vector<int64_t>{2, 5, 5}));
+  EXPECT_TRUE(torch::allclose(out.probs.sum(-1), torch::ones({2, 5}), 1e-5, 1e-6));
+  EXPECT_EQ(out.probs.triu(1).abs().max().item<float>(), 0.0f);  // no attention to the future
+}
+
+TEST(Attention, MaskedKeysGetNoWeightAndFullyMaskedRowsStayFinite) {
+  torch::manual_seed(0);
+  SelfAttention attn(16, 2);
+  auto x = torch::randn({1, 4, 16});
+  auto valid = torch::tensor({{false, false, true, true}});  // left padding
+  auto out = attn->forward(x, causal_bias(0, 4, valid, 1), nullptr, {}, nullptr, true);
+  EXPECT_LT(out.probs.index({0, 3, 0}).item<float>(), 1e-12);
+  EXPECT_TRUE(torch::isfinite(out.out).all().item<bool>());
+}
+
+TEST(Attention, KVCacheMatchesFullRecompute) {
+  torch::manual_seed(1);
+  SelfAttention attn(32, 4);
+  RoPE rope(8, 64, 10000.0);
+  auto x = torch::randn({2, 7, 32});
+  auto positions = torch::arange(7).repeat({2, 1});
+  auto full = attn->forward(x, causal_bias(0, 7, {}, 2), &rope, positions).out;
+  LayerKV cache;
+  auto first = attn->forward(x.narrow(1, 0, 4), causal_bias(0, 4, {}, 2), &rope, positions.narrow(1, 0, 4), &cache).out;
+  std::vector<torch::Tensor> pieces{first};
+  for (int64_t t = 4; t < 7; ++t)
+    pieces.push_back(attn->forward(x.narrow(1, t, 1), causal_bias(t, 1, {}, 2), &rope, positions.narrow(1, t, 1), &cache).out);
+  EXPECT_TRUE(torch::allclose(torch::cat(pieces, 1), full, 1e-5, 1e-5));
+  EXPECT_EQ(cache.length(), 7);
+}
+
+TEST(RoPE, RotationPreservesNormAndDependsOnlyOnRelativePosition) {
+  RoPE rope(8, 128, 10000.0);
+  auto q = torch::randn({1, 1, 1, 8}), k = torch::randn({1, 1, 1, 8});
+  auto at = [&](const torch::Tensor& t, int64_t p) { return rope.apply(t, torch::full({1, 1}, p, torch::kLong)); };
+  EXPECT_NEAR(at(q, 17).norm().item<float>(), q.norm().item<float>(), 1e-4);
+  float d1 = (at(q, 10) * at(k, 3)).sum().item<float>();
+  float d2 = (at(q, 57) * at(k, 50)).sum().item<float>();
+  EXPECT_NEAR(d1, d2, 1e-4);
+}
+
+TEST(RMSNorm, MatchesDefinition) {
+  RMSNorm norm(4);
+  auto x = torch::tensor({{1.0f, 2.0f, 3.0f, 4.0f}});
+  float rms = std::sqrt((1 + 4 + 9 + 16) / 4.0f + 1e-6f);
+  EXPECT_TRUE(torch::allclose(norm(x), x / rms, 1e-6, 1e-6));
+}
+
+TEST(ViT, PatchesAreRowMajorAndShapesMatch) {
+  ViT vit(16, 8, 32, 1, 4);
+  EXPECT_EQ(vit->num_patches(), 4);
+  auto out = vit(torch::randn({3, 3, 16, 16}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{3, 4, 32}));
+  EXPECT_THROW(vit(torch::randn({1, 3, 8, 8})), std::exception);
+}

@@ -1,0 +1,142 @@
+#include "model/vlm.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "model/generate.h"
+
+using namespace smoes::model;
+
+namespace {
+
+smoes::Config tiny_config() {
+  smoes::Config c;
+  c.model.d_model = 32;
+  c.model.n_layers = 2;
+  c.model.n_heads = 4;
+  c.model.max_seq_len = 64;
+  c.model.dense_ffn_hidden = 48;
+  c.model.image_size = 16;
+  c.model.patch_size = 8;
+  c.model.vit_layers = 1;
+  c.model.vit_width = 16;
+  c.model.vit_heads = 2;
+  c.moe.num_experts = 4;
+  c.moe.top_k = 2;
+  c.moe.ffn_hidden = 24;
+  return c;
+}
+
+constexpr int64_t kVocab = 40, kImage = 3, kEos = 2;
+
+// A prompt with one image (4 patches) then text.
+VLMInput prompt_with_image(int64_t batch) {
+  auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 11, 12}).repeat({batch, 1});
+  auto modality = ids.eq(kImage).to(torch::kLong);
+  return {ids, modality, torch::ones(ids.sizes(), torch::kBool), torch::randn({batch, 3, 16, 16})};
+}
+
+// Greedy decoding by full recompute at every step: the reference for the cache.
+std::vector<int64_t> greedy_without_cache(MoEVLM& m, VLMInput in, int steps) {
+  torch::NoGradGuard ng;
+  std::vector<int64_t> out;
+  for (int i = 0; i < steps; ++i) {
+    int64_t next = m->forward(in).logits[0][-1].argmax().item<int64_t>();
+    if (next == kEos) break;
+    out.push_back(next);
+    auto tok = torch::tensor({{next}});
+    in.input_ids = torch::cat({in.input_ids, tok}, 1);
+    in.modality = torch::cat({in.modality, torch::zeros_like(tok)}, 1);
+    in.attention_mask = torch::ones(in.input_ids.sizes(), torch::kBool);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(VLM, ForwardShapesAndVisualTokensChangeOutput) {
+  torch::manual_seed(0);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  EXPECT_EQ(m->image_tokens(), 4);
+  auto in = prompt_with_image(2);
+  auto out = m->forward(in, nullptr, /*want_attention=*/true);
+  EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{2, 7, kVocab}));
+  ASSERT_EQ(out.attention_probs.size(), 2u);
+  EXPECT_TRUE(torch::allclose(out.attention_probs[0].sum(-1), torch::ones({2, 7}), 1e-5, 1e-5));
+  auto other = in;
+  other.images = torch::randn({2, 3, 16, 16});
+  EXPECT_FALSE(torch::allclose(m->forward(other).logits, out.logits));
+}
+
+TEST(VLM, WrongImageCountIsAnError) {
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  auto in = prompt_with_image(2);
+  in.images = torch::randn({1, 3, 16, 16});
+  EXPECT_THROW(m->forward(in), smoes::Error);
+}
+
+TEST(Generate, KVCacheGreedyEqualsFullRecompute) {
+  torch::manual_seed(3);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  m->eval();
+  auto in = prompt_with_image(1);
+  auto cached = greedy_generate(m, in, 8, kEos);
+  EXPECT_EQ(cached[0], greedy_without_cache(m, in, 8));
+}
+
+TEST(Generate, LeftPaddedBatchMatchesSingleRows) {
+  torch::manual_seed(4);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  m->eval();
+  auto a = prompt_with_image(1);
+  auto b = a;
+  b.input_ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 13}).unsqueeze(0);
+  b.modality = b.input_ids.eq(kImage).to(torch::kLong);
+  b.attention_mask = torch::ones({1, 5}, torch::kBool);
+  b.images = torch::randn({1, 3, 16, 16});
+  // Batch: b left-padded by two tokens.
+  VLMInput batch;
+  auto pad = torch::zeros({1, 2}, torch::kLong);
+  batch.input_ids = torch::cat({a.input_ids, torch::cat({pad, b.input_ids}, 1)}, 0);
+  batch.modality = torch::cat({a.modality, torch::cat({pad, b.modality}, 1)}, 0);
+  batch.attention_mask = torch::cat({a.attention_mask, torch::cat({pad.to(torch::kBool), b.attention_mask}, 1)}, 0);
+  batch.images = torch::cat({a.images, b.images}, 0);
+  auto together = greedy_generate(m, batch, 6, kEos);
+  EXPECT_EQ(together[0], greedy_generate(m, a, 6, kEos)[0]);
+  EXPECT_EQ(together[1], greedy_generate(m, b, 6, kEos)[0]);
+}
+
+TEST(Generate, BeamOfOneIsGreedyAndScoresMatchForward) {
+  torch::manual_seed(5);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  m->eval();
+  auto in = prompt_with_image(1);
+  EXPECT_EQ(beam_search(m, in, 1, 6, kEos), greedy_generate(m, in, 6, kEos)[0]);
+  auto wide = beam_search(m, in, 4, 6, kEos);
+  EXPECT_LE(wide.size(), 6u);
+
+  // score_choices == sum of log-probs from one full forward per choice.
+  std::vector<std::vector<int64_t>> choices = {{20, 21}, {22}, {23, 24, 25}};
+  auto scores = score_choices(m, in, choices);
+  torch::NoGradGuard ng;
+  for (size_t c = 0; c < choices.size(); ++c) {
+    auto full = in;
+    auto extra = torch::tensor(choices[c]).unsqueeze(0);
+    full.input_ids = torch::cat({in.input_ids, extra}, 1);
+    full.modality = torch::cat({in.modality, torch::zeros_like(extra)}, 1);
+    full.attention_mask = torch::ones(full.input_ids.sizes(), torch::kBool);
+    auto logp = torch::log_softmax(m->forward(full).logits[0], -1);
+    double expected = 0;
+    for (size_t t = 0; t < choices[c].size(); ++t) expected += logp[6 + t][choices[c][t]].item<double>();
+    EXPECT_NEAR(scores[c], expected, 1e-4) << "choice " << c;
+  }
+}
+
+TEST(VLM, ParameterGroupsCoverEveryParameter) {
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  for (const auto& p : m->named_parameters()) EXPECT_NO_THROW(parameter_group(p.key())) << p.key();
+  EXPECT_EQ(parameter_group("vit.blocks.0.attn.qkv.weight"), "encoder");
+  EXPECT_EQ(parameter_group("blocks.1.attn.qkv.weight"), "attention");
+  EXPECT_EQ(parameter_group("projector.fc1.weight"), "projector");
+}
