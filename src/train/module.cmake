@@ -1,0 +1,1 @@
+smoes_module(train DEPS smoes_model smoes_core)

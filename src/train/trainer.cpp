@@ -1,0 +1,163 @@
+#include "train/trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "train/schedule.h"
+
+namespace smoes::train {
+
+std::set<std::string> trainable_groups(const std::string& stage) {
+  const std::set<std::string> decoder = {"embeddings", "attention", "norms", "experts", "routers", "dense_ffn"};
+  if (stage == "lm") return decoder;
+  if (stage == "align") return {"encoder", "projector"};
+  if (stage == "moe") return {"experts", "routers", "projector"};  // MoE-LLaVA's MoE stage
+  if (stage == "finetune") {
+    auto all = decoder;
+    all.insert({"encoder", "projector"});
+    return all;
+  }
+  throw Error("train.stage: unknown stage '" + stage + "'");
+}
+
+int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
+  auto groups = trainable_groups(cfg.stage);
+  for (const auto& f : cfg.freeze) {
+    static const std::set<std::string> known = {"embeddings", "encoder",  "projector", "attention",
+                                                "norms",      "experts",  "routers",   "dense_ffn"};
+    if (!known.count(f)) throw Error("train.freeze: unknown parameter group '" + f + "'");
+    groups.erase(f);
+  }
+  int64_t trainable = 0;
+  for (auto& p : model.named_parameters()) {
+    bool train = groups.count(model::parameter_group(p.key())) > 0;
+    p.value().set_requires_grad(train);
+    if (train) trainable += p.value().numel();
+  }
+  return trainable;
+}
+
+Trainer::Trainer(Config cfg, model::MoEVLM model, BatchSource& data,
+                 std::function<nlohmann::json(model::MoEVLM&)> evaluate, nlohmann::json data_manifest)
+    : cfg_(std::move(cfg)),
+      model_(std::move(model)),
+      data_(data),
+      evaluate_(std::move(evaluate)),
+      data_manifest_(std::move(data_manifest)),
+      data_rng_(cfg_.train.seed) {
+  int64_t trainable = apply_freezing(*model_, cfg_.train);
+  if (trainable == 0) throw Error("train: every parameter is frozen (train.stage/train.freeze)");
+  // No weight decay on norms and embeddings, as in nanoGPT / Megatron.
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : model_->named_parameters()) {
+    if (!p.value().requires_grad()) continue;
+    auto group = model::parameter_group(p.key());
+    (p.value().dim() >= 2 && group != "norms" && group != "embeddings" ? decay : no_decay).push_back(p.value());
+  }
+  auto options = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(cfg_.train.lr).betas({cfg_.train.beta1, cfg_.train.beta2}).weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, options(cfg_.train.weight_decay));
+  groups.emplace_back(no_decay, options(0.0));
+  opt_ = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg_.train.lr));
+  spdlog::info("train: {} trainable parameters (stage {})", trainable, cfg_.train.stage);
+}
+
+double Trainer::train_step(int64_t step, nlohmann::json& record) {
+  const auto& t = cfg_.train;
+  double lr = lr_at(step, t.lr, t.warmup_steps, t.steps, t.min_lr_ratio);
+  for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  opt_->zero_grad();
+  double loss_sum = 0, aux_sum = 0;
+  int64_t tokens = 0;
+  std::map<std::string, double> aux_parts;
+  for (int micro = 0; micro < t.grad_accum; ++micro) {
+    Batch batch = data_.next(data_rng_);
+    auto out = model_->forward(batch.input);
+    auto task_loss = model::answer_loss(out.logits, batch.labels);
+    auto loss = (task_loss + out.aux_loss) / t.grad_accum;
+    loss.backward();
+    loss_sum += task_loss.item<double>() / t.grad_accum;
+    aux_sum += out.aux_loss.item<double>() / t.grad_accum;
+    for (auto& [name, value] : out.losses) aux_parts[name] += value.item<double>() / t.grad_accum;
+    tokens += batch.input.attention_mask.defined() ? batch.input.attention_mask.sum().item<int64_t>()
+                                                   : batch.input.input_ids.numel();
+  }
+  double grad_norm = 0;
+  if (t.grad_clip > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), t.grad_clip);
+  opt_->step();
+  record = {{"step", step + 1}, {"loss", loss_sum}, {"aux_loss", aux_sum}, {"lr", lr},
+            {"grad_norm", grad_norm}, {"tokens", tokens}};
+  for (auto& [name, value] : aux_parts) record["loss_" + name] = value;
+  return loss_sum;
+}
+
+TrainResult Trainer::run(int64_t stop_after) {
+  namespace fs = std::filesystem;
+  const auto& t = cfg_.train;
+  fs::create_directories(t.out_dir);
+  cfg_.save((fs::path(t.out_dir) / "config.json").string());
+  CheckpointDir ckpts((fs::path(t.out_dir) / "checkpoints").string(), t.keep_last);
+
+  TrainResult result;
+  int64_t step = 0;
+  if (auto latest = ckpts.latest()) {
+    auto meta = load_checkpoint(*latest, *model_, opt_.get(), &cfg_);
+    step = result.resumed_from = meta.step;
+    std::istringstream(meta.data_rng) >> data_rng_;
+    spdlog::info("train: resumed from {} (step {})", *latest, step);
+  } else {
+    torch::manual_seed(t.seed);  // dropout etc. draw from the global RNG
+  }
+  MetricsWriter metrics((fs::path(t.out_dir) / "metrics.jsonl").string(), step);
+  auto save = [&](int64_t done) {
+    CheckpointMeta meta;
+    meta.step = done;
+    meta.config = cfg_.to_json();
+    meta.data_manifest = data_manifest_;
+    meta.scheduler = {{"kind", "warmup_cosine"}, {"step", done}};
+    std::ostringstream rng;
+    rng << data_rng_;
+    meta.data_rng = rng.str();
+    result.last_checkpoint = ckpts.save(*model_, opt_.get(), meta);
+  };
+
+  model_->train();
+  Progress progress("train", t.steps);
+  auto window_start = std::chrono::steady_clock::now();
+  int64_t window_tokens = 0;
+  for (; step < t.steps; ++step) {
+    nlohmann::json record;
+    result.last_loss = train_step(step, record);
+    window_tokens += record["tokens"].get<int64_t>();
+    progress.update(step + 1, "loss " + std::to_string(result.last_loss).substr(0, 6));
+    if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      record["tokens_per_s"] = window_tokens / std::max(secs, 1e-9);
+      metrics.write(record);
+      window_start = std::chrono::steady_clock::now();
+      window_tokens = 0;
+    }
+    const int64_t done = step + 1;
+    if (evaluate_ && t.eval_every > 0 && done % t.eval_every == 0) {
+      model_->eval();
+      metrics.write({{"step", done}, {"eval", evaluate_(model_)}});
+      model_->train();
+    }
+    if ((t.ckpt_every > 0 && done % t.ckpt_every == 0) || done == t.steps) save(done);
+    ++result.steps_done;
+    if (stop_after > 0 && result.steps_done >= stop_after) break;  // a simulated kill: no final save
+  }
+  progress.finish("loss " + std::to_string(result.last_loss).substr(0, 6));
+  return result;
+}
+
+}  // namespace smoes::train

@@ -1,0 +1,70 @@
+// The training loop: AdamW, warmup + cosine, gradient clipping and
+// accumulation, answer-token loss + MoE auxiliary losses, periodic eval,
+// checkpoints with exact resume, JSONL metrics and a progress bar.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <string>
+
+#include "core/config.h"
+#include "model/vlm.h"
+
+namespace smoes::train {
+
+struct Batch {
+  model::VLMInput input;
+  torch::Tensor labels;  // [B, S]: next token at answer positions, -100 elsewhere
+};
+
+// Where batches come from. `rng` is the run's data RNG (checkpointed), so a
+// source that draws from it resumes exactly.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual Batch next(std::mt19937_64& rng) = 0;
+};
+
+// Parameter groups trained in each stage (`train.stage`); `train.freeze`
+// removes more. Our ViT is trained from scratch (no pretrained CLIP here), so
+// unlike LLaVA's stage 1, `align` trains the encoder with the projector.
+std::set<std::string> trainable_groups(const std::string& stage);
+
+// Sets requires_grad per parameter from the stage and freeze list; returns
+// the number of trainable parameters.
+int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg);
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  int64_t resumed_from = -1;  // step of the checkpoint resumed from, -1 if fresh
+  double last_loss = 0;
+  std::string last_checkpoint;
+};
+
+class Trainer {
+ public:
+  // `evaluate` (optional) runs every train.eval_every steps; its JSON goes to
+  // the metrics file with the step.
+  Trainer(Config cfg, model::MoEVLM model, BatchSource& data,
+          std::function<nlohmann::json(model::MoEVLM&)> evaluate = nullptr, nlohmann::json data_manifest = {});
+  // Runs to train.steps, resuming from <out_dir>/checkpoints/latest when present.
+  // `stop_after` > 0 stops early after that many steps (tests use it to simulate a kill).
+  TrainResult run(int64_t stop_after = 0);
+
+ private:
+  double train_step(int64_t step, nlohmann::json& record);
+
+  Config cfg_;
+  model::MoEVLM model_;
+  BatchSource& data_;
+  std::function<nlohmann::json(model::MoEVLM&)> evaluate_;
+  nlohmann::json data_manifest_;
+  std::unique_ptr<torch::optim::AdamW> opt_;
+  std::mt19937_64 data_rng_;
+};
+
+}  // namespace smoes::train

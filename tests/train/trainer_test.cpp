@@ -1,0 +1,159 @@
+#include "train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "train/schedule.h"
+
+using namespace smoes;
+
+namespace {
+
+Config tiny_config(const std::string& out_dir) {
+  Config c;
+  c.model.d_model = 32;
+  c.model.n_layers = 2;
+  c.model.n_heads = 4;
+  c.model.max_seq_len = 32;
+  c.model.dense_ffn_hidden = 48;
+  c.model.image_size = 16;
+  c.model.patch_size = 8;
+  c.model.vit_layers = 1;
+  c.model.vit_width = 16;
+  c.model.vit_heads = 2;
+  c.model.dropout = 0.0;
+  c.train.steps = 12;
+  c.train.warmup_steps = 3;
+  c.train.batch_size = 2;
+  c.train.grad_accum = 2;
+  c.train.lr = 3e-3;
+  c.train.ckpt_every = 4;
+  c.train.log_every = 2;
+  c.train.keep_last = 2;
+  c.train.out_dir = out_dir;
+  return c;
+}
+
+constexpr int64_t kVocab = 24, kImage = 3;
+
+// Synthetic task: one image then 3 text tokens; the answer (last token) is a
+// function of the image's mean brightness. Draws everything from the data RNG.
+class ToySource : public train::BatchSource {
+ public:
+  train::Batch next(std::mt19937_64& rng) override {
+    const int64_t b = 2;
+    std::vector<int64_t> ids, labels;
+    std::vector<float> pixels;
+    for (int64_t i = 0; i < b; ++i) {
+      int64_t cls = int64_t(rng() % 4);
+      for (int p = 0; p < 3 * 16 * 16; ++p) pixels.push_back(float(cls) / 4.0f + float(rng() % 100) / 1000.0f);
+      std::vector<int64_t> row = {kImage, kImage, kImage, kImage, 5, 6, 10 + cls};
+      ids.insert(ids.end(), row.begin(), row.end());
+      for (size_t t = 0; t < row.size(); ++t) labels.push_back(t == 5 ? row[6] : -100);
+    }
+    train::Batch batch;
+    batch.input.input_ids = torch::tensor(ids).view({b, 7});
+    batch.input.modality = batch.input.input_ids.eq(kImage).to(torch::kLong);
+    batch.input.attention_mask = torch::ones({b, 7}, torch::kBool);
+    batch.input.images = torch::tensor(pixels).view({b, 3, 16, 16});
+    batch.labels = torch::tensor(labels).view({b, 7});
+    return batch;
+  }
+};
+
+std::string fresh(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("smoes_train_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+std::map<std::string, torch::Tensor> params_of(const std::string& ckpt, const Config& cfg) {
+  model::MoEVLM m(cfg, kVocab, kImage);
+  load_checkpoint(ckpt, *m, nullptr, &cfg, false);
+  std::map<std::string, torch::Tensor> out;
+  for (auto& p : m->named_parameters()) out[p.key()] = p.value().clone();
+  return out;
+}
+
+}  // namespace
+
+TEST(Schedule, WarmupThenCosineToFloor) {
+  EXPECT_DOUBLE_EQ(train::lr_at(0, 1.0, 4, 104, 0.1), 0.25);
+  EXPECT_DOUBLE_EQ(train::lr_at(3, 1.0, 4, 104, 0.1), 1.0);
+  EXPECT_DOUBLE_EQ(train::lr_at(4, 1.0, 4, 104, 0.1), 1.0);
+  EXPECT_NEAR(train::lr_at(54, 1.0, 4, 104, 0.1), 0.55, 1e-12);  // halfway: floor + half the span
+  EXPECT_NEAR(train::lr_at(104, 1.0, 4, 104, 0.1), 0.1, 1e-12);
+}
+
+TEST(Trainer, LossFallsOnALearnableTask) {
+  Config cfg = tiny_config(fresh("learn"));
+  cfg.train.steps = 200;
+  cfg.train.ckpt_every = 0;
+  torch::manual_seed(0);
+  ToySource data;
+  train::Trainer trainer(cfg, model::MoEVLM(cfg, kVocab, kImage), data);
+  auto r = trainer.run();
+  EXPECT_EQ(r.steps_done, 200);
+  EXPECT_LT(r.last_loss, 0.5);  // guessing among the 4 classes gives log(4) = 1.39
+}
+
+TEST(Trainer, KilledAndResumedRunEqualsUninterruptedRun) {
+  Config a = tiny_config(fresh("full"));
+  ToySource data;
+  torch::manual_seed(1);
+  train::Trainer full(a, model::MoEVLM(a, kVocab, kImage), data);
+  auto full_result = full.run();
+
+  Config b = tiny_config(fresh("killed"));
+  torch::manual_seed(1);
+  {
+    train::Trainer first(b, model::MoEVLM(b, kVocab, kImage), data);
+    auto r = first.run(/*stop_after=*/6);  // killed after step 6; last checkpoint at 4
+    EXPECT_EQ(r.steps_done, 6);
+  }
+  torch::manual_seed(999);  // the resumed process starts from a different state
+  train::Trainer second(b, model::MoEVLM(b, kVocab, kImage), data);
+  auto resumed = second.run();
+  EXPECT_EQ(resumed.resumed_from, 4);
+  EXPECT_EQ(resumed.last_loss, full_result.last_loss);
+  auto pa = params_of(full_result.last_checkpoint, a), pb = params_of(resumed.last_checkpoint, b);
+  for (auto& [name, t] : pa) EXPECT_TRUE(torch::equal(t, pb[name])) << name;
+}
+
+TEST(Trainer, FrozenParametersDoNotChange) {
+  Config cfg = tiny_config(fresh("frozen"));
+  cfg.train.steps = 3;
+  cfg.train.warmup_steps = 0;
+  cfg.train.freeze = {"attention", "encoder"};
+  model::MoEVLM m(cfg, kVocab, kImage);
+  std::map<std::string, torch::Tensor> before;
+  for (auto& p : m->named_parameters()) before[p.key()] = p.value().clone();
+  ToySource data;
+  train::Trainer(cfg, m, data).run();
+  int frozen = 0, moved = 0;
+  for (auto& p : m->named_parameters()) {
+    auto group = model::parameter_group(p.key());
+    bool same = torch::equal(before[p.key()], p.value());
+    if (group == "attention" || group == "encoder") {
+      EXPECT_TRUE(same) << p.key();
+      ++frozen;
+    } else if (!same) {
+      ++moved;
+    }
+  }
+  EXPECT_GT(frozen, 0);
+  EXPECT_GT(moved, 0);
+}
+
+TEST(Trainer, StagesAndBadFreezeNames) {
+  EXPECT_EQ(train::trainable_groups("align"), (std::set<std::string>{"encoder", "projector"}));
+  EXPECT_TRUE(train::trainable_groups("finetune").count("experts"));
+  EXPECT_FALSE(train::trainable_groups("lm").count("encoder"));
+  Config cfg = tiny_config(fresh("badfreeze"));
+  cfg.train.freeze = {"everything"};
+  model::MoEVLM m(cfg, kVocab, kImage);
+  EXPECT_THROW(train::apply_freezing(*m, cfg.train), Error);
+}
