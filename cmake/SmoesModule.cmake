@@ -16,6 +16,10 @@ function(smoes_use_torch_pch target sources)
   endforeach()
 endfunction()
 
+# The test main (runtime set-up, then every test), compiled once for all modules.
+add_library(smoes_test_main STATIC ${PROJECT_SOURCE_DIR}/tests/test_main.cpp)
+target_link_libraries(smoes_test_main PUBLIC smoes_core GTest::gtest)
+
 function(smoes_module name)
   cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
@@ -26,9 +30,9 @@ function(smoes_module name)
 
   file(GLOB tsrcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${name}/*.cpp)
   if(tsrcs)
-    add_executable(test_${name} ${tsrcs} ${PROJECT_SOURCE_DIR}/tests/test_main.cpp)
+    add_executable(test_${name} ${tsrcs})
     set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
-    target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} GTest::gtest GTest::gmock)
+    target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} smoes_test_main GTest::gmock)
     target_compile_definitions(test_${name} PRIVATE SMOES_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
     smoes_use_torch_pch(test_${name} "${tsrcs}")
     gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
