@@ -14,5 +14,6 @@ struct Command {
 };
 
 Command add_doctor(CLI::App& app);
+Command add_bench(CLI::App& app);
 
 }  // namespace smoes::cli

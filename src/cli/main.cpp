@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
 
   std::vector<smoes::cli::Command> commands = {
       smoes::cli::add_doctor(app),
+      smoes::cli::add_bench(app),
   };
 
   try {

@@ -93,7 +93,7 @@ struct RouterConfig {
   void fields(V& v) {
     using namespace config_detail;
     v("name", name, "router policy",
-      OneOf({"topk", "sigmoid_bias", "hard_modality", "moiie", "smar", "smoes"}));
+      OneOf({"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}));
     v("renormalize", renormalize, "topk: renormalise top-k weights to sum to 1");
     v("bias_update_rate", bias_update_rate, "sigmoid_bias: bias update speed", Range(0, 1));
     v("text_experts", text_experts, "hard_modality/moiie: experts for text tokens", Range(0, 4096));

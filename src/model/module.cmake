@@ -1,1 +1,1 @@
-smoes_module(model DEPS smoes_core)
+smoes_module(model DEPS smoes_moe smoes_core)

@@ -4,21 +4,30 @@
 
 namespace smoes::model {
 
-DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, bool use_moe) {
+DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) : layer(layer_) {
   attn_norm = register_module("attn_norm", RMSNorm(cfg.model.d_model));
   attn = register_module("attn", SelfAttention(cfg.model.d_model, cfg.model.n_heads));
   ffn_norm = register_module("ffn_norm", RMSNorm(cfg.model.d_model));
-  (void)use_moe;
-  dense = register_module("dense", SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
+  if (use_moe)
+    moe = register_module("moe", moe::MoELayer(cfg.moe, cfg.router, cfg.model.d_model,
+                                               "layer " + std::to_string(layer) + " MoE"));
+  else
+    dense = register_module("dense", moe::SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
 }
 
-torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE& rope,
-                                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
-                                        bool want_attention) {
+torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& bias,
+                                        const RoPE& rope, const torch::Tensor& positions, LayerKV* cache,
+                                        VLMOutput& out, bool want_attention) {
   auto a = attn->forward(attn_norm(x), bias, &rope, positions, cache, want_attention);
   if (want_attention) out.attention_probs.push_back(a.probs);
   auto h = x + a.out;
-  return h + dense(ffn_norm(h));
+  if (!moe) return h + dense(ffn_norm(h));
+  auto m = moe->forward(ffn_norm(h), modality);
+  out.aux_loss = out.aux_loss + m.aux_loss;
+  for (auto& [name, value] : m.losses)
+    out.losses[name] = out.losses.count(name) ? out.losses[name] + value : value;
+  out.routing.push_back({layer, std::move(m.decision), m.dropped_slots, m.total_slots});
+  return h + m.y;
 }
 
 MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
@@ -36,7 +45,7 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   projector = register_module("projector", Projector(m.vit_width, m.d_model));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
-    blocks->push_back(DecoderBlock(cfg, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
+    blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
   final_norm = register_module("final_norm", RMSNorm(m.d_model));
   for (auto& p : named_parameters())  // GPT-2 style small init keeps early logits calm
     if (p.key().find("norm") == std::string::npos && p.value().dim() >= 2)
@@ -79,9 +88,10 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   VLMOutput out;
   out.aux_loss = torch::zeros({});
   auto x = embed_tokens(in);
+  auto modality = in.modality.defined() ? in.modality : torch::zeros({b, s}, torch::kLong);
   for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<DecoderBlock>()->forward(x, bias, rope, positions, cache ? &cache->layers[i] : nullptr, out,
-                                               want_attention);
+    x = blocks[i]->as<DecoderBlock>()->forward(x, modality, bias, rope, positions,
+                                               cache ? &cache->layers[i] : nullptr, out, want_attention);
   out.logits = torch::matmul(final_norm(x), embed->weight.t());  // tied input/output embeddings
   return out;
 }
@@ -93,8 +103,8 @@ std::string parameter_group(const std::string& name) {
   if (name.rfind("embed.", 0) == 0) return "embeddings";
   if (has(".attn.")) return "attention";
   if (has("norm")) return "norms";
-  if (has(".router")) return "routers";
-  if (has(".moe.")) return "experts";
+  if (has(".moe.router.")) return "routers";
+  if (has(".moe.")) return "experts";  // routed and shared experts
   if (has(".dense.")) return "dense_ffn";
   throw Error("parameter_group: no group for parameter '" + name + "'");
 }

@@ -13,7 +13,7 @@
 #include "model/attention.h"
 #include "model/norm.h"
 #include "model/rope.h"
-#include "model/swiglu.h"
+#include "moe/moe_layer.h"
 #include "model/vision.h"
 
 namespace smoes::model {
@@ -33,21 +33,32 @@ struct KVCache {
   int64_t length() const { return layers.empty() ? 0 : layers[0].length(); }
 };
 
+// One MoE layer's routing in a forward pass (for statistics and analysis).
+struct LayerRouting {
+  int layer = 0;
+  moe::RoutingDecision decision;  // over the B*S flattened tokens
+  int64_t dropped_slots = 0, total_slots = 0;
+};
+
 struct VLMOutput {
   torch::Tensor logits;                          // [B, S, V]
   torch::Tensor aux_loss;                        // weighted sum of all MoE auxiliary losses
   std::map<std::string, torch::Tensor> losses;   // each auxiliary loss, summed over layers
   std::vector<torch::Tensor> attention_probs;    // per decoder layer [B, S, S_keys], if asked
+  std::vector<LayerRouting> routing;             // per MoE layer
 };
 
 struct DecoderBlockImpl : torch::nn::Module {
-  DecoderBlockImpl(const Config& cfg, bool use_moe);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE& rope,
-                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out, bool want_attention);
+  DecoderBlockImpl(const Config& cfg, int layer, bool use_moe);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& bias,
+                        const RoPE& rope, const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
+                        bool want_attention);
 
+  int layer;
   RMSNorm attn_norm{nullptr}, ffn_norm{nullptr};
   SelfAttention attn{nullptr};
-  SwiGLU dense{nullptr};
+  moe::SwiGLU dense{nullptr};  // exactly one of dense / moe is set
+  moe::MoELayer moe{nullptr};
 };
 TORCH_MODULE(DecoderBlock);
 

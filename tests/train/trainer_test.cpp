@@ -25,6 +25,9 @@ Config tiny_config(const std::string& out_dir) {
   c.model.vit_width = 16;
   c.model.vit_heads = 2;
   c.model.dropout = 0.0;
+  c.moe.num_experts = 4;
+  c.moe.top_k = 2;
+  c.moe.ffn_hidden = 24;
   c.train.steps = 12;
   c.train.warmup_steps = 3;
   c.train.batch_size = 2;
@@ -90,14 +93,27 @@ TEST(Schedule, WarmupThenCosineToFloor) {
 
 TEST(Trainer, LossFallsOnALearnableTask) {
   Config cfg = tiny_config(fresh("learn"));
-  cfg.train.steps = 200;
+  cfg.train.steps = 300;
   cfg.train.ckpt_every = 0;
-  torch::manual_seed(0);
-  ToySource data;
-  train::Trainer trainer(cfg, model::MoEVLM(cfg, kVocab, kImage), data);
-  auto r = trainer.run();
-  EXPECT_EQ(r.steps_done, 200);
-  EXPECT_LT(r.last_loss, 0.5);  // guessing among the 4 classes gives log(4) = 1.39
+  for (bool moe : {false, true}) {
+    cfg.moe.enabled = moe;
+    cfg.train.out_dir = fresh(moe ? "learn_moe" : "learn_dense");
+    torch::manual_seed(0);
+    ToySource data;
+    model::MoEVLM m(cfg, kVocab, kImage);
+    auto r = train::Trainer(cfg, m, data).run();
+    EXPECT_EQ(r.steps_done, 300);
+    // Mean loss over fresh batches; guessing among the 4 classes gives log(4) = 1.39.
+    m->eval();
+    torch::NoGradGuard ng;
+    std::mt19937_64 rng(123);
+    double loss = 0;
+    for (int i = 0; i < 20; ++i) {
+      auto b = data.next(rng);
+      loss += model::answer_loss(m->forward(b.input).logits, b.labels).item<double>() / 20;
+    }
+    EXPECT_LT(loss, 0.5) << (moe ? "moe" : "dense");
+  }
 }
 
 TEST(Trainer, KilledAndResumedRunEqualsUninterruptedRun) {

@@ -1,6 +1,6 @@
-#include "model/swiglu.h"
+#include "moe/swiglu.h"
 
-namespace smoes::model {
+namespace smoes::moe {
 
 SwiGLUImpl::SwiGLUImpl(int64_t d_model, int64_t hidden) {
   auto opts = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
@@ -9,4 +9,4 @@ SwiGLUImpl::SwiGLUImpl(int64_t d_model, int64_t hidden) {
   w2 = register_module("w2", torch::nn::Linear(opts(hidden, d_model)));
 }
 
-}  // namespace smoes::model
+}  // namespace smoes::moe

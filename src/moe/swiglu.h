@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-namespace smoes::model {
+namespace smoes::moe {
 
 struct SwiGLUImpl : torch::nn::Module {
   SwiGLUImpl(int64_t d_model, int64_t hidden);
@@ -12,4 +12,4 @@ struct SwiGLUImpl : torch::nn::Module {
 };
 TORCH_MODULE(SwiGLU);
 
-}  // namespace smoes::model
+}  // namespace smoes::moe

@@ -1,0 +1,58 @@
+// smoes bench: performance measurements with their same-run baselines.
+//   smoes bench moe    MoE layer vs dense-equivalent FFN vs per-expert loop
+//   smoes bench train  training throughput vs the measured matmul rate
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/config.h"
+#include "moe/bench.h"
+#include "train/throughput.h"
+
+namespace smoes::cli {
+
+Command add_bench(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Measure performance against same-run baselines");
+  bench->require_subcommand(1);
+  auto json_out = std::make_shared<bool>(false);
+  auto repeats = std::make_shared<int>(7);
+  auto* moe = bench->add_subcommand("moe", "MoE layer fwd+bwd vs dense SwiGLU of equal active FLOPs and a per-expert loop");
+  moe->add_flag("--json", *json_out, "print results as JSON");
+  moe->add_option("--repeats", *repeats, "timed repeats per variant (median is reported)")->capture_default_str();
+
+  auto* train = bench->add_subcommand("train", "training throughput (tokens/s, GFLOP/s vs matmul rate)");
+  auto config_path = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto batch = std::make_shared<int>(8), seq = std::make_shared<int>(128);
+  train->add_flag("--json", *json_out, "print results as JSON");
+  train->add_option("--config", *config_path, "model config JSON (default: built-in defaults)");
+  train->add_option("--set", *overrides, "override a config field, e.g. model.d_model=512");
+  train->add_option("--batch", *batch, "sequences per step")->capture_default_str();
+  train->add_option("--seq-len", *seq, "tokens per sequence (incl. visual tokens)")->capture_default_str();
+
+  return {bench, [=] {
+            if (moe->parsed()) {
+              nlohmann::json all = nlohmann::json::array();
+              for (const auto& c : moe::default_moe_cases()) {
+                auto r = moe::bench_moe_case(c, *repeats);
+                all.push_back(r.to_json());
+                if (!*json_out)
+                  std::printf("T=%-5lld E=%-3lld k=%lld  moe %8.2f ms  dense %8.2f ms  loop %8.2f ms  "
+                              "ratio_vs_dense %.3f  ratio_vs_loop %.3f\n",
+                              (long long)c.tokens, (long long)c.experts, (long long)c.top_k, r.moe_ms, r.dense_ms,
+                              r.loop_ms, r.ratio_vs_dense(), r.ratio_vs_loop());
+              }
+              if (*json_out) std::cout << all.dump(2) << "\n";
+            } else if (train->parsed()) {
+              Config cfg = Config::load(*config_path, *overrides);
+              auto r = train::measure_train_throughput(cfg, 2048, *batch, *seq, 5);
+              if (*json_out)
+                std::cout << r.to_json().dump(2) << "\n";
+              else
+                std::printf("tokens/s %.0f  achieved %.1f GFLOP/s  matmul %.1f GFLOP/s  fraction %.3f\n",
+                            r.tokens_per_s, r.achieved_gflops, r.matmul_gflops, r.fraction_of_matmul());
+            }
+          }};
+}
+
+}  // namespace smoes::cli

@@ -1,0 +1,31 @@
+// The MoE layer benchmark (`smoes bench moe`, bench/bench_moe.cpp): forward +
+// backward time of the MoE layer against (a) a dense SwiGLU with the same
+// active FLOPs (hidden = top_k * ffn) and (b) a naive per-expert loop
+// (index_select per expert, as a Python Mixtral block does), all measured
+// interleaved in the same process.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace smoes::moe {
+
+struct MoEBenchCase {
+  int64_t tokens = 4096, d_model = 256, ffn_hidden = 512, experts = 8, top_k = 2;
+};
+
+struct MoEBenchResult {
+  MoEBenchCase shape;
+  double moe_ms = 0, dense_ms = 0, loop_ms = 0;  // medians of fwd+bwd
+  double ratio_vs_dense() const { return moe_ms / dense_ms; }
+  double ratio_vs_loop() const { return moe_ms / loop_ms; }
+  nlohmann::json to_json() const;
+};
+
+// The grid: T in {512, 4096} x E in {8, 64} x top-k in {2, 8}, d 256, ffn 512.
+std::vector<MoEBenchCase> default_moe_cases();
+
+// Times each variant `repeats` times (after one warm-up), interleaved.
+MoEBenchResult bench_moe_case(const MoEBenchCase& shape, int repeats);
+
+}  // namespace smoes::moe

@@ -1,0 +1,138 @@
+// Why a custom autograd Function: the experts run on contiguous slices of
+// expert-sorted rows, writing straight into preallocated buffers, with a
+// hand-written backward that reuses the saved pre-activations: no per-expert
+// cat, no autograd graph of slices.
+//
+// Experts are spread over the threads (largest first onto the least loaded
+// thread) and each thread runs its experts' GEMMs single-threaded (OpenBLAS
+// runs serially inside an OpenMP region): E small GEMMs each split across
+// both cores run at about half the rate of one large GEMM (STACK.md).
+#include "moe/experts.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace smoes::moe {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// at::*_out take the destination by non-const reference; slices are temporaries.
+void mm_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mm_out(dst, a, b); }
+void mul_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mul_out(dst, a, b); }
+
+// Experts split into one group per thread, largest first onto the lightest group.
+std::vector<std::vector<int64_t>> balance_groups(const std::vector<int64_t>& counts) {
+  const int64_t groups = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), int64_t(counts.size())));
+  std::vector<int64_t> order(counts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return counts[a] > counts[b]; });
+  std::vector<std::vector<int64_t>> out(groups);
+  std::vector<int64_t> load(groups, 0);
+  for (int64_t e : order) {
+    if (counts[e] == 0) continue;
+    auto g = std::min_element(load.begin(), load.end()) - load.begin();
+    out[g].push_back(e);
+    load[g] += counts[e];
+  }
+  return out;
+}
+
+// Calls f(expert, first row, rows) for every expert with rows, in parallel over threads.
+template <class F>
+void for_each_expert(const std::vector<int64_t>& counts, F&& f) {
+  std::vector<int64_t> offsets(counts.size(), 0);
+  for (size_t e = 1; e < counts.size(); ++e) offsets[e] = offsets[e - 1] + counts[e - 1];
+  auto groups = balance_groups(counts);
+  at::parallel_for(0, int64_t(groups.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g)
+      for (int64_t e : groups[g]) f(e, offsets[e], counts[e]);
+  });
+}
+
+struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& rows, const torch::Tensor& w13,
+                               const torch::Tensor& w2, std::vector<int64_t> counts) {
+    const int64_t n = rows.size(0), f = w2.size(1), d = w2.size(2);
+    auto h = torch::empty({n, 2 * f}, rows.options());  // gate | up pre-activations
+    auto a = torch::empty({n, f}, rows.options());      // silu(gate) * up
+    auto out = torch::empty({n, d}, rows.options());
+    for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
+      auto hs = h.narrow(0, o, c), as = a.narrow(0, o, c);
+      mm_into(hs, rows.narrow(0, o, c), w13[e]);
+      at::silu_out(as, hs.narrow(1, 0, f));
+      as.mul_(hs.narrow(1, f, f));
+      mm_into(out.narrow(0, o, c), as, w2[e]);
+    });
+    ctx->save_for_backward({rows, w13, w2, h, a});
+    ctx->saved_data["counts"] = counts;
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto rows = saved[0], w13 = saved[1], w2 = saved[2], h = saved[3], a = saved[4];
+    auto counts = ctx->saved_data["counts"].toIntVector();
+    auto dout = grads[0].contiguous();
+    const int64_t f = w2.size(1);
+    const bool need_rows = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
+    auto drows = need_rows ? torch::empty_like(rows) : torch::Tensor();
+    auto dw13 = need_w ? torch::zeros_like(w13) : torch::Tensor();
+    auto dw2 = need_w ? torch::zeros_like(w2) : torch::Tensor();
+    auto dh = torch::empty_like(h);
+    for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
+      auto dy = dout.narrow(0, o, c), hs = h.narrow(0, o, c), dhs = dh.narrow(0, o, c);
+      auto gate = hs.narrow(1, 0, f), up = hs.narrow(1, f, f);
+      auto da = torch::mm(dy, w2[e].t());
+      if (need_w) mm_into(dw2[e], a.narrow(0, o, c).t(), dy);
+      // d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g)
+      auto s = torch::sigmoid(gate);
+      auto silu = gate * s;
+      mul_into(dhs.narrow(1, f, f), da, silu);
+      mul_into(dhs.narrow(1, 0, f), da * up, s * (1 + gate * (1 - s)));
+      if (need_rows) mm_into(drows.narrow(0, o, c), dhs, w13[e].t());
+      if (need_w) mm_into(dw13[e], rows.narrow(0, o, c).t(), dhs);
+    });
+    return {drows, dw13, dw2, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+GroupedExpertsImpl::GroupedExpertsImpl(int64_t e, int64_t d, int64_t f) : num_experts(e), d_model(d), ffn_hidden(f) {
+  w13 = register_parameter("w13", torch::randn({e, d, 2 * f}) / std::sqrt(double(d)));
+  w2 = register_parameter("w2", torch::randn({e, f, d}) / std::sqrt(double(f)));
+}
+
+torch::Tensor GroupedExpertsImpl::forward(const torch::Tensor& rows, const std::vector<int64_t>& counts) {
+  if (int64_t(counts.size()) != num_experts)
+    throw Error("experts: " + std::to_string(counts.size()) + " counts for " + std::to_string(num_experts) + " experts");
+  if (rows.size(0) == 0) return rows.new_zeros({0, d_model}) + 0 * (w13.sum() + w2.sum());
+  return GroupedSwiGLU::apply(rows.contiguous(), w13, w2, counts);
+}
+
+torch::Tensor GroupedExpertsImpl::expert(int64_t e, const torch::Tensor& x) const {
+  auto h = torch::mm(x, w13[e]);
+  return torch::mm(torch::silu(h.narrow(1, 0, ffn_hidden)) * h.narrow(1, ffn_hidden, ffn_hidden), w2[e]);
+}
+
+void GroupedExpertsImpl::upcycle_from(const SwiGLU& dense, double noise) {
+  if (dense->w1->weight.size(0) != ffn_hidden || dense->w1->weight.size(1) != d_model)
+    throw Error("upcycling: dense FFN is " + c10::str(dense->w1->weight.sizes()) + " (hidden x d), experts need " +
+                std::to_string(ffn_hidden) + " x " + std::to_string(d_model));
+  torch::NoGradGuard no_grad;
+  auto w13_one = torch::cat({dense->w1->weight.t(), dense->w3->weight.t()}, 1);  // [d, 2f]
+  w13.copy_(w13_one.unsqueeze(0).expand_as(w13));
+  w2.copy_(dense->w2->weight.t().unsqueeze(0).expand_as(w2));
+  if (noise > 0) {
+    w13.add_(torch::randn_like(w13) * noise);
+    w2.add_(torch::randn_like(w2) * noise);
+  }
+}
+
+}  // namespace smoes::moe

@@ -1,0 +1,27 @@
+// Routed SwiGLU experts stored stacked, w13 [E, d, 2*ffn] (gate and up
+// projections fused) and w2 [E, ffn, d], run as one grouped computation over
+// expert-sorted rows with a hand-written backward (see experts.cpp for why).
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "moe/swiglu.h"
+
+namespace smoes::moe {
+
+struct GroupedExpertsImpl : torch::nn::Module {
+  GroupedExpertsImpl(int64_t num_experts, int64_t d_model, int64_t ffn_hidden);
+  // rows: [N, d] sorted by expert, counts[e] rows each -> [N, d].
+  torch::Tensor forward(const torch::Tensor& rows, const std::vector<int64_t>& counts);
+  // Expert e alone on x [n, d] (reference path for tests and expert analysis).
+  torch::Tensor expert(int64_t e, const torch::Tensor& x) const;
+  // Upcycling: every expert becomes a copy of `dense` (+ N(0, noise^2)).
+  void upcycle_from(const SwiGLU& dense, double noise);
+
+  int64_t num_experts, d_model, ffn_hidden;
+  torch::Tensor w13, w2;
+};
+TORCH_MODULE(GroupedExperts);
+
+}  // namespace smoes::moe

@@ -1,0 +1,1 @@
+smoes_module(moe DEPS smoes_core)

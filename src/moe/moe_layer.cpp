@@ -1,0 +1,62 @@
+#include "moe/moe_layer.h"
+
+#include "core/error.h"
+#include "moe/bins.h"
+
+namespace smoes::moe {
+
+MoELayerImpl::MoELayerImpl(const MoEConfig& moe, const RouterConfig& router_cfg_, int64_t d_model, std::string name_)
+    : cfg(moe), router_cfg(router_cfg_), name(std::move(name_)) {
+  router = register_module("router", make_router(moe, router_cfg_, d_model, name));
+  experts = register_module("experts", GroupedExperts(moe.num_experts, d_model, moe.ffn_hidden));
+  if (moe.shared_experts > 0)
+    shared = register_module("shared", SwiGLU(d_model, int64_t(moe.shared_experts) * moe.ffn_hidden));
+}
+
+void MoELayerImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& modality) const {
+  const int64_t d = experts->d_model;
+  if (x.size(-1) != d) throw Error(name + ": input width " + std::to_string(x.size(-1)) + ", layer expects " + std::to_string(d));
+  if (!modality.defined() || modality.numel() * d != x.numel())
+    throw Error(name + ": modality ids " + (modality.defined() ? c10::str(modality.sizes()) : "missing") +
+                " do not match input " + c10::str(x.sizes()));
+  if (modality.scalar_type() != torch::kLong) throw Error(name + ": modality ids must be int64");
+  if (modality.numel() > 0 && (modality.min().item<int64_t>() < 0 || modality.max().item<int64_t>() > 1))
+    throw Error(name + ": modality ids must be 0 (text) or 1 (vision), got values in [" +
+                std::to_string(modality.min().item<int64_t>()) + ", " + std::to_string(modality.max().item<int64_t>()) + "]");
+}
+
+void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
+  if (!torch::isfinite(logits).all().item<bool>())
+    throw Error(name + ": router logits contain NaN or Inf (diverged training or bad input)");
+}
+
+MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft) {
+  check_inputs(x, modality);
+  const int64_t d = experts->d_model;
+  auto flat = x.reshape({-1, d});
+  RouterInput in{flat, modality.reshape(-1), soft.defined() ? soft.reshape({-1, 2}) : soft};
+  RouterOutput routed = router->route(in);
+  check_logits(routed.decision.logits);
+
+  const int64_t tokens = flat.size(0);
+  auto bins = bin_by_expert(routed.decision.indices, cfg.num_experts,
+                            expert_capacity(cfg.capacity_factor, tokens, cfg.top_k, cfg.num_experts));
+  auto rows = experts->forward(flat.index_select(0, bins.token), bins.counts);
+  auto gate = routed.decision.weights.reshape(-1).index_select(0, bins.slot).unsqueeze(1);
+  auto y = torch::zeros_like(flat).index_add(0, bins.token, rows * gate.to(rows.dtype()));
+  if (shared) y = y + shared(flat);
+
+  MoEOutput out;
+  out.y = y.view(x.sizes());
+  out.losses = std::move(routed.losses);
+  out.aux_loss = torch::zeros({}, flat.options());
+  const std::map<std::string, double> coef = {
+      {"balance", cfg.aux_loss_coef}, {"z", cfg.z_loss_coef}, {"smar", router_cfg.smar_loss_coef}};
+  for (const auto& [loss_name, value] : out.losses) out.aux_loss = out.aux_loss + coef.at(loss_name) * value;
+  out.decision = std::move(routed.decision);
+  out.dropped_slots = bins.dropped;
+  out.total_slots = bins.total_slots;
+  return out;
+}
+
+}  // namespace smoes::moe

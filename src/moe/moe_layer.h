@@ -1,0 +1,45 @@
+// The MoE layer: router -> bin by expert -> grouped experts -> weighted
+// combine (+ shared always-on experts). Usable on its own:
+//   smoes::moe::MoELayer layer(cfg.moe, cfg.router, d_model, "layer3.moe");
+//   auto out = layer->forward(x, modality);   // out.y, out.aux_loss, out.losses
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "core/config.h"
+#include "moe/swiglu.h"
+#include "moe/experts.h"
+#include "moe/router.h"
+
+namespace smoes::moe {
+
+struct MoEOutput {
+  torch::Tensor y;                              // same shape as the input
+  torch::Tensor aux_loss;                       // coefficient-weighted sum of `losses`
+  std::map<std::string, torch::Tensor> losses;  // unweighted: balance, z (and smar)
+  RoutingDecision decision;                     // over the flattened tokens
+  int64_t dropped_slots = 0, total_slots = 0;
+};
+
+struct MoELayerImpl : torch::nn::Module {
+  MoELayerImpl(const MoEConfig& moe, const RouterConfig& router, int64_t d_model, std::string name);
+  // x: [T, d] or [B, S, d]; modality: [T] or [B, S] int64 in {0, 1};
+  // soft_modality: optional [.., 2] for modality-aware routers.
+  MoEOutput forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft_modality = {});
+
+  MoEConfig cfg;
+  RouterConfig router_cfg;
+  std::string name;
+  std::shared_ptr<RouterImpl> router;
+  GroupedExperts experts{nullptr};
+  SwiGLU shared{nullptr};  // the shared experts fused into one SwiGLU (sum of S experts == one S*ffn wide)
+
+ private:
+  void check_inputs(const torch::Tensor& x, const torch::Tensor& modality) const;
+  void check_logits(const torch::Tensor& logits) const;
+};
+TORCH_MODULE(MoELayer);
+
+}  // namespace smoes::moe

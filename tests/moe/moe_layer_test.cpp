@@ -1,0 +1,259 @@
+#include "moe/moe_layer.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "moe/losses.h"
+
+using namespace smoes;
+using namespace smoes::moe;
+
+namespace {
+
+MoEConfig moe_cfg(int e = 4, int k = 2, int f = 6) {
+  MoEConfig c;
+  c.num_experts = e;
+  c.top_k = k;
+  c.ffn_hidden = f;
+  return c;
+}
+
+RouterConfig router_cfg(const std::string& name) {
+  RouterConfig r;
+  r.name = name;
+  return r;
+}
+
+// Reference: every token, every chosen expert, one at a time.
+torch::Tensor naive_moe(MoELayer& layer, const torch::Tensor& x, const RoutingDecision& d) {
+  std::vector<torch::Tensor> rows;
+  for (int64_t t = 0; t < x.size(0); ++t) {
+    auto y = torch::zeros({1, x.size(1)}, x.options());
+    for (int64_t j = 0; j < d.indices.size(1); ++j)
+      y = y + d.weights[t][j] * layer->experts->expert(d.indices[t][j].item<int64_t>(), x.narrow(0, t, 1));
+    rows.push_back(y);
+  }
+  return torch::cat(rows, 0);
+}
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected smoes::Error";
+  return "";
+}
+
+}  // namespace
+
+TEST(MoELayer, DispatchEqualsNaiveLoopForwardAndBackward) {
+  for (const char* router : {"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}) {
+    torch::manual_seed(1);
+    MoELayer layer(moe_cfg(6, 2), router_cfg(router), 8, "test");
+    layer->eval();  // sigmoid_bias would move its bias between the two passes
+    auto x = torch::randn({13, 8}, torch::requires_grad());
+    auto modality = torch::randint(0, 2, {13}, torch::kLong);
+    auto out = layer->forward(x, modality);
+    auto ref = naive_moe(layer, x, out.decision);
+    EXPECT_TRUE(torch::allclose(out.y, ref, 1e-5, 1e-6)) << router;
+
+    auto g = torch::randn({13, 8});
+    auto grads = torch::autograd::grad({(out.y * g).sum()}, {x, layer->experts->w13, layer->experts->w2}, {},
+                                       /*retain_graph=*/true);
+    auto ref_grads = torch::autograd::grad({(ref * g).sum()}, {x, layer->experts->w13, layer->experts->w2});
+    for (size_t i = 0; i < grads.size(); ++i)
+      EXPECT_TRUE(torch::allclose(grads[i], ref_grads[i], 1e-4, 1e-5)) << router << " grad " << i;
+  }
+}
+
+TEST(MoELayer, GradientsMatchFiniteDifferences) {
+  torch::manual_seed(2);
+  MoELayer layer(moe_cfg(3, 2, 4), router_cfg("topk"), 5, "fd");
+  layer->to(torch::kDouble);
+  auto x = torch::randn({4, 5}, torch::kDouble);
+  auto modality = torch::zeros({4}, torch::kLong);
+  auto loss_of = [&] { return (layer->forward(x, modality).y.pow(2)).sum(); };
+  auto params = std::vector<torch::Tensor>{layer->router->gate->weight, layer->experts->w13, layer->experts->w2};
+  auto analytic = torch::autograd::grad({loss_of()}, params);
+  const double eps = 1e-6;
+  torch::NoGradGuard ng;
+  for (size_t p = 0; p < params.size(); ++p) {
+    auto flat = params[p].view(-1);
+    for (int64_t i = 0; i < flat.size(0); i += std::max<int64_t>(1, flat.size(0) / 7)) {
+      double old = flat[i].item<double>();
+      flat[i] = old + eps;
+      double up = loss_of().item<double>();
+      flat[i] = old - eps;
+      double down = loss_of().item<double>();
+      flat[i] = old;
+      EXPECT_NEAR(analytic[p].view(-1)[i].item<double>(), (up - down) / (2 * eps), 1e-5) << "param " << p << " i " << i;
+    }
+  }
+}
+
+TEST(MoELayer, UpcycledExpertsReproduceTheDenseFFN) {
+  torch::manual_seed(3);
+  SwiGLU dense(8, 6);
+  MoELayer layer(moe_cfg(4, 2, 6), router_cfg("topk"), 8, "up");
+  layer->experts->upcycle_from(dense, 0.0);
+  auto x = torch::randn({9, 8});
+  auto out = layer->forward(x, torch::zeros({9}, torch::kLong));
+  EXPECT_TRUE(torch::allclose(out.y, dense(x), 1e-5, 1e-6));  // renormalised weights sum to 1
+  layer->experts->upcycle_from(dense, 0.1);
+  EXPECT_FALSE(torch::allclose(layer->experts->w13[0], layer->experts->w13[1]));
+}
+
+TEST(MoELayer, SharedExpertsAreAlwaysOn) {
+  torch::manual_seed(4);
+  auto cfg = moe_cfg(4, 1, 6);
+  cfg.shared_experts = 2;
+  MoELayer layer(cfg, router_cfg("topk"), 8, "shared");
+  auto x = torch::randn({5, 8});
+  auto out = layer->forward(x, torch::zeros({5}, torch::kLong));
+  EXPECT_TRUE(torch::allclose(out.y, naive_moe(layer, x, out.decision) + layer->shared(x), 1e-5, 1e-6));
+}
+
+TEST(Routers, WeightsSumToOneWhereTheyShould) {
+  torch::manual_seed(5);
+  auto x = torch::randn({20, 8});
+  auto modality = torch::randint(0, 2, {20}, torch::kLong);
+  for (const char* router : {"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}) {
+    MoELayer layer(moe_cfg(8, 2), router_cfg(router), 8, "w");
+    auto d = layer->forward(x, modality).decision;
+    EXPECT_TRUE(torch::allclose(d.weights.sum(-1), torch::ones({20}), 1e-5, 1e-6)) << router;
+    EXPECT_TRUE(torch::allclose(d.probs.sum(-1), torch::ones({20}), 1e-5, 1e-6)) << router;
+  }
+  auto r = router_cfg("topk");
+  r.renormalize = false;  // DeepSeek style: raw top-k probabilities
+  MoELayer raw(moe_cfg(8, 2), r, 8, "raw");
+  auto d = raw->forward(x, modality).decision;
+  EXPECT_TRUE(torch::allclose(d.weights, std::get<0>(d.probs.topk(2, -1))));
+  EXPECT_TRUE((d.weights.sum(-1) < 1).all().item<bool>());
+}
+
+TEST(Routers, HardModalityNeverLeavesThePartition) {
+  torch::manual_seed(6);
+  auto r = router_cfg("hard_modality");
+  r.text_experts = 6;
+  r.vision_experts = 2;  // a 48/16-style split
+  MoELayer layer(moe_cfg(8, 2), r, 8, "hard");
+  auto modality = torch::randint(0, 2, {64}, torch::kLong);
+  auto d = layer->forward(torch::randn({64, 8}) * 5, modality).decision;
+  auto is_vision_expert = d.indices.ge(6);
+  auto vision_token = modality.eq(1).unsqueeze(1).expand_as(is_vision_expert);
+  EXPECT_TRUE(is_vision_expert.eq(vision_token).all().item<bool>());
+}
+
+TEST(Routers, MoIIEUsesOwnAndSharedExpertsOnly) {
+  torch::manual_seed(7);
+  auto r = router_cfg("moiie");
+  r.text_experts = 3;
+  r.vision_experts = 3;
+  r.cross_modal_experts = 2;
+  MoELayer layer(moe_cfg(8, 2), r, 8, "moiie");
+  auto modality = torch::randint(0, 2, {64}, torch::kLong);
+  auto d = layer->forward(torch::randn({64, 8}) * 5, modality).decision;
+  for (int64_t t = 0; t < 64; ++t)
+    for (int64_t j = 0; j < 2; ++j) {
+      int64_t e = d.indices[t][j].item<int64_t>();
+      bool text_ok = e < 3 || e >= 6, vision_ok = (e >= 3 && e < 6) || e >= 6;
+      EXPECT_TRUE(modality[t].item<int64_t>() == 0 ? text_ok : vision_ok) << "token " << t << " expert " << e;
+    }
+}
+
+TEST(Routers, SigmoidBiasMovesTowardBalance) {
+  torch::manual_seed(8);
+  auto r = router_cfg("sigmoid_bias");
+  r.bias_update_rate = 0.01;
+  MoELayer layer(moe_cfg(4, 1), r, 8, "bias");
+  {
+    torch::NoGradGuard ng;
+    layer->router->gate->weight[0].add_(0.5);  // expert 0 wins most positive tokens
+  }
+  auto x = torch::rand({256, 8}) + 0.1;
+  auto load = [&] { return torch::bincount(layer->forward(x, torch::zeros({256}, torch::kLong)).decision.indices.view(-1), {}, 4); };
+  layer->train();
+  auto first = load();
+  for (int i = 0; i < 150; ++i) load();
+  layer->eval();
+  auto last = load();
+  EXPECT_GT(first[0].item<int64_t>(), 200);
+  // Sign updates overshoot and oscillate around balance; the overload must be gone.
+  EXPECT_LT(last.max().item<int64_t>(), first.max().item<int64_t>() * 0.6);
+  EXPECT_LT(last[0].item<int64_t>(), first[0].item<int64_t>() / 2);
+}
+
+TEST(Routers, SmarLossZeroInsideBandPositiveOutside) {
+  torch::manual_seed(9);
+  auto r = router_cfg("smar");
+  r.smar_band_lo = 0.0;
+  r.smar_band_hi = 100.0;
+  MoELayer inside(moe_cfg(4, 2), r, 8, "smar");
+  auto x = torch::randn({32, 8});
+  auto modality = torch::randint(0, 2, {32}, torch::kLong);
+  EXPECT_EQ(inside->forward(x, modality).losses.at("smar").item<double>(), 0.0);
+  r.smar_band_lo = 50.0;  // demands far more separation than an untrained router has
+  MoELayer below(moe_cfg(4, 2), r, 8, "smar");
+  auto out = below->forward(x, modality);
+  auto p = out.decision.probs;
+  auto skl = symmetric_kl(p.index_select(0, modality.eq(0).nonzero().squeeze(1)).mean(0),
+                          p.index_select(0, modality.eq(1).nonzero().squeeze(1)).mean(0));
+  EXPECT_NEAR(out.losses.at("smar").item<double>(), 50.0 - skl.item<double>(), 1e-4);
+}
+
+TEST(Losses, BalanceLossIsOneWhenUniformAndZLossMatchesDefinition) {
+  auto probs = torch::full({4, 4}, 0.25);
+  auto idx = torch::tensor({0, 1, 2, 3}, torch::kLong).view({4, 1});
+  EXPECT_NEAR(load_balancing_loss(probs, idx).item<double>(), 1.0, 1e-6);
+  auto skewed = torch::tensor({0, 0, 0, 0}, torch::kLong).view({4, 1});
+  EXPECT_NEAR(load_balancing_loss(probs, skewed).item<double>(), 4 * 1.0 * 0.25, 1e-6);
+  auto logits = torch::tensor({{0.0f, 0.0f}});
+  EXPECT_NEAR(z_loss(logits).item<double>(), std::pow(std::log(2.0), 2), 1e-6);
+}
+
+TEST(MoELayer, CapacityFactorDropsAndCountsSlots) {
+  torch::manual_seed(10);
+  auto cfg = moe_cfg(4, 2);
+  cfg.capacity_factor = 0.5;  // capacity = ceil(0.5 * 16 * 2 / 4) = 4 slots per expert
+  MoELayer layer(cfg, router_cfg("topk"), 8, "cap");
+  auto out = layer->forward(torch::randn({16, 8}), torch::zeros({16}, torch::kLong));
+  EXPECT_EQ(out.total_slots, 32);
+  EXPECT_EQ(out.dropped_slots, 32 - 16);  // 4 experts x 4 kept
+}
+
+TEST(MoELayer, DeterministicUnderAFixedSeed) {
+  auto run = [] {
+    torch::manual_seed(11);
+    MoELayer layer(moe_cfg(8, 2), router_cfg("topk"), 8, "det");
+    return layer->forward(torch::randn({32, 8}), torch::zeros({32}, torch::kLong)).y;
+  };
+  EXPECT_TRUE(torch::equal(run(), run()));
+}
+
+TEST(MoELayer, BadInputsNameTheLayer) {
+  MoELayer layer(moe_cfg(4, 2), router_cfg("topk"), 8, "layer 3 MoE");
+  auto x = torch::randn({5, 8});
+  EXPECT_NE(error_of([&] { layer->forward(torch::randn({5, 7}), torch::zeros({5}, torch::kLong)); })
+                .find("layer 3 MoE: input width 7"), std::string::npos);
+  EXPECT_NE(error_of([&] { layer->forward(x, torch::zeros({4}, torch::kLong)); }).find("do not match input"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { layer->forward(x, torch::full({5}, 2, torch::kLong)); }).find("must be 0 (text) or 1"),
+            std::string::npos);
+  auto nan_x = x.clone();
+  nan_x[2][3] = std::nan("");
+  EXPECT_NE(error_of([&] { layer->forward(nan_x, torch::zeros({5}, torch::kLong)); }).find("NaN"), std::string::npos);
+  EXPECT_NE(error_of([] { MoELayer(moe_cfg(4, 5), router_cfg("topk"), 8, "L"); }).find("L: top_k = 5"),
+            std::string::npos);
+  auto r = router_cfg("hard_modality");
+  r.text_experts = 3;
+  r.vision_experts = 3;
+  EXPECT_NE(error_of([&] { MoELayer(moe_cfg(8, 2), r, 8, "L"); }).find("does not add up to 8 experts"),
+            std::string::npos);
+  r.text_experts = 7;
+  r.vision_experts = 1;
+  EXPECT_NE(error_of([&] { MoELayer(moe_cfg(8, 2), r, 8, "L"); }).find("gives vision tokens 1 experts"),
+            std::string::npos);
+}
