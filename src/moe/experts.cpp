@@ -25,6 +25,9 @@ using torch::autograd::variable_list;
 // at::*_out take the destination by non-const reference; slices are temporaries.
 void mm_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mm_out(dst, a, b); }
 void mul_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mul_out(dst, a, b); }
+void silu_backward_into(torch::Tensor dst, const torch::Tensor& grad, const torch::Tensor& x) {
+  at::silu_backward_out(dst, grad, x);
+}
 
 // Experts split into one group per thread, largest first onto the lightest group.
 std::vector<std::vector<int64_t>> balance_groups(const std::vector<int64_t>& counts) {
@@ -82,19 +85,19 @@ struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
     const int64_t f = w2.size(1);
     const bool need_rows = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
     auto drows = need_rows ? torch::empty_like(rows) : torch::Tensor();
-    auto dw13 = need_w ? torch::zeros_like(w13) : torch::Tensor();
-    auto dw2 = need_w ? torch::zeros_like(w2) : torch::Tensor();
+    auto dw13 = need_w ? torch::empty_like(w13) : torch::Tensor();
+    auto dw2 = need_w ? torch::empty_like(w2) : torch::Tensor();
+    if (need_w)  // experts without rows get no gradient; the others are written in full below
+      for (size_t e = 0; e < counts.size(); ++e)
+        if (counts[e] == 0) dw13[e].zero_(), dw2[e].zero_();
     auto dh = torch::empty_like(h);
     for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
       auto dy = dout.narrow(0, o, c), hs = h.narrow(0, o, c), dhs = dh.narrow(0, o, c);
       auto gate = hs.narrow(1, 0, f), up = hs.narrow(1, f, f);
       auto da = torch::mm(dy, w2[e].t());
       if (need_w) mm_into(dw2[e], a.narrow(0, o, c).t(), dy);
-      // d silu(g)/dg = s * (1 + g * (1 - s)), s = sigmoid(g)
-      auto s = torch::sigmoid(gate);
-      auto silu = gate * s;
-      mul_into(dhs.narrow(1, f, f), da, silu);
-      mul_into(dhs.narrow(1, 0, f), da * up, s * (1 + gate * (1 - s)));
+      mul_into(dhs.narrow(1, f, f), da, torch::silu(gate));
+      silu_backward_into(dhs.narrow(1, 0, f), da * up, gate);  // one fused kernel for da*up*silu'(gate)
       if (need_rows) mm_into(drows.narrow(0, o, c), dhs, w13[e].t());
       if (need_w) mm_into(dw13[e], rows.narrow(0, o, c).t(), dhs);
     });

@@ -88,6 +88,9 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     loss_sum += task_loss.item<double>() / t.grad_accum;
     aux_sum += out.aux_loss.item<double>() / t.grad_accum;
     for (auto& [name, value] : out.losses) aux_parts[name] += value.item<double>() / t.grad_accum;
+    for (const auto& r : out.routing)
+      routing_.try_emplace(r.layer, cfg_.moe.num_experts)
+          .first->second.add(r.decision.indices, r.decision.probs, batch.input.modality, r.dropped_slots, r.total_slots);
     tokens += batch.input.attention_mask.defined() ? batch.input.attention_mask.sum().item<int64_t>()
                                                    : batch.input.input_ids.numel();
   }
@@ -142,6 +145,12 @@ TrainResult Trainer::run(int64_t stop_after) {
     if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       record["tokens_per_s"] = window_tokens / std::max(secs, 1e-9);
+      for (auto& [layer, stats] : routing_) {
+        auto j = stats.to_json(/*with_coactivation=*/false);
+        j["layer"] = layer;
+        record["routing"].push_back(j);
+        stats.reset();
+      }
       metrics.write(record);
       window_start = std::chrono::steady_clock::now();
       window_tokens = 0;

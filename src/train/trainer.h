@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "model/vlm.h"
+#include "moe/stats.h"
 
 namespace smoes::train {
 
@@ -65,6 +66,7 @@ class Trainer {
   nlohmann::json data_manifest_;
   std::unique_ptr<torch::optim::AdamW> opt_;
   std::mt19937_64 data_rng_;
+  std::map<int, moe::RoutingStats> routing_;  // per MoE layer, since the last metrics line
 };
 
 }  // namespace smoes::train
