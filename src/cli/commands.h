@@ -15,5 +15,6 @@ struct Command {
 
 Command add_doctor(CLI::App& app);
 Command add_bench(CLI::App& app);
+Command add_world(CLI::App& app);
 
 }  // namespace smoes::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   std::vector<smoes::cli::Command> commands = {
       smoes::cli::add_doctor(app),
       smoes::cli::add_bench(app),
+      smoes::cli::add_world(app),
   };
 
   try {

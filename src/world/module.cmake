@@ -1,0 +1,1 @@
+smoes_module(world DEPS smoes_core PkgConfig::STB)

@@ -1,0 +1,43 @@
+// Scenes of the embedded world: 1-6 objects with shape, colour, size and
+// material at a position, and the spatial relations between them.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "world/rng.h"
+
+namespace smoes::world {
+
+struct Object {
+  std::string shape, colour, size, material;
+  double cx = 0, cy = 0, radius = 0;  // pixels
+  // Bounding box [x, y, w, h] in pixels (COCO convention).
+  std::vector<double> bbox() const { return {cx - radius, cy - radius, 2 * radius, 2 * radius}; }
+};
+
+struct Scene {
+  int width = 64, height = 64;
+  std::string domain;  // "photo" or "clipart"
+  std::string background;
+  std::vector<Object> objects;  // drawn in order: later objects occlude earlier ones
+};
+
+struct Vocabulary {
+  static const std::vector<std::string>& shapes();     // circle, square, triangle, diamond
+  static const std::vector<std::string>& colours();
+  static const std::vector<std::string>& materials();  // rubber, metal, wood, glass
+  static const std::vector<std::string>& backgrounds();
+};
+
+// Held out of training splits (CLEVR-CoGenT style): these shape/colour pairs
+// appear only in the held-out split.
+bool is_held_out(const std::string& shape, const std::string& colour);
+
+// split_kind: "train" never draws held-out combinations; "heldout" draws at
+// least one; anything else draws freely.
+Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::string& split_kind);
+
+// "left of", "right of", "above", "below": where a is relative to b.
+std::string relation(const Object& a, const Object& b);
+
+}  // namespace smoes::world
