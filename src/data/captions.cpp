@@ -1,0 +1,160 @@
+#include "data/captions.h"
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace smoes::data {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* const kCaptionPrompt = "<image>\nDescribe the image.";
+
+void LoadReport::skip(const std::string& reason, const std::string& message) {
+  ++skipped;
+  ++reasons[reason];
+  if (first_problems.size() < 10) first_problems.push_back(message);
+}
+
+void verify_against_manifest(const std::string& root, const std::string& file) {
+  for (fs::path dir : {fs::path(root), fs::path(root).parent_path()}) {
+    auto manifest_path = dir / "MANIFEST.json";
+    if (dir.empty() || !fs::exists(manifest_path)) continue;
+    auto manifest = json::parse(read_file(manifest_path.string()), nullptr, false);
+    if (manifest.is_discarded() || !manifest.contains("files") || !manifest["files"].is_object())
+      throw Error(manifest_path.string() + ": not a valid manifest (no \"files\" object)");
+    auto rel = fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();
+    auto entry = manifest["files"].find(rel);
+    if (entry == manifest["files"].end()) return;
+    if (!entry->is_string() || sha256_file(file) != entry->get<std::string>())
+      throw Error(file + ": SHA-256 does not match " + manifest_path.string() + " (file changed or corrupted)");
+    return;
+  }
+}
+
+namespace {
+
+json parse_json_file(const std::string& path) {
+  std::string text = read_file(path);
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    try {
+      (void)json::parse(text);
+    } catch (const json::parse_error& e) {
+      throw Error(path + ": not valid JSON: " + e.what());
+    }
+  }
+  return j;
+}
+
+// Reports a bad record: throws in strict mode, counts it otherwise.
+struct RecordErrors {
+  std::string file;
+  bool strict;
+  LoadReport* report;
+  void bad(const std::string& record, const std::string& field, const std::string& problem) {
+    std::string msg = file + ": " + record + ": field '" + field + "': " + problem;
+    if (strict || !report) throw Error(msg);
+    report->skip("field '" + field + "': " + problem, msg);
+  }
+};
+
+}  // namespace
+
+std::vector<Example> load_coco_captions(const std::string& root, const std::string& split, bool strict,
+                                        LoadReport* report) {
+  std::string file = (fs::path(root) / "annotations" / ("captions_" + split + ".json")).string();
+  verify_against_manifest(root, file);
+  json doc = parse_json_file(file);
+  RecordErrors errors{file, strict, report};
+  if (!doc.is_object() || !doc.contains("images") || !doc["images"].is_array() || !doc.contains("annotations") ||
+      !doc["annotations"].is_array())
+    throw Error(file + ": expected a COCO captions object with \"images\" and \"annotations\" lists");
+
+  std::map<int64_t, Example> by_id;
+  for (size_t i = 0; i < doc["images"].size(); ++i) {
+    const json& img = doc["images"][i];
+    if (report) ++report->records;
+    std::string rec = "images[" + std::to_string(i) + "]";
+    if (!img.is_object() || !img.contains("id") || !img["id"].is_number_integer()) {
+      errors.bad(rec, "id", "missing or not an integer");
+      continue;
+    }
+    if (!img.contains("file_name") || !img["file_name"].is_string()) {
+      errors.bad(rec, "file_name", "missing or not a string");
+      continue;
+    }
+    Example ex;
+    ex.task = "coco_captions";
+    ex.id = std::to_string(img["id"].get<int64_t>());
+    ex.image_paths = {(fs::path(root) / "images" / split / img["file_name"].get<std::string>()).string()};
+    ex.prompt = kCaptionPrompt;
+    by_id[img["id"].get<int64_t>()] = std::move(ex);
+  }
+  for (size_t i = 0; i < doc["annotations"].size(); ++i) {
+    const json& ann = doc["annotations"][i];
+    if (report) ++report->records;
+    std::string rec = "annotations[" + std::to_string(i) + "]";
+    if (!ann.is_object() || !ann.contains("image_id") || !ann["image_id"].is_number_integer()) {
+      errors.bad(rec, "image_id", "missing or not an integer");
+      continue;
+    }
+    if (!ann.contains("caption") || !ann["caption"].is_string()) {
+      errors.bad(rec, "caption", "missing or not a string");
+      continue;
+    }
+    auto it = by_id.find(ann["image_id"].get<int64_t>());
+    if (it == by_id.end()) {
+      errors.bad(rec, "image_id", "no image with id " + ann["image_id"].dump());
+      continue;
+    }
+    it->second.targets.push_back(ann["caption"].get<std::string>());
+  }
+  std::vector<Example> out;
+  for (auto& [id, ex] : by_id)
+    if (!ex.targets.empty()) out.push_back(std::move(ex));
+  return out;
+}
+
+std::vector<Example> load_cc_tsv(const std::string& tsv_path, bool strict, LoadReport* report) {
+  auto root = fs::path(tsv_path).parent_path();
+  verify_against_manifest(root.string(), tsv_path);
+  std::istringstream in(read_file(tsv_path));
+  RecordErrors errors{tsv_path, strict, report};
+  std::vector<Example> out;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    if (report) ++report->records;
+    std::string rec = "line " + std::to_string(n);
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) {
+      errors.bad(rec, "url", "no TAB between caption and url");
+      continue;
+    }
+    std::string caption = line.substr(0, tab), url = line.substr(tab + 1);
+    if (caption.empty()) {
+      errors.bad(rec, "caption", "empty");
+      continue;
+    }
+    if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
+      errors.bad(rec, "url", "remote image (download the images and put their local paths in the TSV)");
+      continue;
+    }
+    Example ex;
+    ex.task = "cc";
+    ex.id = std::to_string(n);
+    ex.image_paths = {(root / url).string()};
+    ex.prompt = kCaptionPrompt;
+    ex.targets = {caption};
+    out.push_back(std::move(ex));
+  }
+  return out;
+}
+
+}  // namespace smoes::data

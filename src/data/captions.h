@@ -1,0 +1,28 @@
+// Caption datasets in their published formats:
+//   COCO Captions: annotations/captions_<split>.json + images/<split>/<file_name>
+//   Conceptual Captions: a TSV of "caption<TAB>url"; here the url column may be
+//     an image path relative to the TSV's directory (the world writes that).
+// One Example per image with all its captions as targets. When the dataset
+// root (or its parent) has a MANIFEST.json, the annotation file's SHA-256 is
+// checked against it before parsing.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/example.h"
+
+namespace smoes::data {
+
+extern const char* const kCaptionPrompt;  // "<image>\nDescribe the image."
+
+// strict = true: the first bad record throws smoes::Error naming file, record
+// and field. strict = false: bad records are skipped and counted in `report`.
+std::vector<Example> load_coco_captions(const std::string& coco_root, const std::string& split, bool strict = true,
+                                        LoadReport* report = nullptr);
+std::vector<Example> load_cc_tsv(const std::string& tsv_path, bool strict = true, LoadReport* report = nullptr);
+
+// Verifies `file` against the MANIFEST.json found in `root` or its parent (if
+// any); throws on mismatch, does nothing without a manifest or entry.
+void verify_against_manifest(const std::string& root, const std::string& file);
+
+}  // namespace smoes::data

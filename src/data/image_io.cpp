@@ -1,0 +1,69 @@
+#include "data/image_io.h"
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+
+#include <algorithm>
+#include <climits>
+#include <memory>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace smoes::data {
+namespace {
+
+void check_side_lengths(int w, int h, const std::string& name) {
+  if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
+    throw Error(name + ": image declares " + std::to_string(w) + "x" + std::to_string(h) +
+                " pixels; refusing sizes over " + std::to_string(kMaxImageSide) + " per side");
+}
+
+// stbi_info rejects huge PNGs but its reason is lost behind the other formats' probes,
+// so PNG sizes are read from the IHDR chunk directly (bytes 16..23, big-endian).
+void check_png_header(const std::string& bytes, const std::string& name) {
+  static const std::string signature("\x89PNG\r\n\x1a\n", 8);
+  if (bytes.size() < 24 || bytes.compare(0, 8, signature) != 0) return;
+  auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | uint8_t(bytes[at + i]);
+    return int64_t(v);
+  };
+  int64_t w = be32(16), h = be32(20);
+  check_side_lengths(int(std::min<int64_t>(w, INT32_MAX)), int(std::min<int64_t>(h, INT32_MAX)), name);
+}
+
+}  // namespace
+
+Image decode_image_bytes(const std::string& bytes, const std::string& name) {
+  if (bytes.size() > size_t(1) << 30) throw Error(name + ": file over 1 GiB, not decoding");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  check_png_header(bytes, name);
+  int w = 0, h = 0, channels = 0;
+  if (!stbi_info_from_memory(data, int(bytes.size()), &w, &h, &channels))
+    throw Error(name + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
+  check_side_lengths(w, h, name);
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(bytes.size()), &w, &h, &channels, 3),
+                                                    stbi_image_free);
+  if (!pixels) throw Error(name + ": cannot decode image (" + std::string(stbi_failure_reason()) + ")");
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.assign(pixels.get(), pixels.get() + size_t(w) * h * 3);
+  return img;
+}
+
+Image decode_image(const std::string& path) { return decode_image_bytes(read_file(path), path); }
+
+Image resize(const Image& img, int width, int height) {
+  if (img.width == width && img.height == height) return img;
+  Image out;
+  out.width = width;
+  out.height = height;
+  out.rgb.resize(size_t(width) * height * 3);
+  if (!stbir_resize_uint8(img.rgb.data(), img.width, img.height, 0, out.rgb.data(), width, height, 0, 3))
+    throw Error("image resize failed");
+  return out;
+}
+
+}  // namespace smoes::data

@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "data/image_io.h"
+#include "data/tokenizer.h"
+#include "world/render.h"
+
+using namespace smoes;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string png_of(int w, int h) {
+  std::vector<uint8_t> rgb(size_t(w) * h * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = uint8_t(i * 7);
+  return world::encode_png(rgb, w, h);
+}
+
+}  // namespace
+
+TEST(ImageIO, DecodesWhatWasEncoded) {
+  auto img = data::decode_image_bytes(png_of(5, 3), "mem.png");
+  ASSERT_EQ(img.width, 5);
+  ASSERT_EQ(img.height, 3);
+  for (size_t i = 0; i < img.rgb.size(); ++i) ASSERT_EQ(img.rgb[i], uint8_t(i * 7));
+  auto small = data::resize(img, 2, 2);
+  EXPECT_EQ(small.rgb.size(), 12u);
+}
+
+TEST(ImageIO, TruncatedGarbageAndHugeImagesAreRejected) {
+  auto png = png_of(16, 16);
+  EXPECT_THROW(data::decode_image_bytes(png.substr(0, png.size() / 2), "cut.png"), Error);
+  EXPECT_THROW(data::decode_image_bytes("this is not an image", "text.png"), Error);
+  EXPECT_THROW(data::decode_image_bytes("", "empty.png"), Error);
+  // A PNG header declaring 100000 x 100000 pixels: refused before decoding.
+  std::string huge("\x89PNG\r\n\x1a\n", 8);
+  huge += std::string("\x00\x00\x00\x0dIHDR", 8);
+  huge += std::string("\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00", 13);
+  huge += std::string("\x00\x00\x00\x00", 4);
+  try {
+    data::decode_image_bytes(huge, "huge.png");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("100000x100000"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(data::decode_image("/nonexistent/x.png"), Error);
+}
+
+TEST(Tokenizer, SpecialTokensAreSingleIdsAndTokenizeMasksTheTarget) {
+  auto dir = fs::temp_directory_path() / "smoes_tok_test";
+  fs::create_directories(dir);
+  std::string text;
+  for (int i = 0; i < 200; ++i)
+    text += "a small red circle left of a large blue square number " + std::to_string(i) + "\nthere is a green triangle\n";
+  write_file_atomic((dir / "corpus.txt").string(), text);
+  auto prefix = (dir / "tok").string();
+  data::Tokenizer::train({(dir / "corpus.txt").string()}, prefix, 120, 8);
+  data::Tokenizer tok(prefix + ".model");
+  EXPECT_EQ(tok.location_bins(), 8);
+  EXPECT_EQ(tok.encode("<loc_3>").back(), tok.location_id(3));
+  EXPECT_EQ(tok.decode(tok.encode("a red circle")), "a red circle");
+
+  auto t = data::tokenize(tok, "<image>\nDescribe the image.", "a red circle", /*image_tokens=*/4, 64);
+  ASSERT_EQ(t.ids.size(), t.modality.size());
+  EXPECT_EQ(t.images, 1);
+  EXPECT_EQ(t.ids.front(), tok.bos_id());
+  EXPECT_EQ(t.ids.back(), tok.eos_id());
+  int vision = 0, loss = 0;
+  for (size_t i = 0; i < t.ids.size(); ++i) {
+    vision += t.modality[i];
+    loss += t.loss[i];
+    if (t.modality[i]) EXPECT_EQ(t.ids[i], tok.image_id());
+  }
+  EXPECT_EQ(vision, 4);
+  EXPECT_EQ(loss, int(tok.encode("a red circle").size()) + 1);  // target + eos
+  EXPECT_THROW(data::Tokenizer("/nonexistent.model"), Error);
+}
