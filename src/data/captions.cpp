@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "data/records.h"
 
 namespace smoes::data {
 
@@ -14,57 +15,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const char* const kCaptionPrompt = "<image>\nDescribe the image.";
-
-void LoadReport::skip(const std::string& reason, const std::string& message) {
-  ++skipped;
-  ++reasons[reason];
-  if (first_problems.size() < 10) first_problems.push_back(message);
-}
-
-void verify_against_manifest(const std::string& root, const std::string& file) {
-  for (fs::path dir : {fs::path(root), fs::path(root).parent_path()}) {
-    auto manifest_path = dir / "MANIFEST.json";
-    if (dir.empty() || !fs::exists(manifest_path)) continue;
-    auto manifest = json::parse(read_file(manifest_path.string()), nullptr, false);
-    if (manifest.is_discarded() || !manifest.contains("files") || !manifest["files"].is_object())
-      throw Error(manifest_path.string() + ": not a valid manifest (no \"files\" object)");
-    auto rel = fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();
-    auto entry = manifest["files"].find(rel);
-    if (entry == manifest["files"].end()) return;
-    if (!entry->is_string() || sha256_file(file) != entry->get<std::string>())
-      throw Error(file + ": SHA-256 does not match " + manifest_path.string() + " (file changed or corrupted)");
-    return;
-  }
-}
-
-namespace {
-
-json parse_json_file(const std::string& path) {
-  std::string text = read_file(path);
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) {
-    try {
-      (void)json::parse(text);
-    } catch (const json::parse_error& e) {
-      throw Error(path + ": not valid JSON: " + e.what());
-    }
-  }
-  return j;
-}
-
-// Reports a bad record: throws in strict mode, counts it otherwise.
-struct RecordErrors {
-  std::string file;
-  bool strict;
-  LoadReport* report;
-  void bad(const std::string& record, const std::string& field, const std::string& problem) {
-    std::string msg = file + ": " + record + ": field '" + field + "': " + problem;
-    if (strict || !report) throw Error(msg);
-    report->skip("field '" + field + "': " + problem, msg);
-  }
-};
-
-}  // namespace
 
 std::vector<Example> load_coco_captions(const std::string& root, const std::string& split, bool strict,
                                         LoadReport* report) {

@@ -21,8 +21,4 @@ std::vector<Example> load_coco_captions(const std::string& coco_root, const std:
                                         LoadReport* report = nullptr);
 std::vector<Example> load_cc_tsv(const std::string& tsv_path, bool strict = true, LoadReport* report = nullptr);
 
-// Verifies `file` against the MANIFEST.json found in `root` or its parent (if
-// any); throws on mismatch, does nothing without a manifest or entry.
-void verify_against_manifest(const std::string& root, const std::string& file);
-
 }  // namespace smoes::data

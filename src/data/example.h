@@ -7,11 +7,16 @@
 namespace smoes::data {
 
 struct Example {
-  std::string task;                      // "coco_captions", "cc", ...
-  std::string id;                        // image id / question id in the source file
-  std::vector<std::string> image_paths;  // absolute or relative to the working dir
+  std::string task;                      // "coco_captions", "cc", "refcoco", "vqa_v2", "gqa", ...
+  std::string id;                        // question id / ref id / image id in the source file
+  std::vector<std::string> image_paths;  // as resolved by the loader (exists on disk for the world)
   std::string prompt;                    // contains one "<image>" per image
-  std::vector<std::string> targets;      // reference answers/captions; training samples one
+  std::vector<std::string> targets;      // references: captions, the 10 VQA answers, the answer; training samples one
+  std::vector<std::string> choices;      // multiple choice options (A-OKVQA, VCR, ...), empty otherwise
+  int answer_index = -1;                 // index of the correct choice, -1 when not multiple choice
+  std::vector<double> box;               // grounding target [x, y, w, h] in pixels of image 0, empty otherwise
+  int image_width = 0, image_height = 0; // size of image 0 when the format gives it (boxes need it)
+  std::map<std::string, std::string> meta;  // question_type, answer_type, structural type, split, ...
 };
 
 // Problems found while loading in tolerant mode: record -> why it was skipped.
