@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "data/image_cache.h"
 #include "data/image_io.h"
 #include "data/tokenizer.h"
 #include "world/render.h"
@@ -77,4 +78,28 @@ TEST(Tokenizer, SpecialTokensAreSingleIdsAndTokenizeMasksTheTarget) {
   EXPECT_EQ(vision, 4);
   EXPECT_EQ(loss, int(tok.encode("a red circle").size()) + 1);  // target + eos
   EXPECT_THROW(data::Tokenizer("/nonexistent.model"), Error);
+}
+
+TEST(ImageCache, DecodesOnceAcrossInstancesAndNoticesChangedFiles) {
+  auto dir = fs::temp_directory_path() / "smoes_image_cache_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto image = (dir / "a.png").string();
+  write_file_atomic(image, png_of(8, 6));
+  data::ImageCache first((dir / "cache").string(), 4);
+  auto pixels = first.get(image);
+  EXPECT_EQ(pixels.size(), 4u * 4u * 3u);
+  EXPECT_EQ(pixels, data::resize(data::decode_image(image), 4, 4).rgb);
+  first.get(image);
+  EXPECT_EQ(first.decodes(), 1u);
+
+  data::ImageCache second((dir / "cache").string(), 4);  // a later run: served from disk
+  EXPECT_EQ(second.get(image), pixels);
+  EXPECT_EQ(second.decodes(), 0u);
+
+  write_file_atomic(image, png_of(9, 9));  // changed file: decoded again
+  data::ImageCache third((dir / "cache").string(), 4);
+  third.get(image);
+  EXPECT_EQ(third.decodes(), 1u);
+  EXPECT_THROW(third.get((dir / "missing.png").string()), Error);
 }
