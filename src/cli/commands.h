@@ -16,5 +16,7 @@ struct Command {
 Command add_doctor(CLI::App& app);
 Command add_bench(CLI::App& app);
 Command add_world(CLI::App& app);
+Command add_tokenizer(CLI::App& app);
+Command add_train(CLI::App& app);
 
 }  // namespace smoes::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       smoes::cli::add_doctor(app),
       smoes::cli::add_bench(app),
       smoes::cli::add_world(app),
+      smoes::cli::add_tokenizer(app),
+      smoes::cli::add_train(app),
   };
 
   try {

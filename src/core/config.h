@@ -124,6 +124,7 @@ struct TrainConfig {
   std::string stage = "finetune";
   std::vector<std::string> freeze;  // parameter groups to freeze
   std::string out_dir = "runs/default";
+  std::string init_from;  // checkpoint (or run dir) whose weights start this run; dense -> MoE upcycles
   int threads = 0;  // 0 = all cores (or SMOES_THREADS)
 
   template <class V>
@@ -147,6 +148,7 @@ struct TrainConfig {
     v("stage", stage, "training stage", OneOf({"lm", "align", "finetune", "moe"}));
     v("freeze", freeze, "parameter groups to freeze (experts, routers, attention, encoder, projector, embeddings)");
     v("out_dir", out_dir, "run directory");
+    v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");
     v("threads", threads, "intra-op threads (0 = all cores)", Range(0, 4096));
   }
 };
@@ -156,7 +158,9 @@ struct DataConfig {
   std::map<std::string, double> mixture = {{"coco_captions", 1.0}};
   std::string tokenizer = "";  // SentencePiece model path ("" = <root>/tokenizer.model)
   int max_text_len = 64;
-  bool verify_manifest = true;
+  std::string image_cache = "runs/image_cache";  // decoded images on disk ("" = memory only)
+  std::vector<std::string> eval_tasks;            // tasks scored every train.eval_every steps
+  int eval_examples = 200;                        // examples per task in that periodic eval
 
   template <class V>
   void fields(V& v) {
@@ -165,7 +169,9 @@ struct DataConfig {
     v("mixture", mixture, "task -> sampling weight");
     v("tokenizer", tokenizer, "SentencePiece model path");
     v("max_text_len", max_text_len, "max text tokens per example", Range(1, 1 << 20));
-    v("verify_manifest", verify_manifest, "check MANIFEST.json hashes before use");
+    v("image_cache", image_cache, "directory of decoded images (\"\" = memory only)");
+    v("eval_tasks", eval_tasks, "tasks scored during training");
+    v("eval_examples", eval_examples, "examples per task in the periodic eval", Range(1, 1 << 30));
   }
 };
 

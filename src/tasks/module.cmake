@@ -1,0 +1,1 @@
+smoes_module(tasks DEPS smoes_data)

@@ -1,0 +1,145 @@
+#include "tasks/tasks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "data/captions.h"
+
+namespace smoes::tasks {
+
+namespace fs = std::filesystem;
+using data::Example;
+using data::LoadReport;
+
+namespace {
+
+std::string path(const std::string& root, const std::string& rel) { return (fs::path(root) / rel).string(); }
+
+// The dataset's own name for a generic split.
+std::string split_name(const std::map<std::string, std::string>& names, const std::string& split) {
+  auto it = names.find(split);
+  return it == names.end() ? split : it->second;
+}
+
+std::vector<Example> load_corpus(const std::string& root, const std::string& split) {
+  std::string text = read_file(path(root, "corpus/world_corpus.txt"));
+  std::vector<Example> out;
+  size_t start = 0, line = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    // Every 20th line is held out for validation perplexity.
+    bool val = line++ % 20 == 19;
+    if (end > start && val == (split != "train")) {
+      Example ex;
+      ex.task = "corpus";
+      ex.id = std::to_string(line);
+      ex.targets = {text.substr(start, end - start)};
+      out.push_back(std::move(ex));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<Task> make_tasks() {
+  std::vector<Task> t;
+  t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 return data::load_coco_captions(
+                     path(root, "coco"), split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split),
+                     strict, r);
+               }});
+  t.push_back({"cc", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto file = split == "train" ? "cc/Train_GCC-training.tsv" : "cc/Validation_GCC-1.1.0-Validation.tsv";
+                 return data::load_cc_tsv(path(root, file), strict, r);
+               }});
+  t.push_back({"corpus", Kind::kText,
+               [](auto& root, auto& split, bool, LoadReport*) { return load_corpus(root, split); }});
+  return t;
+}
+
+}  // namespace
+
+const std::vector<Task>& all_tasks() {
+  static const std::vector<Task> tasks = make_tasks();
+  return tasks;
+}
+
+const Task& find_task(const std::string& name) {
+  std::string known;
+  for (const auto& t : all_tasks()) {
+    if (t.name == name) return t;
+    known += (known.empty() ? "" : ", ") + t.name;
+  }
+  throw Error("unknown task '" + name + "' (known: " + known + ")");
+}
+
+std::string training_text(const std::string& root) {
+  std::string text;
+  auto add = [&](std::string line) {
+    for (size_t at; (at = line.find("<image>")) != std::string::npos;) line.erase(at, 7);
+    for (char& c : line)
+      if (c == '\n') c = ' ';
+    if (!line.empty()) text += line + "\n";
+  };
+  for (const auto& task : all_tasks()) {
+    std::vector<Example> examples;
+    try {
+      examples = task.load(root, "train", /*strict=*/false, nullptr);
+    } catch (const Error& e) {
+      spdlog::info("tokenizer text: skipping {} ({})", task.name, e.what());
+      continue;
+    }
+    for (const auto& ex : examples) {
+      add(ex.prompt);
+      for (const auto& t : ex.targets) add(t);
+      for (const auto& c : ex.choices) add(c);
+    }
+  }
+  return text;
+}
+
+std::string box_to_location_text(const std::vector<double>& box, int width, int height, int bins) {
+  if (box.size() != 4 || width <= 0 || height <= 0) throw Error("grounding: need a 4-number box and the image size");
+  auto bin = [&](double v, int side) { return std::clamp(int(std::floor(v / side * bins)), 0, bins - 1); };
+  const int b[4] = {bin(box[0], width), bin(box[1], height), bin(box[0] + box[2], width), bin(box[1] + box[3], height)};
+  std::string text;
+  for (int v : b) text += "<loc_" + std::to_string(v) + ">";
+  return text;
+}
+
+std::vector<double> location_bins_to_box(const std::vector<int>& b, int width, int height, int bins) {
+  if (b.size() != 4) throw Error("grounding: need 4 location bins");
+  auto centre = [&](int v, int side) { return (v + 0.5) / bins * side; };
+  double x1 = centre(b[0], width), y1 = centre(b[1], height), x2 = centre(b[2], width), y2 = centre(b[3], height);
+  return {std::min(x1, x2), std::min(y1, y2), std::abs(x2 - x1), std::abs(y2 - y1)};
+}
+
+std::string training_target(const Task& task, const Example& ex, int location_bins, std::mt19937_64& rng) {
+  switch (task.kind) {
+    case Kind::kGrounding:
+      return box_to_location_text(ex.box, ex.image_width, ex.image_height, location_bins);
+    case Kind::kChoice:
+      if (ex.answer_index < 0 || ex.answer_index >= int(ex.choices.size()))
+        throw Error(task.name + " example " + ex.id + ": no correct choice to train on");
+      return ex.choices[ex.answer_index];
+    case Kind::kVqa: {
+      auto mc = ex.meta.find("multiple_choice_answer");
+      if (mc != ex.meta.end()) return mc->second;
+      break;
+    }
+    default:
+      break;
+  }
+  if (ex.targets.empty()) throw Error(task.name + " example " + ex.id + ": no target text");
+  if (task.kind == Kind::kCaption) return ex.targets[rng() % ex.targets.size()];
+  return ex.targets.front();
+}
+
+}  // namespace smoes::tasks

@@ -1,0 +1,53 @@
+// The task registry: for every task name the file loader (over a dataset
+// root laid out as `smoes world generate` writes it, which mirrors the real
+// datasets' layouts), how it is scored, and the text a model is trained to
+// produce for an example.
+#pragma once
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "data/example.h"
+
+namespace smoes::tasks {
+
+// How a task is answered and scored.
+enum class Kind {
+  kCaption,    // free text vs several references (BLEU/ROUGE-L/CIDEr-D)
+  kVqa,        // short answer vs 10 human answers (VQA accuracy)
+  kExact,      // short answer vs one answer (exact match)
+  kGrounding,  // four location tokens -> box (Acc@0.5)
+  kChoice,     // pick one of `choices` by log-likelihood
+  kText,       // text-only language modelling (perplexity)
+};
+
+struct Task {
+  std::string name;
+  Kind kind;
+  // Loads split "train", "val" or "test" (mapped to the dataset's own split names) from `root`.
+  std::function<std::vector<data::Example>(const std::string& root, const std::string& split, bool strict,
+                                           data::LoadReport* report)>
+      load;
+};
+
+const std::vector<Task>& all_tasks();
+// Throws smoes::Error listing the known tasks when `name` is not one.
+const Task& find_task(const std::string& name);
+
+// The text the model learns to produce for `ex` (sampled from the references
+// when there are several): a caption, the most common VQA answer, the right
+// choice, or the box as location tokens.
+std::string training_target(const Task& task, const data::Example& ex, int location_bins, std::mt19937_64& rng);
+
+// Every text of the train splits under `root` (corpus lines, prompts without
+// "<image>", references, choices), one per line, for training a tokenizer.
+// Tasks whose files are absent are skipped.
+std::string training_text(const std::string& root);
+
+// Box [x, y, w, h] in pixels of a width x height image <-> "<loc_a><loc_b><loc_c><loc_d>"
+// (x1, y1, x2, y2 quantised into `bins` bins per axis, bin centres on decoding).
+std::string box_to_location_text(const std::vector<double>& box, int width, int height, int bins);
+std::vector<double> location_bins_to_box(const std::vector<int>& bins4, int width, int height, int bins);
+
+}  // namespace smoes::tasks

@@ -1,0 +1,47 @@
+#include "train/collate.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace smoes::train {
+
+torch::Tensor image_tensor(const std::vector<uint8_t>& rgb, int side) {
+  if (rgb.size() != size_t(side) * side * 3) throw Error("collate: image is not " + std::to_string(side) + "x" +
+                                                         std::to_string(side) + " RGB");
+  auto hwc = torch::from_blob(const_cast<uint8_t*>(rgb.data()), {side, side, 3}, torch::kUInt8);
+  return hwc.permute({2, 0, 1}).to(torch::kFloat).div(127.5).sub(1.0);
+}
+
+Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id, bool left_pad) {
+  if (seqs.empty()) throw Error("collate: empty batch");
+  size_t len = 0;
+  for (const auto& s : seqs) len = std::max(len, s.ids.size());
+  const int64_t b = int64_t(seqs.size()), n = int64_t(len);
+  auto ids = torch::full({b, n}, pad_id, torch::kLong);
+  auto modality = torch::zeros({b, n}, torch::kLong);
+  auto mask = torch::zeros({b, n}, torch::kBool);
+  auto labels = torch::full({b, n}, -100, torch::kLong);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto mod_a = modality.accessor<int64_t, 2>();
+  auto mask_a = mask.accessor<bool, 2>();
+  auto lab_a = labels.accessor<int64_t, 2>();
+  std::vector<torch::Tensor> images;
+  for (int64_t r = 0; r < b; ++r) {
+    const auto& s = seqs[r];
+    const int64_t offset = left_pad ? n - int64_t(s.ids.size()) : 0;
+    for (size_t t = 0; t < s.ids.size(); ++t) {
+      ids_a[r][offset + t] = s.ids[t];
+      mod_a[r][offset + t] = s.modality[t];
+      mask_a[r][offset + t] = true;
+      if (t + 1 < s.ids.size() && s.loss[t + 1]) lab_a[r][offset + t] = s.ids[t + 1];
+    }
+    for (const auto* img : s.images) images.push_back(image_tensor(*img, image_side));
+  }
+  Batch batch;
+  batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images)};
+  batch.labels = labels;
+  return batch;
+}
+
+}  // namespace smoes::train

@@ -1,0 +1,26 @@
+// Tokenised examples -> model batches: padding (right for training, left for
+// generation prompts), attention mask, next-token labels on answer tokens,
+// and the images as one normalised [N, 3, H, W] tensor in slot order.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "train/trainer.h"
+
+namespace smoes::train {
+
+struct Sequence {
+  std::vector<int64_t> ids, modality;
+  std::vector<uint8_t> loss;                        // 1 where the token is an answer token
+  std::vector<const std::vector<uint8_t>*> images;  // side*side*3 RGB, one per run of image slots
+};
+
+// label[t] = ids[t+1] where loss[t+1], else -100; padding has modality 0 and mask false.
+Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id, bool left_pad);
+
+// RGB bytes -> [3, side, side] float in [-1, 1].
+torch::Tensor image_tensor(const std::vector<uint8_t>& rgb, int side);
+
+}  // namespace smoes::train

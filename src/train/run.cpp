@@ -1,0 +1,73 @@
+#include "train/run.h"
+
+#include <filesystem>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "train/example_source.h"
+#include "train/init.h"
+
+namespace smoes::train {
+
+namespace fs = std::filesystem;
+
+std::string tokenizer_path(const Config& cfg) {
+  return cfg.data.tokenizer.empty() ? (fs::path(cfg.data.root) / "tokenizer.model").string() : cfg.data.tokenizer;
+}
+
+model::MoEVLM build_model(const Config& cfg, const data::Tokenizer& tok) {
+  if (cfg.model.vocab_size != 0 && cfg.model.vocab_size != tok.vocab_size())
+    throw Error("model.vocab_size is " + std::to_string(cfg.model.vocab_size) + " but the tokenizer " + tok.path() +
+                " has " + std::to_string(tok.vocab_size()) + " pieces (use 0 to take the tokenizer's)");
+  if (tok.location_bins() < cfg.model.location_bins)
+    throw Error("model.location_bins is " + std::to_string(cfg.model.location_bins) + " but the tokenizer " +
+                tok.path() + " has only " + std::to_string(tok.location_bins()) + " <loc_i> tokens");
+  torch::manual_seed(cfg.train.seed);  // initial weights are a function of the config
+  return model::MoEVLM(cfg, tok.vocab_size(), tok.image_id());
+}
+
+nlohmann::json data_manifest(const Config& cfg, const std::string& tokenizer_file) {
+  nlohmann::json m = {{"root", cfg.data.root}, {"tokenizer_sha256", sha256_file(tokenizer_file)}};
+  auto manifest = fs::path(cfg.data.root) / "MANIFEST.json";
+  if (fs::exists(manifest)) m["manifest_sha256"] = sha256_file(manifest.string());
+  return m;
+}
+
+std::string keep_tokenizer_with_run(const std::string& tokenizer_file, const std::string& run_dir) {
+  auto dest = (fs::path(run_dir) / "tokenizer.model").string();
+  if (fs::exists(dest) && fs::equivalent(dest, tokenizer_file)) return dest;
+  fs::create_directories(run_dir);
+  write_file_atomic(dest, read_file(tokenizer_file));
+  return dest;
+}
+
+LoadedRun load_run(const std::string& where) {
+  LoadedRun run;
+  run.checkpoint = resolve_checkpoint(where);
+  auto meta = read_checkpoint_meta(run.checkpoint);
+  run.cfg = Config::from_json(meta.config, run.checkpoint);
+  run.manifest = meta.data_manifest;
+  auto own = fs::path(run.cfg.train.out_dir) / "tokenizer.model";
+  auto beside = fs::path(run.checkpoint).parent_path().parent_path() / "tokenizer.model";
+  std::string tok_file = fs::exists(beside) ? beside.string() : fs::exists(own) ? own.string() : tokenizer_path(run.cfg);
+  run.tok = std::make_unique<data::Tokenizer>(tok_file);
+  run.model = build_model(run.cfg, *run.tok);
+  load_checkpoint(run.checkpoint, *run.model, nullptr, &run.cfg, /*restore_rng=*/false);
+  run.model->eval();
+  return run;
+}
+
+TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
+  auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
+  data::Tokenizer tok(tok_file);
+  auto model = build_model(cfg, tok);
+  bool resuming = CheckpointDir((fs::path(cfg.train.out_dir) / "checkpoints").string(), 1).latest().has_value();
+  if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
+  data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);
+  ExampleSource source(cfg, load_tasks(cfg.data.root, cfg.data.mixture, "train"), tok, cache, model->image_tokens());
+  Trainer trainer(cfg, model, source, nullptr, data_manifest(cfg, tok_file));
+  return trainer.run(stop_after);
+}
+
+}  // namespace smoes::train

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/error.h"
+#include "tasks/tasks.h"
+
+using namespace smoes;
+using namespace smoes::tasks;
+
+TEST(Tasks, BoxesRoundTripThroughLocationTokensWithinOneBin) {
+  // 64x64 image, 32 bins: a bin is 2 px, so each decoded edge is within 1 px (bin centre).
+  std::vector<double> box = {10.0, 20.5, 17.0, 30.0};
+  auto text = box_to_location_text(box, 64, 64, 32);
+  EXPECT_EQ(text, "<loc_5><loc_10><loc_13><loc_25>");  // floor(10/2), floor(20.5/2), floor(27/2), floor(50.5/2)
+  auto back = location_bins_to_box({5, 10, 13, 25}, 64, 64, 32);
+  EXPECT_DOUBLE_EQ(back[0], 11.0);  // (5 + 0.5) * 2
+  EXPECT_DOUBLE_EQ(back[1], 21.0);
+  EXPECT_DOUBLE_EQ(back[2], 27.0 - 11.0);
+  EXPECT_DOUBLE_EQ(back[3], 51.0 - 21.0);
+  // Edges outside the image clamp to the first/last bin; swapped corners still give a box.
+  EXPECT_EQ(box_to_location_text({-5, -5, 200, 200}, 64, 64, 32), "<loc_0><loc_0><loc_31><loc_31>");
+  auto swapped = location_bins_to_box({13, 25, 5, 10}, 64, 64, 32);
+  EXPECT_DOUBLE_EQ(swapped[0], 11.0);
+  EXPECT_DOUBLE_EQ(swapped[2], 16.0);
+  EXPECT_THROW(box_to_location_text({1, 2, 3}, 64, 64, 32), Error);
+}
+
+TEST(Tasks, TrainingTargetsFollowTheTaskKind) {
+  std::mt19937_64 rng(3);
+  data::Example ex;
+  ex.id = "7";
+  ex.targets = {"a", "b", "c"};
+  Task caption{"cap", Kind::kCaption, nullptr};
+  std::set<std::string> seen;
+  for (int i = 0; i < 50; ++i) seen.insert(training_target(caption, ex, 32, rng));
+  EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c"}));  // captions: every reference gets used
+
+  Task vqa{"vqa", Kind::kVqa, nullptr};
+  ex.meta["multiple_choice_answer"] = "b";
+  EXPECT_EQ(training_target(vqa, ex, 32, rng), "b");
+
+  Task choice{"mc", Kind::kChoice, nullptr};
+  ex.choices = {"x", "y"};
+  ex.answer_index = 1;
+  EXPECT_EQ(training_target(choice, ex, 32, rng), "y");
+  ex.answer_index = -1;  // unlabeled (test split): cannot be trained on
+  EXPECT_THROW(training_target(choice, ex, 32, rng), Error);
+
+  Task ground{"ref", Kind::kGrounding, nullptr};
+  ex.box = {0, 0, 32, 32};
+  ex.image_width = ex.image_height = 64;
+  EXPECT_EQ(training_target(ground, ex, 4, rng), "<loc_0><loc_0><loc_2><loc_2>");
+}
+
+TEST(Tasks, UnknownTaskNamesTheKnownOnes) {
+  try {
+    find_task("nope");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("coco_captions"), std::string::npos);
+  }
+}

@@ -1,0 +1,138 @@
+// The data -> batch -> trainer pipeline: collation, upcycling, and a real
+// run on the tiny world that is killed and resumed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "data/tokenizer.h"
+#include "tasks/tasks.h"
+#include "train/collate.h"
+#include "train/init.h"
+#include "train/run.h"
+#include "world/generate.h"
+
+using namespace smoes;
+namespace fs = std::filesystem;
+
+namespace {
+
+Config small_config(const std::string& root, const std::string& out_dir) {
+  Config c;
+  c.model.d_model = 32;
+  c.model.n_layers = 2;
+  c.model.n_heads = 4;
+  c.model.max_seq_len = 128;
+  c.model.dense_ffn_hidden = 24;
+  c.model.image_size = 16;
+  c.model.patch_size = 8;
+  c.model.vit_layers = 1;
+  c.model.vit_width = 16;
+  c.model.vit_heads = 2;
+  c.model.location_bins = 8;
+  c.moe.num_experts = 4;
+  c.moe.top_k = 2;
+  c.moe.ffn_hidden = 24;
+  c.train.steps = 8;
+  c.train.warmup_steps = 2;
+  c.train.batch_size = 3;
+  c.train.ckpt_every = 4;
+  c.train.log_every = 2;
+  c.train.out_dir = out_dir;
+  c.data.root = root;
+  c.data.mixture = {{"coco_captions", 1.0}, {"cc", 0.5}, {"corpus", 0.5}};
+  c.data.image_cache = "";
+  return c;
+}
+
+// A tiny world with a trained tokenizer, made once for the whole file.
+const std::string& tiny_world() {
+  static const std::string root = [] {
+    auto dir = (fs::temp_directory_path() / "smoes_pipeline_world").string();
+    fs::remove_all(dir);
+    world::generate(world::WorldOptions::for_preset("tiny", 5), dir);
+    auto text = dir + "/text.txt";
+    std::ofstream(text) << tasks::training_text(dir);
+    data::Tokenizer::train({text}, dir + "/tokenizer", 300, 8);
+    return dir;
+  }();
+  return root;
+}
+
+}  // namespace
+
+TEST(Collate, PadsMasksAndShiftsLabels) {
+  std::vector<uint8_t> red(2 * 2 * 3, 255);
+  train::Sequence a{{2, 9, 9, 5, 6, 3}, {0, 1, 1, 0, 0, 0}, {0, 0, 0, 0, 1, 1}, {&red}};
+  train::Sequence b{{2, 7, 3}, {0, 0, 0}, {0, 1, 1}, {}};
+  auto right = train::collate({a, b}, 2, /*pad=*/0, /*left_pad=*/false);
+  // Row 0: answer tokens 6 and 3 are predicted from positions 3 and 4.
+  EXPECT_TRUE(right.labels[0].equal(torch::tensor({-100, -100, -100, 6, 3, -100})));
+  EXPECT_TRUE(right.labels[1].equal(torch::tensor({7, 3, -100, -100, -100, -100})));
+  EXPECT_TRUE(right.input.input_ids[1].equal(torch::tensor({2, 7, 3, 0, 0, 0})));
+  EXPECT_TRUE(right.input.attention_mask[1].equal(torch::tensor({true, true, true, false, false, false})));
+  EXPECT_TRUE(right.input.modality[0].equal(torch::tensor({0, 1, 1, 0, 0, 0})));
+  ASSERT_EQ(right.input.images.sizes(), (std::vector<int64_t>{1, 3, 2, 2}));
+  EXPECT_FLOAT_EQ(right.input.images.max().item<float>(), 1.0f);  // 255 -> 1
+
+  auto left = train::collate({a, b}, 2, 0, /*left_pad=*/true);
+  EXPECT_TRUE(left.input.input_ids[1].equal(torch::tensor({0, 0, 0, 2, 7, 3})));
+  EXPECT_TRUE(left.labels[1].equal(torch::tensor({-100, -100, -100, 7, 3, -100})));
+}
+
+TEST(Init, DenseCheckpointUpcyclesIntoEveryExpert) {
+  auto dir = (fs::temp_directory_path() / "smoes_upcycle_test").string();
+  fs::remove_all(dir);
+  Config dense_cfg = small_config("unused", dir);
+  dense_cfg.moe.enabled = false;
+  model::MoEVLM dense(dense_cfg, 50, 4);
+  CheckpointMeta meta;
+  meta.config = dense_cfg.to_json();
+  save_checkpoint(dir + "/dense.ckpt", *dense, nullptr, meta);
+
+  Config moe_cfg = small_config("unused", dir);
+  model::MoEVLM moe(moe_cfg, 50, 4);
+  train::init_from(dir + "/dense.ckpt", moe, moe_cfg);
+  EXPECT_TRUE(moe->embed->weight.equal(dense->embed->weight));
+  for (size_t i = 0; i < moe->blocks->size(); ++i) {
+    auto* block = moe->blocks[i]->as<model::DecoderBlock>();
+    auto* dense_block = dense->blocks[i]->as<model::DecoderBlock>();
+    EXPECT_TRUE(block->attn_norm->weight.equal(dense_block->attn_norm->weight));
+    auto w1 = dense_block->dense->w1->weight.t();  // [d, f]
+    for (int e = 0; e < moe_cfg.moe.num_experts; ++e)
+      EXPECT_TRUE(block->moe->experts->w13[e].slice(1, 0, w1.size(1)).equal(w1)) << "layer " << i << " expert " << e;
+  }
+  // A different width cannot be upcycled: the error names the field.
+  Config wider = moe_cfg;
+  wider.model.d_model = 64;
+  model::MoEVLM other(wider, 50, 4);
+  try {
+    train::init_from(dir + "/dense.ckpt", other, wider);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.d_model"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Pipeline, KilledRunOnTheWorldResumesToTheSameLoss) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_runs").string();
+  fs::remove_all(base);
+  auto whole = train::train_from_config(small_config(root, base + "/whole"));
+  EXPECT_EQ(whole.steps_done, 8);
+  EXPECT_TRUE(fs::exists(base + "/whole/tokenizer.model"));  // the run carries its tokenizer
+
+  auto killed_cfg = small_config(root, base + "/killed");
+  auto first = train::train_from_config(killed_cfg, /*stop_after=*/6);  // killed after step 6; last checkpoint at 4
+  EXPECT_EQ(first.steps_done, 6);
+  auto resumed = train::train_from_config(killed_cfg);
+  EXPECT_EQ(resumed.resumed_from, 4);
+  EXPECT_EQ(resumed.last_loss, whole.last_loss);  // bit-identical, not just close
+
+  auto run = train::load_run(base + "/whole");
+  EXPECT_EQ(run.cfg.train.steps, 8);
+  EXPECT_EQ(run.manifest["root"], root);
+  EXPECT_TRUE(run.manifest.contains("manifest_sha256"));
+}
