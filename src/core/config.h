@@ -28,6 +28,7 @@ struct ModelConfig {
   int vit_width = 128;
   int vit_heads = 4;
   int location_bins = 32;
+  bool blind = false;  // baseline: every image is replaced by a blank one
 
   template <class V>
   void fields(V& v) {
@@ -47,6 +48,7 @@ struct ModelConfig {
     v("vit_width", vit_width, "ViT width", Range(8, 65536));
     v("vit_heads", vit_heads, "ViT heads (must divide vit_width)", Range(1, 1024));
     v("location_bins", location_bins, "grounding location tokens per axis", Range(2, 4096));
+    v("blind", blind, "blind baseline: images are blanked before the encoder");
   }
 };
 

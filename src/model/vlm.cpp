@@ -56,7 +56,9 @@ torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
   auto x = embed(in.input_ids.clamp(0, vocab_size - 1));
   auto slots = in.input_ids.eq(image_token_id);
   if (!in.images.defined()) return x;
-  auto vis = projector(vit(in.images)).reshape({-1, x.size(-1)});  // [N*P, d]
+  // A blind baseline sees blank images: same tokens and compute, no visual information.
+  auto images = cfg.model.blind ? torch::zeros_like(in.images) : in.images;
+  auto vis = projector(vit(images)).reshape({-1, x.size(-1)});  // [N*P, d]
   if (slots.sum().item<int64_t>() != vis.size(0))
     throw Error("model: " + std::to_string(slots.sum().item<int64_t>()) + " image slots in the batch but " +
                 std::to_string(in.images.size(0)) + " images x " + std::to_string(image_tokens()) + " tokens");

@@ -140,3 +140,21 @@ TEST(VLM, ParameterGroupsCoverEveryParameter) {
   EXPECT_EQ(parameter_group("blocks.1.attn.qkv.weight"), "attention");
   EXPECT_EQ(parameter_group("projector.fc1.weight"), "projector");
 }
+
+TEST(VLM, BlindBaselineIgnoresTheImage) {
+  auto cfg = tiny_config();
+  cfg.model.blind = true;
+  torch::manual_seed(2);
+  MoEVLM blind(cfg, kVocab, kImage);
+  blind->eval();
+  auto in = prompt_with_image(1);
+  auto other = in;
+  other.images = torch::randn_like(in.images);
+  torch::NoGradGuard ng;
+  EXPECT_TRUE(blind->forward(in).logits.equal(blind->forward(other).logits));
+  cfg.model.blind = false;  // the same weights with sight: the image changes the logits
+  torch::manual_seed(2);
+  MoEVLM seeing(cfg, kVocab, kImage);
+  seeing->eval();
+  EXPECT_FALSE(seeing->forward(in).logits.equal(seeing->forward(other).logits));
+}
