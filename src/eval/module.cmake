@@ -1,0 +1,1 @@
+smoes_module(eval DEPS smoes_core)
