@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
 # The main job, end to end, on whatever parts of smoes have landed.
 # Usage: scripts/demo.sh [BUILD_DIR]
+#   SMOES_DEMO_STEPS (default 300) sets the training steps of the demo run.
 set -euo pipefail
 BUILD=${1:-build}
 SMOES="$BUILD/smoes"
 OUT=${SMOES_DEMO_OUT:-out/demo}
+WORLD=data/world
+STEPS=${SMOES_DEMO_STEPS:-300}
 mkdir -p "$OUT"
+
+has() { "$SMOES" "$1" --help >/dev/null 2>&1; }
 
 echo "== 1. machine check (smoes doctor)"
 "$SMOES" doctor
 
-has() { "$SMOES" "$1" --help >/dev/null 2>&1; }
+echo "== 2. embedded world (quick preset) and its tokenizer"
+"$SMOES" world generate --out "$WORLD" --preset quick --seed 1
+"$SMOES" tokenizer train --world "$WORLD"
 
-if has world; then
-  echo "== 2. embedded world (quick preset)"
-  "$SMOES" world generate --out data/world --preset quick --seed 1
-else
-  echo "== 2. embedded world: not built yet (issue: data)"
-fi
+echo "== 3. train a small MoE-VLM (top-k router) for $STEPS steps, then evaluate it"
+"$SMOES" train --config configs/quick_topk.json --set train.steps="$STEPS" --set train.warmup_steps=30 \
+  --set train.out_dir="$OUT/quick_topk" --set data.root="$WORLD"
+"$SMOES" eval --ckpt "$OUT/quick_topk" --task coco_captions --task refcoco --task vqa_v2 --limit 200
+
 if has study; then
-  echo "== 3. quick study: train, evaluate, analyse, report"
+  echo "== 4. quick study: train, evaluate, analyse, report"
   "$SMOES" study --preset quick --out "$OUT/study"
 else
-  echo "== 3. quick study: not built yet; when it lands this runs 'smoes study --preset quick'"
+  echo "== 4. quick study: not built yet; when it lands this runs 'smoes study --preset quick'"
 fi
 echo "demo: done"

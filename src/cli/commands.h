@@ -18,5 +18,6 @@ Command add_bench(CLI::App& app);
 Command add_world(CLI::App& app);
 Command add_tokenizer(CLI::App& app);
 Command add_train(CLI::App& app);
+Command add_eval(CLI::App& app);
 
 }  // namespace smoes::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       smoes::cli::add_world(app),
       smoes::cli::add_tokenizer(app),
       smoes::cli::add_train(app),
+      smoes::cli::add_eval(app),
   };
 
   try {

@@ -10,10 +10,9 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/git_revision.h"
 
 namespace smoes {
-
-const char* git_revision();  // generated at build time (cmake/GitRevision.cmake)
 
 namespace {
 

@@ -10,6 +10,13 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/captions.h"
+#include "data/aokvqa.h"
+#include "data/gqa.h"
+#include "data/nlvr2.h"
+#include "data/refcoco.h"
+#include "data/snli_ve.h"
+#include "data/vcr.h"
+#include "data/vqa.h"
 
 namespace smoes::tasks {
 
@@ -48,6 +55,12 @@ std::vector<Example> load_corpus(const std::string& root, const std::string& spl
   return out;
 }
 
+// Only the examples of one task name (VCR files hold both Q->A and QA->R).
+std::vector<Example> only(std::vector<Example> all, const std::string& task) {
+  all.erase(std::remove_if(all.begin(), all.end(), [&](const Example& e) { return e.task != task; }), all.end());
+  return all;
+}
+
 std::vector<Task> make_tasks() {
   std::vector<Task> t;
   t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
@@ -58,6 +71,55 @@ std::vector<Task> make_tasks() {
   t.push_back({"cc", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto file = split == "train" ? "cc/Train_GCC-training.tsv" : "cc/Validation_GCC-1.1.0-Validation.tsv";
                  return data::load_cc_tsv(path(root, file), strict, r);
+               }});
+  t.push_back({"refcoco", Kind::kGrounding, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"),
+                                           split_name({{"test", "testA"}}, split), strict, r);
+               }});
+  t.push_back({"vqa_v2", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto sub = split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "val2014"}}, split);
+                 return data::load_vqa_v2(path(root, "vqa/v2_OpenEnded_mscoco_" + sub + "_questions.json"),
+                                          path(root, "vqa/v2_mscoco_" + sub + "_annotations.json"),
+                                          path(root, "coco/images"), strict, r);
+               }});
+  t.push_back({"vqa_cp", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto sub = split == "train" ? std::string("train") : std::string("test");
+                 return data::load_vqa_cp(path(root, "vqacp/vqacp_v2_" + sub + "_questions.json"),
+                                          path(root, "vqacp/vqacp_v2_" + sub + "_annotations.json"),
+                                          path(root, "coco/images"), strict, r);
+               }});
+  t.push_back({"gqa", Kind::kExact, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto sub = split_name({{"test", "testdev"}}, split);
+                 return data::load_gqa(path(root, "gqa/questions/" + sub + "_balanced_questions.json"),
+                                       path(root, "gqa/images"), strict, r);
+               }});
+  t.push_back({"nlvr2", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto sub = split_name({{"val", "dev"}, {"test", "test1"}}, split);
+                 return data::load_nlvr2(path(root, "nlvr2/" + sub + ".json"), path(root, "nlvr2/images"), strict, r);
+               }});
+  t.push_back({"snli_ve", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto sub = split_name({{"val", "dev"}}, split);
+                 return data::load_snli_ve(path(root, "snli_ve/snli_ve_" + sub + ".jsonl"),
+                                           path(root, "snli_ve/flickr30k_images"), strict, r);
+               }});
+  for (const char* name : {"vcr_qa", "vcr_qar"}) {
+    t.push_back({name, Kind::kChoice, [name](auto& root, auto& split, bool strict, LoadReport* r) {
+                   auto sub = split == "train" ? std::string("train") : std::string("val");
+                   return only(data::load_vcr(path(root, "vcr/" + sub + ".jsonl"), path(root, "vcr/vcr1images"),
+                                              strict, r),
+                               name);
+                 }});
+  }
+  auto aokvqa = [](auto& root, auto& split, bool strict, LoadReport* r) {
+    auto sub = split == "train" ? std::string("train") : std::string("val");
+    return data::load_aokvqa(path(root, "aokvqa/aokvqa_v1p0_" + sub + ".json"), path(root, "aokvqa/images"), strict, r);
+  };
+  t.push_back({"aokvqa", Kind::kChoice, aokvqa});
+  // The same questions answered freely, scored against the 10 direct answers.
+  t.push_back({"aokvqa_da", Kind::kVqa, [aokvqa](auto& root, auto& split, bool strict, LoadReport* r) {
+                 auto examples = aokvqa(root, split, strict, r);
+                 for (auto& e : examples) e.task = "aokvqa_da";
+                 return examples;
                }});
   t.push_back({"corpus", Kind::kText,
                [](auto& root, auto& split, bool, LoadReport*) { return load_corpus(root, split); }});

@@ -5,6 +5,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "train/evaluate.h"
 #include "train/example_source.h"
 #include "train/init.h"
 
@@ -66,7 +67,16 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
   data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);
   ExampleSource source(cfg, load_tasks(cfg.data.root, cfg.data.mixture, "train"), tok, cache, model->image_tokens());
-  Trainer trainer(cfg, model, source, nullptr, data_manifest(cfg, tok_file));
+  std::function<nlohmann::json(model::MoEVLM&)> evaluate;
+  if (!cfg.data.eval_tasks.empty()) {
+    evaluate = [&](model::MoEVLM& m) {
+      EvalOptions o;
+      o.limit = cfg.data.eval_examples;
+      o.predict.max_text_len = cfg.data.max_text_len;
+      return evaluate_tasks(m, tok, cache, cfg.data.root, cfg.data.eval_tasks, o);
+    };
+  }
+  Trainer trainer(cfg, model, source, evaluate, data_manifest(cfg, tok_file));
   return trainer.run(stop_after);
 }
 

@@ -1,8 +1,8 @@
-// `smoes world generate`: writes the embedded world as real dataset files.
-// Implemented so far: COCO Captions (photo domain, COCO-style captions,
-// train2014 without held-out shape/colour pairs, val2014 drawn freely, and
-// heldout2014 where every image has one), Conceptual-Captions TSV (clip-art
-// domain, alt-text style), the text corpus, and MANIFEST.json.
+// `smoes world generate`: writes the embedded world as real dataset files:
+// COCO captions + instances, Conceptual Captions TSV, RefCOCO (pickle +
+// instances, and MDETR's JSON), VQA v2, VQA-CP v2, GQA, NLVR2, SNLI-VE, VCR,
+// A-OKVQA, the text corpus and MANIFEST.json. docs/world.md describes the
+// layout and which shift every split tests.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -15,9 +15,11 @@ struct WorldOptions {
   std::string preset = "tiny";  // tiny | quick | full
   uint64_t seed = 1;
   int image_size = 64;
-  // Images per split, filled from the preset by `for_preset`.
+  // Images (NLVR2: sets of 4 image pairs) per dataset split, filled from the
+  // preset by `for_preset`; keys like "coco_train2014", "gqa_val", "nlvr2_dev".
   std::map<std::string, int> counts;
   int corpus_scenes = 0;
+  int threads = 0;  // rendering threads (0: the machine's cores, at most 8); never changes the bytes
 
   static WorldOptions for_preset(const std::string& preset, uint64_t seed);
   nlohmann::json to_json() const;

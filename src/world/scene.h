@@ -11,8 +11,6 @@ namespace smoes::world {
 struct Object {
   std::string shape, colour, size, material;
   double cx = 0, cy = 0, radius = 0;  // pixels
-  // Bounding box [x, y, w, h] in pixels (COCO convention).
-  std::vector<double> bbox() const { return {cx - radius, cy - radius, 2 * radius, 2 * radius}; }
 };
 
 struct Scene {
@@ -39,5 +37,12 @@ Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::str
 
 // "left of", "right of", "above", "below": where a is relative to b.
 std::string relation(const Object& a, const Object& b);
+
+// The drawn outline of an object as a polygon [x0, y0, x1, y1, ...] clipped to
+// the image (the renderer's exact shape; a circle as a 16-gon), its tight
+// bounding box [x, y, w, h] and its area in pixels (COCO conventions).
+std::vector<double> outline(const Scene& scene, const Object& o);
+std::vector<double> bbox(const Scene& scene, const Object& o);
+double area(const Scene& scene, const Object& o);
 
 }  // namespace smoes::world

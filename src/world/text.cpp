@@ -3,6 +3,8 @@
 #include <cctype>
 #include <map>
 
+#include "world/knowledge.h"
+
 namespace smoes::world {
 namespace {
 
@@ -79,19 +81,18 @@ std::string alt_text(const Scene& scene, Rng& rng) {
 }
 
 std::vector<std::string> corpus_lines(Rng& rng, int scenes) {
-  std::vector<std::string> lines = {
-      "Wood floats on water because it is lighter than water.",
-      "Metal sinks in water; a metal object is heavy and cold to the touch.",
-      "Glass is transparent, so you can see through a glass object, and it breaks easily.",
-      "Rubber is soft and bouncy; a rubber ball bounces when it hits the floor.",
-      "A square has four equal sides and four corners; a triangle has three sides.",
-      "A circle has no corners; a diamond is a square turned on its corner.",
-      "Things on the left of a picture are closer to its left edge than to its right edge.",
-  };
+  // Every world fact first, then general statements, then scene descriptions
+  // with a fact repeated every 20 lines so the facts recur through the text.
+  const std::vector<std::string> facts = fact_sentences();
+  std::vector<std::string> lines = facts;
+  for (const char* line : {"A square has four equal sides and four corners; a triangle has three sides.",
+                           "A circle has no corners; a diamond is a square turned on its corner.",
+                           "Things on the left of a picture are closer to its left edge than to its right edge."})
+    lines.push_back(line);
   for (int i = 0; i < scenes; ++i) {
+    if (i % 20 == 19) lines.push_back(rng.pick(facts));
     Scene s = sample_scene(rng, 64, "photo", "any");
-    auto caps = coco_captions(s, rng, 1);
-    lines.push_back(caps[0]);
+    lines.push_back(coco_captions(s, rng, 1)[0]);
   }
   return lines;
 }

@@ -1,0 +1,95 @@
+// smoes eval: score a trained run on tasks, or score a results file made by
+// any system against the annotations, with the same scorers.
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/git_revision.h"
+#include "eval/results.h"
+#include "train/evaluate.h"
+#include "train/run.h"
+
+namespace smoes::cli {
+namespace {
+
+struct Options {
+  std::string ckpt, results, annotations, split = "val", out, root;
+  std::vector<std::string> tasks;
+  int limit = 0, batch = 16;
+};
+
+void print_table(const nlohmann::json& metrics) {
+  std::printf("%-16s %-18s %s\n", "task", "metric", "value");
+  for (const auto& [task, m] : metrics.items())
+    for (const auto& [name, value] : m.items())
+      if (value.is_number()) std::printf("%-16s %-18s %.4f\n", task.c_str(), name.c_str(), value.get<double>());
+}
+
+nlohmann::json score_results_file(const Options& o) {
+  if (o.tasks.size() != 1) throw Error("eval --results: give exactly one --task");
+  const auto& task = tasks::find_task(o.tasks.front());
+  auto examples = task.load(o.annotations, o.split, /*strict=*/true, nullptr);
+  auto predictions = train::read_results(task, examples, o.results);
+  return {{task.name, train::score(task, examples, predictions)}};
+}
+
+nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
+  auto run = train::load_run(o.ckpt);
+  std::string root = o.root.empty() ? run.cfg.data.root : o.root;
+  data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
+  train::EvalOptions eo;
+  eo.split = o.split;
+  eo.limit = o.limit;
+  eo.predict.batch_size = o.batch;
+  eo.predict.max_text_len = run.cfg.data.max_text_len;
+  eo.results_dir = std::filesystem::path(o.out).parent_path().string();
+  auto tasks = o.tasks.empty() ? std::vector<std::string>{} : o.tasks;
+  if (tasks.empty())
+    for (const auto& [name, weight] : run.cfg.data.mixture) tasks.push_back(name);
+  provenance = {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()}, {"data_manifest", run.manifest},
+                {"root", root}};
+  return train::evaluate_tasks(run.model, *run.tok, cache, root, tasks, eo);
+}
+
+}  // namespace
+
+Command add_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Score a run (--ckpt) or a results file (--results) on tasks");
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory");
+  cmd->add_option("--task", o->tasks, "task(s) to score (default: the run's training mixture)");
+  cmd->add_option("--split", o->split, "train, val or test (mapped to each dataset's split names)")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "score the first N examples of each task (0 = all)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "generation batch size")->capture_default_str();
+  cmd->add_option("--root", o->root, "dataset root (default: the run's data.root)");
+  cmd->add_option("--results", o->results, "a results file in the task's official format (no model needed)");
+  cmd->add_option("--annotations", o->annotations, "with --results: dataset root holding the task's annotations");
+  cmd->add_option("--out", o->out, "metrics JSON (default: <run>/eval_<split>.json, or stdout only for --results)");
+  return {cmd, [o] {
+            if (o->ckpt.empty() == o->results.empty()) throw Error("eval: give either --ckpt or --results");
+            nlohmann::json provenance, metrics;
+            if (!o->results.empty()) {
+              if (o->annotations.empty()) throw Error("eval --results: give --annotations (the dataset root)");
+              metrics = score_results_file(*o);
+              provenance = {{"results", o->results}, {"annotations", o->annotations}};
+            } else {
+              if (o->out.empty()) {
+                auto run_dir = std::filesystem::is_directory(o->ckpt)
+                                   ? std::filesystem::path(o->ckpt)
+                                   : std::filesystem::path(o->ckpt).parent_path().parent_path();
+                o->out = (run_dir / ("eval_" + o->split + ".json")).string();
+              }
+              metrics = score_run(*o, provenance);
+            }
+            print_table(metrics);
+            if (!o->out.empty()) {
+              provenance["split"] = o->split;
+              provenance["git_revision"] = git_revision();
+              eval::write_metrics(o->out, {{"metrics", metrics}, {"provenance", provenance}});
+              std::printf("wrote %s\n", o->out.c_str());
+            }
+          }};
+}
+
+}  // namespace smoes::cli

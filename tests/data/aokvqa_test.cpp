@@ -1,0 +1,295 @@
+// A-OKVQA loader on hand-written fixtures in the published format (a JSON list
+// with 4 choices and 10 direct answers, tests/fixtures/data/aokvqa); images
+// are tiny files in a temp dir.
+#include "data/aokvqa.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "world/generate.h"
+#include "world/render.h"
+
+using namespace smoes;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixture(const std::string& rel) { return std::string(SMOES_FIXTURES_DIR) + "/data/" + rel; }
+
+std::string temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("smoes_aokvqa_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// Plain writes: the fuzz tests write thousands of files (no fsync needed).
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+void write_png(const std::string& path) {
+  fs::create_directories(fs::path(path).parent_path());
+  write_text(path, world::encode_png(std::vector<uint8_t>(2 * 2 * 3, 128), 2, 2));
+}
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected smoes::Error";
+  return "";
+}
+
+data::Example make(std::string task, std::string id, std::vector<std::string> images, std::string prompt,
+                   std::vector<std::string> targets, std::vector<std::string> choices, int answer_index,
+                   std::map<std::string, std::string> meta) {
+  data::Example ex;
+  ex.task = task;
+  ex.id = id;
+  ex.image_paths = images;
+  ex.prompt = prompt;
+  ex.targets = targets;
+  ex.choices = choices;
+  ex.answer_index = answer_index;
+  ex.meta = meta;
+  return ex;
+}
+
+void expect_same(const data::Example& got, const data::Example& want) {
+  EXPECT_EQ(got.task, want.task);
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.image_paths, want.image_paths);
+  EXPECT_EQ(got.prompt, want.prompt);
+  EXPECT_EQ(got.targets, want.targets);
+  EXPECT_EQ(got.choices, want.choices);
+  EXPECT_EQ(got.answer_index, want.answer_index);
+  EXPECT_EQ(got.box, want.box);
+  EXPECT_EQ(got.image_width, want.image_width);
+  EXPECT_EQ(got.image_height, want.image_height);
+  EXPECT_EQ(got.meta, want.meta);
+}
+
+// JSON pointers to every value of `doc`, looking at the first two items of each list only.
+void collect_pointers(const json& v, const std::string& p, std::vector<std::string>& out) {
+  out.push_back(p);
+  if (v.is_object())
+    for (const auto& item : v.items()) {
+      std::string key;
+      for (char c : item.key()) key += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+      collect_pointers(item.value(), p + "/" + key, out);
+    }
+  if (v.is_array())
+    for (size_t i = 0; i < v.size() && i < 2; ++i) collect_pointers(v[i], p + "/" + std::to_string(i), out);
+}
+
+// Every variant of `doc` with one value replaced by a value of another type, or removed.
+std::vector<json> mutations(const json& doc) {
+  static const json kOdd[] = {nullptr, true, -3, 2.5, "", json::array({1, "a"}), json::object(), json(UINT64_MAX)};
+  std::vector<std::string> pointers;
+  collect_pointers(doc, "", pointers);
+  std::vector<json> out;
+  for (const auto& p : pointers) {
+    json::json_pointer ptr(p);
+    for (const auto& v : kOdd) {
+      json m = doc;
+      m[ptr] = v;
+      out.push_back(std::move(m));
+    }
+    if (p.empty()) continue;
+    json m = doc;
+    json& parent = m[ptr.parent_pointer()];
+    if (parent.is_object())
+      parent.erase(ptr.back());
+    else
+      parent.erase(std::stoul(ptr.back()));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// COCO 2017 images: 461751 as .jpg, 42 and the test image 7 as .png.
+std::string coco_images(const std::string& name) {
+  std::string dir = temp_dir(name) + "/coco";
+  write_png(dir + "/val2017/000000461751.jpg");
+  write_png(dir + "/val2017/000000000042.png");
+  write_png(dir + "/test2017/000000000007.png");
+  return dir;
+}
+
+// A tiny embedded world, which writes this format: generated once per test
+// process (shared by the QA loader tests of this process), removed at exit.
+const std::string& world_dir() {
+  static const std::string dir = [] {
+    static const fs::path d = fs::temp_directory_path() / ("smoes_qa_world_" + std::to_string(getpid()));
+    if (!fs::exists(d / "MANIFEST.json")) {
+      fs::remove_all(d);
+      world::generate(world::WorldOptions::for_preset("tiny", 5), d.string());
+      std::atexit([] { fs::remove_all(d); });
+    }
+    return d.string();
+  }();
+  return dir;
+}
+
+// MANIFEST.json's record count for dataset / split / what.
+size_t world_count(const std::string& dataset, const std::string& split, const std::string& what) {
+  json m = json::parse(read_file(world_dir() + "/MANIFEST.json"));
+  return m.at("datasets").at(dataset).at(split).at(what).get<size_t>();
+}
+
+}  // namespace
+
+TEST(Aokvqa, ReadsTheJsonList) {
+  std::string coco = coco_images("read");
+  auto got = data::load_aokvqa(fixture("aokvqa/aokvqa_v1p0_val.json"), coco);
+  ASSERT_EQ(got.size(), 2u);
+  expect_same(got[0],
+              make("aokvqa", "22jbM6gDxdaMaunuzgrsBB", {coco + "/val2017/000000461751.jpg"},
+                   "<image>\nQuestion: What is in the motorcyclist's mouth? Answer with a word or a short phrase.",
+                   std::vector<std::string>(10, "cigarette"), {"toothpick", "food", "popsicle stick", "cigarette"}, 3,
+                   {{"rationales",
+                     "He's smoking while riding.\nThe motorcyclist has a lit cigarette in his mouth while he rides "
+                     "on the street.\nThe man is smoking."},
+                    {"difficult_direct_answer", "false"}}));
+  expect_same(got[1], make("aokvqa", "2D4pf8BZAzBmUTBhnBvFFw", {coco + "/val2017/000000000042.png"},
+                           data::aokvqa_prompt("Which of these objects would float in water?"),
+                           {"ball", "wooden ball", "ball", "the ball", "ball", "wood ball", "ball", "wooden ball",
+                            "ball", "sphere"},
+                           {"the metal cube", "the wooden ball", "the stone cone", "the glass cylinder"}, 1,
+                           {{"rationales", "Wood is less dense than water.\nWooden things float."},
+                            {"difficult_direct_answer", "true"}}));
+}
+
+TEST(Aokvqa, TestSplitHasNoAnswers) {
+  std::string coco = coco_images("test");
+  auto got = data::load_aokvqa(fixture("aokvqa/aokvqa_v1p0_test.json"), coco);
+  ASSERT_EQ(got.size(), 1u);
+  expect_same(got[0], make("aokvqa", "3kVrkNhwqKK6hAaX2vhsC8", {coco + "/test2017/000000000007.png"},
+                           data::aokvqa_prompt("What could the red object be used for?"), {},
+                           {"sitting", "throwing", "cutting", "writing"}, -1, {{"difficult_direct_answer", "false"}}));
+}
+
+TEST(Aokvqa, StrictModeNamesFileRecordAndField) {
+  std::string coco = coco_images("strict");
+  const std::string f = "aokvqa_v1p0_val.json: [1] (question_id 2D4pf8BZAzBmUTBhnBvFFw): ";
+  struct Case {
+    std::function<void(json&)> mutate;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {[](json& d) { d[1]["choices"].erase(3); }, f + "field 'choices': expected 4 items, got 3"},
+      {[](json& d) { d[1]["choices"][2] = 3; }, f + "field 'choices[2]': expected a string, got number"},
+      {[](json& d) { d[1]["choices"][2] = ""; }, f + "field 'choices[2]': empty"},
+      {[](json& d) { d[1]["correct_choice_idx"] = 4; }, f + "field 'correct_choice_idx': must be in [0, 4), got 4"},
+      {[](json& d) { d[1]["correct_choice_idx"] = "1"; },
+       f + "field 'correct_choice_idx': expected an integer, got string"},
+      {[](json& d) { d[1]["direct_answers"].erase(0); }, f + "field 'direct_answers': expected 10 items, got 9"},
+      {[](json& d) { d[1]["direct_answers"][1] = nullptr; },
+       f + "field 'direct_answers[1]': expected a string, got null"},
+      {[](json& d) { d[1]["rationales"] = "Wood floats."; }, f + "field 'rationales': expected a list, got string"},
+      {[](json& d) { d[1]["difficult_direct_answer"] = 1; },
+       f + "field 'difficult_direct_answer': expected true or false, got number"},
+      {[](json& d) { d[1]["image_id"] = "42"; }, f + "field 'image_id': expected an integer, got string"},
+      {[](json& d) { d[1].erase("split"); }, f + "field 'split': missing"},
+      {[](json& d) { d[1].erase("question"); }, f + "field 'question': missing"},
+      {[](json& d) { d[1].erase("question_id"); }, "aokvqa_v1p0_val.json: [1]: field 'question_id': missing"},
+      {[&](json& d) { d[1]["split"] = "train"; }, f + "field 'image_id': image file not found: " + coco +
+                                                      "/train2017/000000000042.jpg (also tried: " + coco +
+                                                      "/train2017/000000000042.png)"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string file = temp_dir("strict_case") + "/aokvqa_v1p0_val.json";
+    json doc = json::parse(read_file(fixture("aokvqa/aokvqa_v1p0_val.json")));
+    cases[i].mutate(doc);
+    write_text(file, doc.dump());
+    std::string msg = error_of([&] { data::load_aokvqa(file, coco); });
+    EXPECT_NE(msg.find(cases[i].expected), std::string::npos) << "case " << i << ": " << msg;
+  }
+}
+
+TEST(Aokvqa, TolerantModeSkipsAndCounts) {
+  std::string coco = coco_images("tolerant");
+  data::LoadReport report;
+  auto got = data::load_aokvqa(fixture("aokvqa/bad.json"), coco, /*strict=*/false, &report);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, "good");
+  EXPECT_EQ(report.records, 9u);
+  EXPECT_EQ(report.skipped, 8u);
+  EXPECT_EQ(report.reasons["field 'choices': expected 4 items, got 3"], 1u);
+  EXPECT_EQ(report.reasons["field 'correct_choice_idx': must be in [0, 4), got 4"], 1u);
+  EXPECT_EQ(report.reasons["field 'direct_answers': expected 10 items, got 9"], 1u);
+  EXPECT_EQ(report.reasons["field 'image_id': image file not found"], 1u);
+  EXPECT_EQ(report.reasons["field 'image_id': expected an integer, got string"], 1u);
+  EXPECT_EQ(report.reasons["field 'difficult_direct_answer': expected true or false, got string"], 1u);
+  EXPECT_EQ(report.reasons["field 'split': missing"], 1u);
+  EXPECT_EQ(report.reasons["field 'question_id': missing (the record is not an object, got string)"], 1u);
+}
+
+TEST(Aokvqa, WrongShapeNotJsonAndManifest) {
+  std::string root = temp_dir("shape");
+  std::string coco = coco_images("shape_images");
+  std::string file = root + "/aokvqa/aokvqa_v1p0_val.json";
+  fs::create_directories(root + "/aokvqa");
+  data::LoadReport report;
+  write_text(file, "{\"questions\": []}");
+  EXPECT_NE(error_of([&] {
+              data::load_aokvqa(file, coco, false, &report);
+            }).find("aokvqa_v1p0_val.json: expected a JSON list of questions (A-OKVQA format)"),
+            std::string::npos);
+  write_text(file, "[{");
+  EXPECT_NE(error_of([&] { data::load_aokvqa(file, coco, false, &report); }).find("not valid JSON"), std::string::npos);
+  write_text(file, read_file(fixture("aokvqa/aokvqa_v1p0_val.json")));
+  write_text(root + "/MANIFEST.json", json{{"files", {{"aokvqa/aokvqa_v1p0_val.json", sha256_file(file)}}}}.dump());
+  EXPECT_EQ(data::load_aokvqa(file, coco).size(), 2u);
+  write_text(file, read_file(file) + " ");
+  EXPECT_NE(error_of([&] { data::load_aokvqa(file, coco); }).find("aokvqa_v1p0_val.json: SHA-256 does not match"),
+            std::string::npos);
+}
+
+TEST(Aokvqa, NeverCrashesOnAnyJsonShape) {
+  std::string coco = coco_images("fuzz");
+  std::string file = temp_dir("fuzz_file") + "/aokvqa_v1p0_val.json";
+  size_t runs = 0;
+  for (const json& m : mutations(json::parse(read_file(fixture("aokvqa/aokvqa_v1p0_val.json"))))) {
+    write_text(file, m.dump());
+    try {
+      data::load_aokvqa(file, coco);
+    } catch (const Error&) {
+    }
+    data::LoadReport report;
+    try {
+      data::load_aokvqa(file, coco, false, &report);
+    } catch (const Error&) {
+      EXPECT_FALSE(m.is_array()) << "tolerant mode threw on a list: " << m.dump();
+    }
+    ++runs;
+  }
+  EXPECT_GT(runs, 100u);
+}
+
+TEST(Aokvqa, ReadsTheEmbeddedWorld) {
+  const std::string root = world_dir();
+  for (std::string s : {"train", "val"}) {
+    auto got = data::load_aokvqa(root + "/aokvqa/aokvqa_v1p0_" + s + ".json", root + "/aokvqa/images");
+    ASSERT_EQ(got.size(), world_count("aokvqa", s, "questions")) << s;
+    for (const auto& ex : got) {
+      EXPECT_EQ(ex.choices.size(), 4u);
+      EXPECT_EQ(ex.targets.size(), 10u);
+      EXPECT_GE(ex.answer_index, 0);
+      EXPECT_TRUE(fs::exists(ex.image_paths.at(0)));
+    }
+  }
+}

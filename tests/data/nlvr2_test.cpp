@@ -1,0 +1,371 @@
+// NLVR2 loader on hand-written JSON-lines fixtures in the published format
+// (tests/fixtures/data/nlvr2), and the helpers shared by the QA loaders
+// (data/image_paths.h); images are tiny files in a temp dir.
+#include "data/nlvr2.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "data/image_paths.h"
+#include "world/generate.h"
+#include "world/render.h"
+
+using namespace smoes;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixture(const std::string& rel) { return std::string(SMOES_FIXTURES_DIR) + "/data/" + rel; }
+
+std::string temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("smoes_nlvr2_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// Plain writes: the fuzz tests write thousands of files (no fsync needed).
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+void write_png(const std::string& path) {
+  fs::create_directories(fs::path(path).parent_path());
+  write_text(path, world::encode_png(std::vector<uint8_t>(2 * 2 * 3, 128), 2, 2));
+}
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected smoes::Error";
+  return "";
+}
+
+data::Example make(std::string task, std::string id, std::vector<std::string> images, std::string prompt,
+                   std::vector<std::string> targets, std::vector<std::string> choices, int answer_index,
+                   std::map<std::string, std::string> meta) {
+  data::Example ex;
+  ex.task = task;
+  ex.id = id;
+  ex.image_paths = images;
+  ex.prompt = prompt;
+  ex.targets = targets;
+  ex.choices = choices;
+  ex.answer_index = answer_index;
+  ex.meta = meta;
+  return ex;
+}
+
+void expect_same(const data::Example& got, const data::Example& want) {
+  EXPECT_EQ(got.task, want.task);
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.image_paths, want.image_paths);
+  EXPECT_EQ(got.prompt, want.prompt);
+  EXPECT_EQ(got.targets, want.targets);
+  EXPECT_EQ(got.choices, want.choices);
+  EXPECT_EQ(got.answer_index, want.answer_index);
+  EXPECT_EQ(got.box, want.box);
+  EXPECT_EQ(got.image_width, want.image_width);
+  EXPECT_EQ(got.image_height, want.image_height);
+  EXPECT_EQ(got.meta, want.meta);
+}
+
+// JSON pointers to every value of `doc`, looking at the first two items of each list only.
+void collect_pointers(const json& v, const std::string& p, std::vector<std::string>& out) {
+  out.push_back(p);
+  if (v.is_object())
+    for (const auto& item : v.items()) {
+      std::string key;
+      for (char c : item.key()) key += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+      collect_pointers(item.value(), p + "/" + key, out);
+    }
+  if (v.is_array())
+    for (size_t i = 0; i < v.size() && i < 2; ++i) collect_pointers(v[i], p + "/" + std::to_string(i), out);
+}
+
+// Every variant of `doc` with one value replaced by a value of another type, or removed.
+std::vector<json> mutations(const json& doc) {
+  static const json kOdd[] = {nullptr, true, -3, 2.5, "", json::array({1, "a"}), json::object(), json(UINT64_MAX)};
+  std::vector<std::string> pointers;
+  collect_pointers(doc, "", pointers);
+  std::vector<json> out;
+  for (const auto& p : pointers) {
+    json::json_pointer ptr(p);
+    for (const auto& v : kOdd) {
+      json m = doc;
+      m[ptr] = v;
+      out.push_back(std::move(m));
+    }
+    if (p.empty()) continue;
+    json m = doc;
+    json& parent = m[ptr.parent_pointer()];
+    if (parent.is_object())
+      parent.erase(ptr.back());
+    else
+      parent.erase(std::stoul(ptr.back()));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// The records of a JSON-lines fixture, as one JSON list.
+json read_lines(const std::string& path) {
+  json lines = json::array();
+  std::istringstream in(read_file(path));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(json::parse(line));
+  return lines;
+}
+
+// Writes `doc` as JSON lines (one line per item of a list, else one line).
+void write_lines(const std::string& path, const json& doc) {
+  std::string text;
+  if (doc.is_array())
+    for (const auto& record : doc) text += record.dump() + "\n";
+  else
+    text = doc.dump() + "\n";
+  write_text(path, text);
+}
+
+// Loads every mutation of the fixture's records: strict mode may only throw
+// smoes::Error, tolerant mode must not throw at all.
+template <class Load>
+void expect_never_crashes(const std::string& fixture_file, const std::string& path, Load load) {
+  size_t runs = 0;
+  for (const json& m : mutations(read_lines(fixture_file))) {
+    write_lines(path, m);
+    try {
+      for (const auto& ex : load(true, nullptr))
+        for (const auto& image : ex.image_paths) EXPECT_TRUE(fs::exists(image));
+    } catch (const Error&) {
+    }
+    data::LoadReport report;
+    EXPECT_NO_THROW(load(false, &report)) << m.dump();
+    EXPECT_LE(report.skipped, report.records);
+    ++runs;
+  }
+  EXPECT_GT(runs, 100u);
+}
+
+// NLVR2 images: dev pairs as .png (one left image as .jpg), train pairs in the
+// numbered subfolder of the real train set.
+std::string nlvr2_images(const std::string& name) {
+  std::string dir = temp_dir(name) + "/images";
+  write_png(dir + "/dev/dev-850-0-img0.png");
+  write_png(dir + "/dev/dev-850-0-img1.png");
+  write_png(dir + "/dev/dev-12-3-img0.jpg");
+  write_png(dir + "/dev/dev-12-3-img1.png");
+  write_png(dir + "/train/34/train-10171-0-img0.png");
+  write_png(dir + "/train/34/train-10171-0-img1.png");
+  return dir;
+}
+
+const std::vector<std::string> kNoYes = {"no", "yes"};
+
+// A tiny embedded world, which writes this format: generated once per test
+// process (shared by the QA loader tests of this process), removed at exit.
+const std::string& world_dir() {
+  static const std::string dir = [] {
+    static const fs::path d = fs::temp_directory_path() / ("smoes_qa_world_" + std::to_string(getpid()));
+    if (!fs::exists(d / "MANIFEST.json")) {
+      fs::remove_all(d);
+      world::generate(world::WorldOptions::for_preset("tiny", 5), d.string());
+      std::atexit([] { fs::remove_all(d); });
+    }
+    return d.string();
+  }();
+  return dir;
+}
+
+// MANIFEST.json's record count for dataset / split / what.
+size_t world_count(const std::string& dataset, const std::string& split, const std::string& what) {
+  json m = json::parse(read_file(world_dir() + "/MANIFEST.json"));
+  return m.at("datasets").at(dataset).at(split).at(what).get<size_t>();
+}
+
+}  // namespace
+
+TEST(Nlvr2, ReadsJsonLinesWithImagePairs) {
+  std::string images = nlvr2_images("read");
+  auto got = data::load_nlvr2(fixture("nlvr2/dev.json"), images);
+  ASSERT_EQ(got.size(), 3u);
+  std::vector<std::string> pair850 = {images + "/dev/dev-850-0-img0.png", images + "/dev/dev-850-0-img1.png"};
+  expect_same(got[0], make("nlvr2", "dev-850-0-0", pair850,
+                           "<image>\n<image>\nStatement: The left image contains twice the number of dogs as the right "
+                           "image.\nIs the statement true for the left and the right image? Answer yes or no.",
+                           {"no"}, kNoYes, 0, {{"label", "False"}}));
+  expect_same(got[1], make("nlvr2", "dev-850-0-1", pair850, data::nlvr2_prompt("There are exactly two dogs in total."),
+                           {"yes"}, kNoYes, 1, {{"label", "True"}}));
+  expect_same(got[2],
+              make("nlvr2", "dev-12-3-0", {images + "/dev/dev-12-3-img0.jpg", images + "/dev/dev-12-3-img1.png"},
+                   data::nlvr2_prompt("One image shows a single bird."), {"yes"}, kNoYes, 1, {{"label", "True"}}));
+  EXPECT_EQ(data::kNlvr2Choices, kNoYes);
+}
+
+TEST(Nlvr2, TrainImagesLiveInTheDirectorySubfolder) {
+  std::string images = nlvr2_images("train");
+  auto got = data::load_nlvr2(fixture("nlvr2/train.json"), images);
+  ASSERT_EQ(got.size(), 2u);  // "directory" is 34 in one record and "34" in the other
+  std::vector<std::string> pair = {images + "/train/34/train-10171-0-img0.png",
+                                   images + "/train/34/train-10171-0-img1.png"};
+  expect_same(got[0], make("nlvr2", "train-10171-0-0", pair, data::nlvr2_prompt("An image shows one bowl."), {"no"},
+                           kNoYes, 0, {{"label", "False"}}));
+  expect_same(got[1], make("nlvr2", "train-10171-0-1", pair, data::nlvr2_prompt("Both images show bowls."), {"yes"},
+                           kNoYes, 1, {{"label", "True"}}));
+  // A flat copy of the images (no split / directory folders) is found too.
+  std::string flat = temp_dir("flat");
+  write_png(flat + "/train-10171-0-img0.png");
+  write_png(flat + "/train-10171-0-img1.png");
+  EXPECT_EQ(data::load_nlvr2(fixture("nlvr2/train.json"), flat)[0].image_paths,
+            (std::vector<std::string>{flat + "/train-10171-0-img0.png", flat + "/train-10171-0-img1.png"}));
+}
+
+TEST(Nlvr2, StrictModeNamesFileLineAndField) {
+  std::string images = nlvr2_images("strict");
+  std::string msg = error_of([&] { data::load_nlvr2(fixture("nlvr2/bad.json"), images); });
+  EXPECT_NE(
+      msg.find("bad.json: line 2 (identifier dev-850-0-2): field 'label': unknown label \"Yes\" (expected \"True\" "
+               "or \"False\")"),
+      std::string::npos)
+      << msg;
+  struct Case {
+    std::string line, expected;
+  };
+  const std::vector<Case> cases = {
+      {R"({"sentence": "s", "label": "True", "identifier": "dev-9-9-0"})",
+       "x.json: line 2 (identifier dev-9-9-0): field 'identifier': image file not found: " + images +
+           "/dev/dev-9-9-img0.png (also tried: " + images + "/dev/dev-9-9-img0.jpg, " + images + "/dev-9-9-img0.png, " +
+           images + "/dev-9-9-img0.jpg)"},
+      {R"({"sentence": "s", "label": "True", "identifier": "dev-850-0-3")", "x.json: line 2: not valid JSON: "},
+      {R"({"label": "True", "identifier": "dev-850-0-4"})",
+       "x.json: line 2 (identifier dev-850-0-4): field 'sentence': missing"},
+      {R"({"sentence": "s", "label": "True", "identifier": "dev850"})",
+       "x.json: line 2 (identifier dev850): field 'identifier': expected \"<split>-<set>-<pair>-<sentence>\""},
+      {R"({"sentence": "s", "label": true, "identifier": "dev-850-0-5"})",
+       "x.json: line 2 (identifier dev-850-0-5): field 'label': expected a string, got boolean"},
+      {R"({"sentence": "s", "label": "True", "identifier": "dev-850-0-5", "directory": [3]})",
+       "x.json: line 2 (identifier dev-850-0-5): field 'directory': expected a string or an integer, got array"},
+      {R"("just a string")", "x.json: line 2: field 'identifier': missing (the record is not an object, got string)"},
+  };
+  std::string good = read_lines(fixture("nlvr2/dev.json"))[0].dump();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string file = temp_dir("strict_case") + "/x.json";
+    write_text(file, good + "\n" + cases[i].line + "\n");
+    msg = error_of([&] { data::load_nlvr2(file, images); });
+    EXPECT_NE(msg.find(cases[i].expected), std::string::npos) << "case " << i << ": " << msg;
+  }
+}
+
+TEST(Nlvr2, TolerantModeSkipsAndCounts) {
+  std::string images = nlvr2_images("tolerant");
+  data::LoadReport report;
+  auto got = data::load_nlvr2(fixture("nlvr2/bad.json"), images, /*strict=*/false, &report);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].id, "dev-850-0-0");
+  EXPECT_EQ(report.records, 8u);
+  EXPECT_EQ(report.skipped, 7u);
+  EXPECT_EQ(report.reasons["field 'label': unknown label \"Yes\" (expected \"True\" or \"False\")"], 1u);
+  EXPECT_EQ(report.reasons["field 'identifier': image file not found"], 1u);
+  EXPECT_EQ(report.reasons["not valid JSON"], 1u);
+  EXPECT_EQ(report.reasons["field 'sentence': missing"], 1u);
+  EXPECT_EQ(report.reasons["field 'identifier': expected \"<split>-<set>-<pair>-<sentence>\""], 1u);
+  EXPECT_EQ(report.reasons["field 'label': expected a string, got boolean"], 1u);
+  EXPECT_EQ(report.reasons["field 'identifier': missing (the record is not an object, got string)"], 1u);
+  ASSERT_EQ(report.first_problems.size(), 7u);
+  EXPECT_EQ(report.first_problems[2].rfind(fixture("nlvr2/bad.json") + ": line 4: not valid JSON: ", 0), 0u)
+      << report.first_problems[2];
+}
+
+TEST(Nlvr2, ManifestIsChecked) {
+  std::string root = temp_dir("manifest");
+  std::string images = nlvr2_images("manifest_images");
+  std::string file = root + "/nlvr2/dev.json";
+  fs::create_directories(root + "/nlvr2");
+  write_text(file, read_file(fixture("nlvr2/dev.json")));
+  write_text(root + "/nlvr2/MANIFEST.json", json{{"files", {{"dev.json", sha256_file(file)}}}}.dump());
+  EXPECT_EQ(data::load_nlvr2(file, images).size(), 3u);
+  write_text(file, read_file(file) + "\n");
+  EXPECT_NE(error_of([&] { data::load_nlvr2(file, images); }).find("dev.json: SHA-256 does not match"),
+            std::string::npos);
+}
+
+TEST(Nlvr2, NeverCrashesOnAnyJsonShape) {
+  std::string images = nlvr2_images("fuzz");
+  std::string file = temp_dir("fuzz_file") + "/dev.json";
+  expect_never_crashes(fixture("nlvr2/dev.json"), file,
+                       [&](bool strict, data::LoadReport* r) { return data::load_nlvr2(file, images, strict, r); });
+  expect_never_crashes(fixture("nlvr2/train.json"), file,
+                       [&](bool strict, data::LoadReport* r) { return data::load_nlvr2(file, images, strict, r); });
+}
+
+// ---- the shared helpers (data/image_paths.h) ----------------------------
+
+TEST(QaLoaderHelpers, JsonLinesAcceptBomCrlfAndBlankLinesAndNameTheLine) {
+  std::string dir = temp_dir("jsonl");
+  std::string file = dir + "/x.jsonl";
+  write_text(file, "\xEF\xBB\xBF{\"a\": 1}\r\n\r\n  \n{\"a\": 2}\r\n{\"a\": \n");
+  data::LoadReport report;
+  data::RecordErrors errors{file, false, &report};
+  std::vector<std::string> seen;
+  data::for_each_json_line(
+      file, errors, [&](const std::string& record, const json& v) { seen.push_back(record + "=" + v["a"].dump()); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"line 1=1", "line 4=2"}));
+  EXPECT_EQ(report.records, 3u);
+  EXPECT_EQ(report.skipped, 1u);
+  EXPECT_EQ(report.reasons["not valid JSON"], 1u);
+  data::RecordErrors strict{file, true, nullptr};
+  EXPECT_NE(error_of([&] {
+              data::for_each_json_line(file, strict, [](const std::string&, const json&) {});
+            }).find(file + ": line 5: not valid JSON: "),
+            std::string::npos);
+}
+
+TEST(QaLoaderHelpers, ImageFinderTriesExtensionsAndFoldersInOrder) {
+  std::string dir = temp_dir("finder");
+  write_png(dir + "/a.png");
+  write_png(dir + "/b.jpg");
+  write_png(dir + "/b.png");
+  write_png(dir + "/sub/c.png");
+  data::ImageFinder finder;  // .jpg, then .png
+  EXPECT_EQ(finder.find(dir + "/a"), dir + "/a.png");
+  EXPECT_EQ(finder.find(dir + "/b"), dir + "/b.jpg");
+  EXPECT_EQ(finder.find(dir + "/nope"), "");
+  EXPECT_EQ(finder.find(std::vector<std::string>{dir + "/x/c", dir + "/sub/c"}), dir + "/sub/c.png");
+  EXPECT_EQ(finder.find_file(dir + "/a.jpg"), dir + "/a.png");
+  EXPECT_EQ(finder.find_file(dir + "/b.png"), dir + "/b.png");
+  EXPECT_EQ(finder.find_file(dir + "/sub/c.jpeg"), dir + "/sub/c.png");
+  EXPECT_EQ(finder.describe({dir + "/n"}), dir + "/n.jpg (also tried: " + dir + "/n.png)");
+  EXPECT_EQ(finder.describe_file(dir + "/n.jpg"), dir + "/n.jpg (also tried: " + dir + "/n.png)");
+  data::ImageFinder png_first({".png", ".jpg"});
+  EXPECT_EQ(png_first.find(dir + "/b"), dir + "/b.png");
+  EXPECT_EQ(data::coco2014_image_name("val2014", 42), "COCO_val2014_000000000042");
+  EXPECT_EQ(data::coco2017_image_name(461751), "000000461751");
+}
+
+TEST(Nlvr2, ReadsTheEmbeddedWorld) {
+  const std::string root = world_dir();
+  for (std::string s : {"train", "dev", "test1"}) {
+    auto got = data::load_nlvr2(root + "/nlvr2/" + s + ".json", root + "/nlvr2/images");
+    ASSERT_EQ(got.size(), world_count("nlvr2", s, "statements")) << s;
+    size_t trues = 0;
+    for (const auto& ex : got) {
+      ASSERT_EQ(ex.image_paths.size(), 2u);
+      EXPECT_TRUE(fs::exists(ex.image_paths[0]) && fs::exists(ex.image_paths[1]));
+      trues += ex.answer_index == 1;
+    }
+    EXPECT_EQ(trues, world_count("nlvr2", s, "true")) << s;
+  }
+}

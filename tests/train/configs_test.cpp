@@ -1,0 +1,40 @@
+// The shipped configs load, validate, and the baselines differ from the
+// top-k model only where they should.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/config.h"
+
+using namespace smoes;
+namespace fs = std::filesystem;
+
+namespace {
+const fs::path kConfigs = fs::path(SMOES_FIXTURES_DIR) / ".." / ".." / "configs";
+}
+
+TEST(Configs, EveryShippedConfigLoads) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(kConfigs)) {
+    if (entry.path().extension() != ".json") continue;
+    EXPECT_NO_THROW(Config::load(entry.path().string())) << entry.path();
+    ++n;
+  }
+  EXPECT_GE(n, 3);
+}
+
+TEST(Configs, BaselinesChangeOnlyWhatTheyAreAbout) {
+  auto topk = Config::load((kConfigs / "quick_topk.json").string());
+  auto blind = Config::load((kConfigs / "quick_blind.json").string());
+  auto dense = Config::load((kConfigs / "quick_dense.json").string());
+  EXPECT_EQ(blind.architecture_diff(topk), "model.blind true vs false");
+  EXPECT_FALSE(dense.moe.enabled);
+  // Equal active parameters: the dense FFN is as wide as the k active experts together.
+  EXPECT_EQ(dense.model.dense_ffn_hidden, topk.moe.top_k * topk.moe.ffn_hidden);
+  for (auto* c : {&blind, &dense}) {
+    EXPECT_EQ(c->data.mixture, topk.data.mixture);
+    EXPECT_EQ(c->train.steps, topk.train.steps);
+    EXPECT_EQ(c->train.seed, topk.train.seed);
+    EXPECT_NE(c->train.out_dir, topk.train.out_dir);
+  }
+}
