@@ -1,10 +1,35 @@
-// Test main: the same runtime set-up as the CLI (threads, AVX-512, allocator).
+// Test main: the same runtime set-up as the CLI (threads, AVX-512, allocator),
+// and a private temp directory per test process.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 
 #include "core/runtime.h"
+
+namespace {
+
+// ctest -j runs each TEST in its own process, in parallel; tests that use
+// fixed names under temp_directory_path() would otherwise race each other.
+// TMPDIR is what std::filesystem::temp_directory_path() reads on POSIX.
+std::filesystem::path make_private_tmpdir() {
+  auto dir = std::filesystem::temp_directory_path() / ("smoes_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ::setenv("TMPDIR", dir.c_str(), 1);
+  return dir;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   smoes::init_runtime();
-  return RUN_ALL_TESTS();
+  const auto tmp = make_private_tmpdir();
+  const int rc = RUN_ALL_TESTS();
+  std::error_code ignored;
+  std::filesystem::remove_all(tmp, ignored);
+  return rc;
 }

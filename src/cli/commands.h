@@ -19,5 +19,6 @@ Command add_world(CLI::App& app);
 Command add_tokenizer(CLI::App& app);
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
+Command add_data(CLI::App& app);
 
 }  // namespace smoes::cli

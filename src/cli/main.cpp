@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       smoes::cli::add_tokenizer(app),
       smoes::cli::add_train(app),
       smoes::cli::add_eval(app),
+      smoes::cli::add_data(app),
   };
 
   try {

@@ -1,0 +1,24 @@
+# End-to-end checks of the smoes executable: exit codes and what it prints.
+# (PASS_REGULAR_EXPRESSION replaces the exit-code check, so failures that must
+# exit non-zero also assert their message.)
+set(SMOES_FIXTURES ${PROJECT_SOURCE_DIR}/tests/fixtures/data)
+
+add_test(NAME cli.help_lists_commands COMMAND smoes_cli --help)
+set_tests_properties(cli.help_lists_commands PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "doctor.*world.*tokenizer.*train.*eval.*data")
+
+# Every NLVR2 fixture record names an image that is not there: all are skipped, with the reason.
+add_test(NAME cli.data_inspect_counts_skipped_records
+  COMMAND smoes_cli data inspect --format nlvr2 --path ${SMOES_FIXTURES} --split val)
+set_tests_properties(cli.data_inspect_counts_skipped_records PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "3 records read, 0 examples, 3 skipped.*skipped 3: field 'identifier': image file not found")
+
+add_test(NAME cli.data_inspect_unknown_format
+  COMMAND smoes_cli data inspect --format nope --path ${SMOES_FIXTURES})
+set_tests_properties(cli.data_inspect_unknown_format PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "unknown task 'nope' \\(known: coco_captions")
+
+add_test(NAME cli.data_inspect_missing_file
+  COMMAND smoes_cli data inspect --format gqa --path ${SMOES_FIXTURES} --split val)
+set_tests_properties(cli.data_inspect_missing_file PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "val_balanced_questions.json: cannot open for reading")
