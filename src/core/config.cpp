@@ -203,7 +203,7 @@ Config Config::load(const std::string& path, const std::vector<std::string>& ove
     if (j.is_discarded()) {
       // Parse again with exceptions only to get the position of the error.
       try {
-        (void)json::parse(text);
+        j = json::parse(text);
       } catch (const json::parse_error& e) {
         throw Error(path + ": not valid JSON: " + e.what());
       }

@@ -43,13 +43,26 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name) {
   if (!stbi_info_from_memory(data, int(bytes.size()), &w, &h, &channels))
     throw Error(name + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
   check_side_lengths(w, h, name);
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(bytes.size()), &w, &h, &channels, 3),
-                                                    stbi_image_free);
+  // Transparent pixels (clip art, icons) are composited over white; without
+  // that their hidden RGB, often black, would show.
+  const bool alpha = channels == 2 || channels == 4;
+  const int want = alpha ? 4 : 3;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(data, int(bytes.size()), &w, &h, &channels, want), stbi_image_free);
   if (!pixels) throw Error(name + ": cannot decode image (" + std::string(stbi_failure_reason()) + ")");
   Image img;
   img.width = w;
   img.height = h;
-  img.rgb.assign(pixels.get(), pixels.get() + size_t(w) * h * 3);
+  const size_t n = size_t(w) * h;
+  if (!alpha) {
+    img.rgb.assign(pixels.get(), pixels.get() + n * 3);
+    return img;
+  }
+  img.rgb.resize(n * 3);
+  for (size_t i = 0; i < n; ++i) {
+    const int a = pixels.get()[i * 4 + 3];
+    for (int c = 0; c < 3; ++c) img.rgb[i * 3 + c] = uint8_t((pixels.get()[i * 4 + c] * a + 255 * (255 - a) + 127) / 255);
+  }
   return img;
 }
 

@@ -1,5 +1,6 @@
 // Image decoding for untrusted files: PNG/JPEG via stb, dimensions checked
-// with stbi_info before any pixel is decoded, then resized (stb_image_resize)
+// with stbi_info before any pixel is decoded, transparency composited over
+// white, then resized (stb_image_resize)
 // to the model's square input.
 #pragma once
 #include <cstdint>

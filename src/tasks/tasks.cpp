@@ -17,6 +17,7 @@
 #include "data/snli_ve.h"
 #include "data/vcr.h"
 #include "data/vqa.h"
+#include "tasks/fact_qa.h"
 
 namespace smoes::tasks {
 
@@ -123,6 +124,13 @@ std::vector<Task> make_tasks() {
                }});
   t.push_back({"corpus", Kind::kText,
                [](auto& root, auto& split, bool, LoadReport*) { return load_corpus(root, split); }});
+  // Evaluation only (no files): the world's facts, asked without an image.
+  t.push_back({"fact_qa", Kind::kChoice, [](auto&, auto&, bool, LoadReport* r) {
+                 auto examples = fact_qa_examples();
+                 if (r) r->records += examples.size();
+                 return examples;
+               },
+               /*eval_only=*/true});
   return t;
 }
 
@@ -151,6 +159,7 @@ std::string training_text(const std::string& root) {
     if (!line.empty()) text += line + "\n";
   };
   for (const auto& task : all_tasks()) {
+    if (task.eval_only) continue;
     std::vector<Example> examples;
     try {
       examples = task.load(root, "train", /*strict=*/false, nullptr);

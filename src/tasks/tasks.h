@@ -29,6 +29,9 @@ struct Task {
   std::function<std::vector<data::Example>(const std::string& root, const std::string& split, bool strict,
                                            data::LoadReport* report)>
       load;
+  // Evaluation-only tasks (fact_qa) are refused in a training mixture and
+  // left out of the tokenizer's text.
+  bool eval_only = false;
 };
 
 const std::vector<Task>& all_tasks();

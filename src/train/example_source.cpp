@@ -15,6 +15,8 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
     if (weight <= 0) continue;
     TaskData d;
     d.task = &tasks::find_task(name);
+    if (split == "train" && d.task->eval_only)
+      throw Error("data.mixture: task " + name + " is evaluation-only (training on it would leak its answers)");
     d.examples = d.task->load(root, split, /*strict=*/true, nullptr);
     d.weight = weight;
     if (d.examples.empty()) throw Error("task " + name + ": no examples in split '" + split + "' under " + root);

@@ -9,6 +9,8 @@
 #include "data/tokenizer.h"
 #include "world/render.h"
 
+#include <stb/stb_image_write.h>
+
 using namespace smoes;
 namespace fs = std::filesystem;
 
@@ -29,6 +31,18 @@ TEST(ImageIO, DecodesWhatWasEncoded) {
   for (size_t i = 0; i < img.rgb.size(); ++i) ASSERT_EQ(img.rgb[i], uint8_t(i * 7));
   auto small = data::resize(img, 2, 2);
   EXPECT_EQ(small.rgb.size(), 12u);
+}
+
+TEST(ImageIO, TransparencyIsCompositedOverWhite) {
+  // 3 RGBA pixels: opaque red, fully transparent black, half-transparent blue.
+  const std::vector<uint8_t> rgba = {255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255, 128};
+  std::string png;
+  auto sink = [](void* ctx, void* d, int n) { static_cast<std::string*>(ctx)->append((const char*)d, n); };
+  ASSERT_TRUE(stbi_write_png_to_func(sink, &png, 3, 1, 4, rgba.data(), 12));
+  auto img = data::decode_image_bytes(png, "rgba.png");
+  // Half blue: (0*128 + 255*127 + 127) / 255 = 127; (255*128 + 255*127 + 127) / 255 = 255.
+  const std::vector<uint8_t> want = {255, 0, 0, 255, 255, 255, 127, 127, 255};
+  EXPECT_EQ(img.rgb, want);
 }
 
 TEST(ImageIO, TruncatedGarbageAndHugeImagesAreRejected) {
@@ -73,7 +87,9 @@ TEST(Tokenizer, SpecialTokensAreSingleIdsAndTokenizeMasksTheTarget) {
   for (size_t i = 0; i < t.ids.size(); ++i) {
     vision += t.modality[i];
     loss += t.loss[i];
-    if (t.modality[i]) EXPECT_EQ(t.ids[i], tok.image_id());
+    if (t.modality[i]) {
+      EXPECT_EQ(t.ids[i], tok.image_id());
+    }
   }
   EXPECT_EQ(vision, 4);
   EXPECT_EQ(loss, int(tok.encode("a red circle").size()) + 1);  // target + eos

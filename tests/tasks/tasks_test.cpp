@@ -4,6 +4,8 @@
 
 #include "core/error.h"
 #include "tasks/tasks.h"
+#include "world/knowledge.h"
+#include "world/scene.h"
 
 using namespace smoes;
 using namespace smoes::tasks;
@@ -60,4 +62,27 @@ TEST(Tasks, UnknownTaskNamesTheKnownOnes) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("coco_captions"), std::string::npos);
   }
+}
+
+TEST(Tasks, FactQaAsksEveryPropertyPairInBothOrders) {
+  const auto& task = smoes::tasks::find_task("fact_qa");
+  EXPECT_TRUE(task.eval_only);
+  auto examples = task.load("/nonexistent", "val", true, nullptr);
+  // floats: 2 yes x 2 no; magnetic, burns, bounces, conducts: 1 x 3 each; fragile (glass): 1 x 3.
+  size_t pairs = 0;
+  for (const auto& p : smoes::world::properties())
+    pairs += p.materials.size() * (smoes::world::Vocabulary::materials().size() - p.materials.size());
+  ASSERT_EQ(examples.size(), 2 * pairs);
+  size_t first_is_right = 0;
+  for (const auto& ex : examples) {
+    ASSERT_EQ(ex.choices.size(), 2u);
+    const auto& p = smoes::world::property(ex.id.substr(0, ex.id.find('/')));
+    EXPECT_TRUE(smoes::world::has_property(ex.choices[ex.answer_index], p)) << ex.id;
+    EXPECT_FALSE(smoes::world::has_property(ex.choices[1 - ex.answer_index], p)) << ex.id;
+    EXPECT_TRUE(ex.image_paths.empty());
+    EXPECT_EQ(ex.prompt.find("<image>"), std::string::npos);
+    first_is_right += ex.answer_index == 0;
+  }
+  EXPECT_EQ(first_is_right * 2, examples.size());
+  EXPECT_EQ(examples[0].prompt, "Question: Which material would float on water, wood or metal? Answer with one word.");
 }

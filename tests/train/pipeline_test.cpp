@@ -10,6 +10,7 @@
 #include "data/tokenizer.h"
 #include "tasks/tasks.h"
 #include "train/collate.h"
+#include "train/example_source.h"
 #include "train/init.h"
 #include "train/run.h"
 #include "world/generate.h"
@@ -135,4 +136,14 @@ TEST(Pipeline, KilledRunOnTheWorldResumesToTheSameLoss) {
   EXPECT_EQ(run.cfg.train.steps, 8);
   EXPECT_EQ(run.manifest["root"], root);
   EXPECT_TRUE(run.manifest.contains("manifest_sha256"));
+}
+
+TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {
+  try {
+    smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "train");
+    FAIL();
+  } catch (const smoes::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fact_qa is evaluation-only"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "val").front().examples.empty());
 }
