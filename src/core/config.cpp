@@ -138,6 +138,8 @@ void Config::validate(const std::string& source) const {
   if (model.vit_width % model.vit_heads != 0)
     fail("model.vit_heads", std::to_string(model.vit_heads) + " does not divide model.vit_width = " +
                                 std::to_string(model.vit_width));
+  if (model.vit_width % 4 != 0)
+    fail("model.vit_width", std::to_string(model.vit_width) + " is not a multiple of 4 (the 2D sin-cos position table)");
   if (moe.top_k > moe.num_experts)
     fail("moe.top_k", "top_k = " + std::to_string(moe.top_k) + " exceeds moe.num_experts = " +
                           std::to_string(moe.num_experts));

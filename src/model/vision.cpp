@@ -17,13 +17,31 @@ torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x) {
   return h + fc2(torch::gelu(fc1(norm2(h))));
 }
 
+// MAE-style 2D sin-cos position table [g*g, width]: the first half of the
+// channels encodes the patch column, the second half its row. Starting from it
+// (instead of small random values) puts each patch's position into the visual
+// tokens from step 0, so the decoder can read where an object is (grounding);
+// the table stays trainable.
+torch::Tensor sincos_position_table(int64_t grid, int64_t width) {
+  if (width % 4 != 0) throw Error("ViT: width " + std::to_string(width) + " must be a multiple of 4");
+  const int64_t quarter = width / 4;
+  auto freq = torch::pow(10000.0, -torch::arange(quarter, torch::kFloat) / quarter);  // [q]
+  auto axis = [&](const torch::Tensor& pos) {                                       // pos [P] -> [P, 2q]
+    auto angle = pos.unsqueeze(1) * freq.unsqueeze(0);
+    return torch::cat({angle.sin(), angle.cos()}, 1);
+  };
+  auto idx = torch::arange(grid * grid, torch::kFloat);
+  auto col = torch::fmod(idx, grid), row = torch::floor(idx / grid);
+  return torch::cat({axis(col), axis(row)}, 1);
+}
+
 ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_t layers, int64_t heads)
     : image_size(image_size_), patch_size(patch_size_) {
   if (image_size % patch_size != 0)
     throw Error("ViT: patch size " + std::to_string(patch_size) + " does not divide image size " +
                 std::to_string(image_size));
   patch_embed = register_module("patch_embed", torch::nn::Linear(3 * patch_size * patch_size, width));
-  pos_embed = register_parameter("pos_embed", torch::randn({num_patches(), width}) * 0.02);
+  pos_embed = register_parameter("pos_embed", sincos_position_table(image_size / patch_size, width));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < layers; ++i) blocks->push_back(ViTBlock(width, heads));
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));

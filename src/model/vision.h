@@ -7,6 +7,9 @@
 
 namespace smoes::model {
 
+// 2D sin-cos position table [grid*grid, width] (row-major patches); width % 4 == 0.
+torch::Tensor sincos_position_table(int64_t grid, int64_t width);
+
 struct ViTBlockImpl : torch::nn::Module {
   ViTBlockImpl(int64_t width, int64_t heads);
   torch::Tensor forward(const torch::Tensor& x);

@@ -85,6 +85,8 @@ TEST(Config, IncompatibleCombinations) {
   EXPECT_NE(msg.find("moe.top_k: top_k = 6 exceeds moe.num_experts = 4"), std::string::npos) << msg;
   msg = error_of([] { Config::from_json({{"model", {{"d_model", 100}, {"n_heads", 3}}}}); });
   EXPECT_NE(msg.find("model.n_heads"), std::string::npos) << msg;
+  msg = error_of([] { Config::from_json({{"model", {{"vit_width", 18}, {"vit_heads", 2}}}}); });
+  EXPECT_NE(msg.find("model.vit_width: 18 is not a multiple of 4"), std::string::npos) << msg;
   msg = error_of([] {
     Config::from_json({{"moe", {{"num_experts", 64}}},
                        {"router", {{"name", "hard_modality"}, {"text_experts", 48}, {"vision_experts", 8}}}});

@@ -7,13 +7,15 @@
 #include "core/files.h"
 #include "data/captions.h"
 #include "world/generate.h"
+#include "loader_test_util.h"
 
 using namespace smoes;
 namespace fs = std::filesystem;
 
-namespace {
+using loader_test::error_of;
+using loader_test::fixture;
 
-std::string fixture(const std::string& name) { return std::string(SMOES_FIXTURES_DIR) + "/data/" + name; }
+namespace {
 
 // A COCO-layout root holding `file` as annotations/captions_<split>.json.
 std::string coco_root_with(const std::string& name, const std::string& file, const std::string& split) {
@@ -22,17 +24,6 @@ std::string coco_root_with(const std::string& name, const std::string& file, con
   fs::create_directories(root / "annotations");
   fs::copy_file(file, root / "annotations" / ("captions_" + split + ".json"));
   return root.string();
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
 }
 
 }  // namespace

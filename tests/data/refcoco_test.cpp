@@ -9,10 +9,13 @@
 #include "core/files.h"
 #include "data/pickle.h"
 #include "world/generate.h"
+#include "loader_test_util.h"
 
 using namespace smoes;
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+using loader_test::error_of;
 
 namespace {
 
@@ -20,17 +23,6 @@ const std::string kImages = "/coco/images/train2014";
 
 std::string refcoco_fixture(const std::string& name) {
   return std::string(SMOES_FIXTURES_DIR) + "/data/refcoco/" + name;
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
 }
 
 // A refer-layout folder whose refs(unc).p holds `refs` (pickled by our writer)

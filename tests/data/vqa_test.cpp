@@ -4,53 +4,21 @@
 #include "data/vqa.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/files.h"
-#include "world/generate.h"
-#include "world/render.h"
+#include "loader_test_util.h"
 
 using namespace smoes;
+using namespace loader_test;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string fixture(const std::string& rel) { return std::string(SMOES_FIXTURES_DIR) + "/data/" + rel; }
-
-std::string temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("smoes_vqa_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-// Plain writes: the fuzz tests write thousands of files (no fsync needed).
-void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-void write_png(const std::string& path) {
-  fs::create_directories(fs::path(path).parent_path());
-  write_text(path, world::encode_png(std::vector<uint8_t>(2 * 2 * 3, 128), 2, 2));
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
-}
 
 data::Example make(std::string task, std::string id, std::string image, std::string prompt,
                    std::vector<std::string> targets, std::map<std::string, std::string> meta) {
@@ -62,58 +30,6 @@ data::Example make(std::string task, std::string id, std::string image, std::str
   ex.targets = targets;
   ex.meta = meta;
   return ex;
-}
-
-void expect_same(const data::Example& got, const data::Example& want) {
-  EXPECT_EQ(got.task, want.task);
-  EXPECT_EQ(got.id, want.id);
-  EXPECT_EQ(got.image_paths, want.image_paths);
-  EXPECT_EQ(got.prompt, want.prompt);
-  EXPECT_EQ(got.targets, want.targets);
-  EXPECT_EQ(got.choices, want.choices);
-  EXPECT_EQ(got.answer_index, want.answer_index);
-  EXPECT_EQ(got.box, want.box);
-  EXPECT_EQ(got.image_width, want.image_width);
-  EXPECT_EQ(got.image_height, want.image_height);
-  EXPECT_EQ(got.meta, want.meta);
-}
-
-// JSON pointers to every value of `doc`, looking at the first two items of each list only.
-void collect_pointers(const json& v, const std::string& p, std::vector<std::string>& out) {
-  out.push_back(p);
-  if (v.is_object())
-    for (const auto& item : v.items()) {
-      std::string key;
-      for (char c : item.key()) key += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-      collect_pointers(item.value(), p + "/" + key, out);
-    }
-  if (v.is_array())
-    for (size_t i = 0; i < v.size() && i < 2; ++i) collect_pointers(v[i], p + "/" + std::to_string(i), out);
-}
-
-// Every variant of `doc` with one value replaced by a value of another type, or removed.
-std::vector<json> mutations(const json& doc) {
-  static const json kOdd[] = {nullptr, true, -3, 2.5, "", json::array({1, "a"}), json::object(), json(UINT64_MAX)};
-  std::vector<std::string> pointers;
-  collect_pointers(doc, "", pointers);
-  std::vector<json> out;
-  for (const auto& p : pointers) {
-    json::json_pointer ptr(p);
-    for (const auto& v : kOdd) {
-      json m = doc;
-      m[ptr] = v;
-      out.push_back(std::move(m));
-    }
-    if (p.empty()) continue;
-    json m = doc;
-    json& parent = m[ptr.parent_pointer()];
-    if (parent.is_object())
-      parent.erase(ptr.back());
-    else
-      parent.erase(std::stoul(ptr.back()));
-    out.push_back(std::move(m));
-  }
-  return out;
 }
 
 const std::string kQuestions = "v2_OpenEnded_mscoco_val2014_questions.json";
@@ -141,27 +57,6 @@ struct VqaFiles {
     write_text(a(), annotations.dump());
   }
 };
-
-// A tiny embedded world, which writes this format: generated once per test
-// process (shared by the QA loader tests of this process), removed at exit.
-const std::string& world_dir() {
-  static const std::string dir = [] {
-    static const fs::path d = fs::temp_directory_path() / ("smoes_qa_world_" + std::to_string(getpid()));
-    if (!fs::exists(d / "MANIFEST.json")) {
-      fs::remove_all(d);
-      world::generate(world::WorldOptions::for_preset("tiny", 5), d.string());
-      std::atexit([] { fs::remove_all(d); });
-    }
-    return d.string();
-  }();
-  return dir;
-}
-
-// MANIFEST.json's record count for dataset / split / what.
-size_t world_count(const std::string& dataset, const std::string& split, const std::string& what) {
-  json m = json::parse(read_file(world_dir() + "/MANIFEST.json"));
-  return m.at("datasets").at(dataset).at(split).at(what).get<size_t>();
-}
 
 }  // namespace
 

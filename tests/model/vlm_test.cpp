@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "model/generate.h"
+#include "model/vision.h"
 
 using namespace smoes::model;
 
@@ -157,4 +160,22 @@ TEST(VLM, BlindBaselineIgnoresTheImage) {
   MoEVLM seeing(cfg, kVocab, kImage);
   seeing->eval();
   EXPECT_FALSE(seeing->forward(in).logits.equal(seeing->forward(other).logits));
+}
+
+TEST(ViT, SinCosPositionTableEncodesColumnThenRow) {
+  // grid 3, width 8: quarter = 2 frequencies {1, 1e-2}; patch 5 is row 1, column 2.
+  auto t = sincos_position_table(3, 8);
+  ASSERT_EQ(t.sizes(), (std::vector<int64_t>{9, 8}));
+  const std::vector<float> want = {std::sin(2.f), std::sin(0.02f), std::cos(2.f), std::cos(0.02f),
+                                   std::sin(1.f), std::sin(0.01f), std::cos(1.f), std::cos(0.01f)};
+  for (int c = 0; c < 8; ++c) EXPECT_NEAR(t[5][c].item<float>(), want[c], 1e-6) << c;
+  // Every patch gets its own code.
+  EXPECT_GT(torch::cdist(t, t).add(torch::eye(9) * 10).min().item<float>(), 0.1f);
+  EXPECT_THROW(sincos_position_table(3, 6), smoes::Error);
+}
+
+TEST(VLM, ModelInitKeepsTheSinCosPositionTable) {
+  auto cfg = tiny_config();
+  MoEVLM m(cfg, kVocab, kImage);
+  EXPECT_TRUE(torch::equal(m->vit->pos_embed, sincos_position_table(2, 16)));
 }
