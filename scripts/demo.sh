@@ -17,12 +17,13 @@ echo "== 1. machine check (smoes doctor)"
 
 echo "== 2. embedded world (quick preset) and its tokenizer"
 "$SMOES" world generate --out "$WORLD" --preset quick --seed 1
+"$SMOES" data inspect --format refcoco --path "$WORLD" --split val --samples 2
 "$SMOES" tokenizer train --world "$WORLD"
 
 echo "== 3. train a small MoE-VLM (top-k router) for $STEPS steps, then evaluate it"
 "$SMOES" train --config configs/quick_topk.json --set train.steps="$STEPS" --set train.warmup_steps=30 \
   --set train.out_dir="$OUT/quick_topk" --set data.root="$WORLD"
-"$SMOES" eval --ckpt "$OUT/quick_topk" --task coco_captions --task refcoco --task vqa_v2 --limit 200
+"$SMOES" eval --ckpt "$OUT/quick_topk" --task coco_captions --task refcoco --task vqa_v2 --task fact_qa --limit 200
 
 if has study; then
   echo "== 4. quick study: train, evaluate, analyse, report"

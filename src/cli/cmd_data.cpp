@@ -38,8 +38,9 @@ Command add_data(CLI::App& app) {
     int samples = 3;
   };
   auto o = std::make_shared<Options>();
-  inspect->add_option("--format", o->format, "task format: coco_captions, cc, refcoco, vqa_v2, vqa_cp, gqa, nlvr2, "
-                                             "snli_ve, vcr_qa, vcr_qar, aokvqa, corpus")->required();
+  std::string names;
+  for (const auto& t : tasks::all_tasks()) names += (names.empty() ? "" : ", ") + t.name;
+  inspect->add_option("--format", o->format, "task format: " + names)->required();
   inspect->add_option("--path", o->path, "dataset root, laid out as `smoes world generate` writes it")->required();
   inspect->add_option("--split", o->split, "train, val or test")->capture_default_str();
   inspect->add_option("--samples", o->samples, "examples to print")->capture_default_str();

@@ -1,7 +1,5 @@
 #include "tasks/fact_qa.h"
 
-#include <algorithm>
-
 #include "world/knowledge.h"
 #include "world/scene.h"
 
