@@ -10,7 +10,9 @@ WORLD=data/world
 STEPS=${SMOES_DEMO_STEPS:-300}
 mkdir -p "$OUT"
 
-has() { "$SMOES" "$1" --help >/dev/null 2>&1; }
+# A command exists when `smoes --help` lists it (`smoes NAME --help` prints the
+# top-level help and exits 0 even for a NAME that does not exist).
+has() { "$SMOES" --help | grep -qE "^  $1 "; }
 
 echo "== 1. machine check (smoes doctor)"
 "$SMOES" doctor
