@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "../error_of.h"
 
 namespace {
 
@@ -82,17 +83,6 @@ void expect_bit_identical(torch::nn::Module& a, torch::nn::Module& b) {
   ASSERT_EQ(pa.size(), pb.size());
   for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
   for (const auto& buf : a.named_buffers()) EXPECT_TRUE(torch::equal(buf.value(), b.named_buffers()[buf.key()]));
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const smoes::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
 }
 
 }  // namespace

@@ -6,23 +6,12 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "../error_of.h"
 
 using smoes::Config;
 using nlohmann::json;
 
 namespace {
-
-// Runs `f` and returns the smoes::Error message (fails the test if none is thrown).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const smoes::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
-}
 
 std::string temp_path(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / "smoes_config_test";

@@ -20,6 +20,7 @@
 #include "data/example.h"
 #include "world/generate.h"
 #include "world/render.h"
+#include "../error_of.h"
 
 namespace loader_test {
 
@@ -42,17 +43,6 @@ inline void write_text(const std::string& path, const std::string& text) { std::
 inline void write_png(const std::string& path) {
   fs::create_directories(fs::path(path).parent_path());
   write_text(path, world::encode_png(std::vector<uint8_t>(2 * 2 * 3, 128), 2, 2));
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
 }
 
 inline data::Example make(std::string task, std::string id, std::vector<std::string> images, std::string prompt,

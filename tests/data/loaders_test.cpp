@@ -12,7 +12,6 @@
 using namespace smoes;
 namespace fs = std::filesystem;
 
-using loader_test::error_of;
 using loader_test::fixture;
 
 namespace {

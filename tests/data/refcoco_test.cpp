@@ -15,7 +15,6 @@ using namespace smoes;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-using loader_test::error_of;
 
 namespace {
 

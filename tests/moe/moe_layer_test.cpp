@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "moe/losses.h"
+#include "../error_of.h"
 
 using namespace smoes;
 using namespace smoes::moe;
@@ -34,17 +35,6 @@ torch::Tensor naive_moe(MoELayer& layer, const torch::Tensor& x, const RoutingDe
     rows.push_back(y);
   }
   return torch::cat(rows, 0);
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected smoes::Error";
-  return "";
 }
 
 }  // namespace
