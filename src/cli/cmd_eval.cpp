@@ -17,6 +17,7 @@ struct Options {
   std::string ckpt, results, annotations, split = "val", out, root;
   std::vector<std::string> tasks;
   int limit = 0, batch = 16;
+  bool blank_images = false;
 };
 
 void print_table(const nlohmann::json& metrics) {
@@ -36,6 +37,9 @@ nlohmann::json score_results_file(const Options& o) {
 
 nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
   auto run = train::load_run(o.ckpt);
+  // The image ablation: the same weights scored on blank images (as the blind
+  // baseline sees them); the gap to a normal eval is what the model reads from pixels.
+  if (o.blank_images) run.model->cfg.model.blind = true;
   std::string root = o.root.empty() ? run.cfg.data.root : o.root;
   data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
   train::EvalOptions eo;
@@ -48,7 +52,7 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
   if (tasks.empty())
     for (const auto& [name, weight] : run.cfg.data.mixture) tasks.push_back(name);
   provenance = {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()}, {"data_manifest", run.manifest},
-                {"root", root}};
+                {"root", root}, {"blank_images", o.blank_images}};
   return train::evaluate_tasks(run.model, *run.tok, cache, root, tasks, eo);
 }
 
@@ -65,6 +69,8 @@ Command add_eval(CLI::App& app) {
   cmd->add_option("--root", o->root, "dataset root (default: the run's data.root)");
   cmd->add_option("--results", o->results, "a results file in the task's official format (no model needed)");
   cmd->add_option("--annotations", o->annotations, "with --results: dataset root holding the task's annotations");
+  cmd->add_flag("--blank-images", o->blank_images,
+                "image ablation: score the same weights on blank images (how much does the model use pixels?)");
   cmd->add_option("--out", o->out, "metrics JSON (default: <run>/eval_<split>.json, or stdout only for --results)");
   return {cmd, [o] {
             if (o->ckpt.empty() == o->results.empty()) throw Error("eval: give either --ckpt or --results");
@@ -78,7 +84,7 @@ Command add_eval(CLI::App& app) {
                 auto run_dir = std::filesystem::is_directory(o->ckpt)
                                    ? std::filesystem::path(o->ckpt)
                                    : std::filesystem::path(o->ckpt).parent_path().parent_path();
-                o->out = (run_dir / ("eval_" + o->split + ".json")).string();
+                o->out = (run_dir / ("eval_" + o->split + (o->blank_images ? "_blank" : "") + ".json")).string();
               }
               metrics = score_run(*o, provenance);
             }

@@ -20,5 +20,6 @@ Command add_tokenizer(CLI::App& app);
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
 Command add_data(CLI::App& app);
+Command add_analyze(CLI::App& app);
 
 }  // namespace smoes::cli

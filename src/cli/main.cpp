@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       smoes::cli::add_train(app),
       smoes::cli::add_eval(app),
       smoes::cli::add_data(app),
+      smoes::cli::add_analyze(app),
   };
 
   try {

@@ -11,12 +11,20 @@ constexpr double kMasked = -1e9;
 }
 
 AttentionOutput scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                 const torch::Tensor& bias, bool want_probs) {
+                                 const torch::Tensor& bias, bool want_probs, const torch::Tensor& sink) {
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));
   if (bias.defined()) scores = scores + bias;
   auto probs = torch::softmax(scores, -1);
   AttentionOutput out;
   out.out = torch::matmul(probs, v);
+  if (sink.defined()) {
+    // softmax over [scores, sink] with the sink's value zero is the plain
+    // softmax scaled by the real keys' share, sigmoid(logsumexp(scores) - sink):
+    // one reduction instead of a copy of the score matrix with a sink column.
+    auto share = torch::sigmoid(torch::logsumexp(scores, -1, /*keepdim=*/true) - sink.view({1, -1, 1, 1}));
+    out.out = out.out * share;
+  }
+  // Reported over the real keys: with a sink, rows of `probs` still sum to 1.
   if (want_probs) out.probs = probs.mean(1);
   return out;
 }
@@ -43,6 +51,7 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t d_model, int64_t heads) : n_heads(h
     throw Error("attention: " + std::to_string(heads) + " heads do not divide width " + std::to_string(d_model));
   qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(d_model, 3 * d_model).bias(false)));
   proj = register_module("proj", torch::nn::Linear(torch::nn::LinearOptions(d_model, d_model).bias(false)));
+  sink = register_parameter("sink", torch::zeros({heads}));
 }
 
 AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE* rope,
@@ -62,7 +71,7 @@ AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::
     cache->k = k;
     cache->v = v;
   }
-  AttentionOutput out = scaled_attention(q, k, v, bias, want_probs);
+  AttentionOutput out = scaled_attention(q, k, v, bias, want_probs, sink);
   out.out = proj(out.out.transpose(1, 2).reshape({b, s, n_heads * head_dim}));
   return out;
 }

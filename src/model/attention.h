@@ -1,6 +1,13 @@
 // Multi-head attention for the ViT (bidirectional) and the decoder (causal,
 // RoPE, KV cache). Can return the head-averaged attention probabilities,
 // which SMoES's attention-propagated modality score needs.
+//
+// Every head has a learned attention sink: one extra logit in the softmax
+// whose value vector is zero, so a head can attend to "nothing" (gpt-oss;
+// Sun et al. 2024 show such an explicit sink removes the massive activations
+// models otherwise grow in a few tokens to serve as one). Without it our
+// decoder turned the 64 visual tokens into that sink and stopped reading
+// the image (docs/RESULTS.md).
 #pragma once
 #include <torch/torch.h>
 
@@ -16,13 +23,16 @@ struct LayerKV {
 
 struct AttentionOutput {
   torch::Tensor out;    // [B, S, d]
-  torch::Tensor probs;  // [B, S, S_keys] averaged over heads; undefined unless asked
+  // [B, S, S_keys] averaged over heads, over the real keys (the sink's share
+  // taken out and each row renormalised to 1); undefined unless asked.
+  torch::Tensor probs;
 };
 
-// softmax(q k^T / sqrt(Dh) + bias) v for q [B,H,Sq,Dh], k/v [B,H,Sk,Dh] and an
-// additive bias broadcastable to [B,H,Sq,Sk] (may be undefined).
+// softmax([q k^T / sqrt(Dh) + bias, sink]) [v; 0] for q [B,H,Sq,Dh], k/v
+// [B,H,Sk,Dh], an additive bias broadcastable to [B,H,Sq,Sk] and per-head sink
+// logits [H] (bias and sink may be undefined: no mask, no sink).
 AttentionOutput scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                 const torch::Tensor& bias, bool want_probs);
+                                 const torch::Tensor& bias, bool want_probs, const torch::Tensor& sink = {});
 
 // Additive mask for causal attention of Sq new queries over past + new keys:
 // 0 where allowed, a large negative number where not (finite, so a fully
@@ -39,6 +49,7 @@ struct SelfAttentionImpl : torch::nn::Module {
 
   int64_t n_heads, head_dim;
   torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  torch::Tensor sink;  // [H] sink logits, start at 0 (a key as likely as any other)
 };
 TORCH_MODULE(SelfAttention);
 

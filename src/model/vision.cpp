@@ -45,6 +45,16 @@ ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < layers; ++i) blocks->push_back(ViTBlock(width, heads));
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  // MAE init: Xavier-uniform weights and zero biases in every linear layer, so
+  // a patch's content starts at the same scale as its sin-cos position.
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters()) {
+    if (p.key().find("norm") != std::string::npos || p.key() == "pos_embed") continue;
+    if (p.value().dim() >= 2)
+      torch::nn::init::xavier_uniform_(p.value());
+    else
+      torch::nn::init::zeros_(p.value());
+  }
 }
 
 torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
@@ -64,6 +74,16 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
 ProjectorImpl::ProjectorImpl(int64_t in, int64_t out) {
   fc1 = register_module("fc1", torch::nn::Linear(in, out));
   fc2 = register_module("fc2", torch::nn::Linear(out, out));
+  // Starts at the scale of the decoder's N(0, 0.02) token embeddings.
+  gain = register_parameter("gain", torch::full({out}, 0.02));
+}
+
+torch::Tensor ProjectorImpl::forward(const torch::Tensor& patches) {
+  if (patches.dim() != 3) throw Error("projector: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
+  auto h = fc2(torch::gelu(fc1(patches)));
+  auto centred = h - h.mean(1, /*keepdim=*/true);
+  auto scale = torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + 1e-5);
+  return centred * scale * gain;
 }
 
 }  // namespace smoes::model

@@ -47,11 +47,11 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   for (int i = 0; i < m.n_layers; ++i)
     blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
   final_norm = register_module("final_norm", RMSNorm(m.d_model));
-  // GPT-2 style small init keeps early logits calm; the ViT's position table
-  // keeps its sin-cos start (a N(0, 0.02) table would hide where patches are).
+  // GPT-2 style small init keeps the decoder's early logits calm. The ViT keeps
+  // its own (MAE) init: at N(0, 0.02) its patch embedding was 4x weaker than
+  // the position table, and the image content drowned before training began.
   for (auto& p : named_parameters())
-    if (p.key().find("norm") == std::string::npos && p.key().find("pos_embed") == std::string::npos &&
-        p.value().dim() >= 2)
+    if (p.key().rfind("vit.", 0) != 0 && p.key().find("norm") == std::string::npos && p.value().dim() >= 2)
       torch::nn::init::normal_(p.value(), 0.0, 0.02);
 }
 

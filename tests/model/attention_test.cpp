@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "model/norm.h"
 #include "model/rope.h"
 #include "model/vision.h"
@@ -45,6 +47,38 @@ TEST(Attention, KVCacheMatchesFullRecompute) {
     pieces.push_back(attn->forward(x.narrow(1, t, 1), causal_bias(t, 1, {}, 2), &rope, positions.narrow(1, t, 1), &cache).out);
   EXPECT_TRUE(torch::allclose(torch::cat(pieces, 1), full, 1e-5, 1e-5));
   EXPECT_EQ(cache.length(), 7);
+}
+
+TEST(Attention, SinkTakesItsShareOfTheSoftmaxAndWritesNothing) {
+  // q = 0: every real key scores 0, so with sink logit s each of the K keys gets
+  // 1 / (K + e^s) and the sink e^s / (K + e^s); the output is the keys' values
+  // summed with that weight (the sink's value is zero).
+  auto v = torch::randn({1, 2, 3, 4});
+  auto q = torch::zeros({1, 2, 1, 4}), k = torch::randn({1, 2, 3, 4});
+  auto sink = torch::tensor({0.0f, std::log(5.0f)});  // head 0: e^0 = 1, head 1: e^s = 5
+  auto out = scaled_attention(q, k, v, {}, /*want_probs=*/true, sink);
+  auto sum_v = v.sum(2, /*keepdim=*/true);
+  EXPECT_TRUE(torch::allclose(out.out.select(1, 0), sum_v.select(1, 0) / 4.0, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(out.out.select(1, 1), sum_v.select(1, 1) / 8.0, 1e-5, 1e-6));
+  // Reported probabilities are over the real keys only, renormalised: uniform here.
+  EXPECT_TRUE(torch::allclose(out.probs, torch::full({1, 1, 3}, 1.0f / 3), 1e-5, 1e-6));
+  // A sink that is never chosen is plain softmax attention.
+  auto plain = torch::matmul(torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / 2.0, -1), v);
+  EXPECT_TRUE(torch::allclose(scaled_attention(q, k, v, {}, false, torch::full({2}, -1e9)).out, plain, 1e-6, 1e-6));
+}
+
+TEST(Attention, SinkLogitIsLearnedAndMatchesFiniteDifferences) {
+  torch::manual_seed(3);
+  auto q = torch::randn({1, 1, 2, 4}, torch::kDouble), k = torch::randn({1, 1, 3, 4}, torch::kDouble);
+  auto v = torch::randn({1, 1, 3, 4}, torch::kDouble);
+  auto sink = torch::tensor({0.3}, torch::kDouble).requires_grad_(true);
+  auto loss = [&](const torch::Tensor& s) { return scaled_attention(q, k, v, {}, false, s).out.pow(2).sum(); };
+  loss(sink).backward();
+  const double h = 1e-6;
+  torch::NoGradGuard no_grad;
+  double numeric = (loss(sink + h).item<double>() - loss(sink - h).item<double>()) / (2 * h);
+  EXPECT_NEAR(sink.grad().item<double>(), numeric, 1e-6);
+  EXPECT_GT(std::abs(numeric), 1e-3);
 }
 
 TEST(RoPE, RotationPreservesNormAndDependsOnlyOnRelativePosition) {

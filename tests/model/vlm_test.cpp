@@ -179,3 +179,41 @@ TEST(VLM, ModelInitKeepsTheSinCosPositionTable) {
   MoEVLM m(cfg, kVocab, kImage);
   EXPECT_TRUE(torch::equal(m->vit->pos_embed, sincos_position_table(2, 16)));
 }
+
+TEST(Projector, TokensAreCentredOverPatchesWithTheLearnedGainAsTheirScale) {
+  torch::manual_seed(4);
+  Projector proj(16, 8);
+  {
+    torch::NoGradGuard ng;
+    proj->gain.copy_(torch::linspace(0.5, 4.0, 8));
+  }
+  auto feats = torch::randn({3, 5, 16});
+  auto out = proj->forward(feats);
+  ASSERT_EQ(out.sizes(), (std::vector<int64_t>{3, 5, 8}));
+  EXPECT_LT(out.mean(1).abs().max().item<float>(), 1e-5);  // zero mean per image and channel
+  // RMS over patches = gain * sqrt(v / (v + eps)), v the MLP output's variance over patches.
+  auto h = proj->fc2(torch::gelu(proj->fc1(feats)));
+  auto v = (h - h.mean(1, true)).pow(2).mean(1);
+  auto rms = out.pow(2).mean(1).sqrt();  // [3, 8]
+  EXPECT_TRUE(torch::allclose(rms, proj->gain.detach() * (v / (v + 1e-5)).sqrt(), 1e-4, 1e-5));
+  EXPECT_GT(rms.min().item<float>(), 0.45f);
+  // The collapse guard: a constant pushed onto every patch after the MLP
+  // (here through fc2's bias) cannot reach the decoder.
+  {
+    torch::NoGradGuard ng;
+    proj->fc2->bias.add_(torch::randn({8}) * 100);
+  }
+  EXPECT_TRUE(torch::allclose(proj->forward(feats), out, 1e-3, 1e-3));
+}
+
+TEST(Model, InitGivesTheViTContentTheScaleOfItsPositions) {
+  // MAE (Xavier) init of the patch embedding: a patch's content is not drowned
+  // by the sin-cos table (at N(0, 0.02) it was ~4x weaker).
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  torch::NoGradGuard ng;
+  auto patches = torch::rand({64, 3 * 8 * 8}) * 2 - 1;
+  auto content = m->vit->patch_embed(patches).std().item<float>();
+  auto position = m->vit->pos_embed.std().item<float>();
+  EXPECT_GT(content, 0.5f * position);
+  EXPECT_LT(m->blocks[0]->as<DecoderBlock>()->attn->qkv->weight.std().item<float>(), 0.03f);  // decoder: GPT-2 init
+}

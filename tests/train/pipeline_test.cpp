@@ -1,5 +1,5 @@
-// The data -> batch -> trainer pipeline: collation, upcycling, and a real
-// run on the tiny world that is killed and resumed.
+// The data -> batch -> trainer pipeline: collation, upcycling, a real run on
+// the tiny world that is killed and resumed, and the vision probe.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,6 +13,7 @@
 #include "train/example_source.h"
 #include "train/init.h"
 #include "train/run.h"
+#include "train/vision_probe.h"
 #include "world/generate.h"
 
 using namespace smoes;
@@ -146,4 +147,42 @@ TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {
     EXPECT_NE(std::string(e.what()).find("fact_qa is evaluation-only"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "val").front().examples.empty());
+}
+
+TEST(VisionProbe, EnergySplitIsExactOnAHandWorkedCase) {
+  // 2 images x 2 patches x 1 channel: image 0 = {1, 3}, image 1 = {3, 5}.
+  // Patch means {2, 4}, shared mean 3: constant 9, position ((-1)^2 + 1^2)/2 = 1,
+  // image (1 + 1 + 1 + 1)/4 = 1; together mean(F^2) = (1 + 9 + 9 + 25)/4 = 11.
+  auto f = torch::tensor({1.0, 3.0, 3.0, 5.0}).view({2, 2, 1});
+  auto s = train::split_energy(f);
+  EXPECT_DOUBLE_EQ(s.constant, 9.0);
+  EXPECT_DOUBLE_EQ(s.position, 1.0);
+  EXPECT_DOUBLE_EQ(s.image, 1.0);
+  EXPECT_DOUBLE_EQ(s.total(), f.pow(2).mean().item<double>());
+  EXPECT_THROW(train::split_energy(torch::ones({4, 2})), Error);
+}
+
+TEST(VisionProbe, BlindModelHasNoLossGapAndASeeingOneDoes) {
+  const auto& root = tiny_world();
+  auto cfg = small_config(root, "unused");
+  data::Tokenizer tok(root + "/tokenizer.model");
+  data::ImageCache cache("", cfg.model.image_size);
+  train::ProbeOptions o;
+  o.images = 8;
+  o.examples = 6;
+  o.batch_size = 3;
+  auto seeing = train::build_model(cfg, tok);
+  auto r = train::probe_vision(seeing, tok, cache, root, {"coco_captions", "corpus"}, o);
+  EXPECT_FALSE(r["loss"].contains("corpus"));  // text only: nothing to blank
+  EXPECT_NE(r["loss"]["coco_captions"]["gap"].get<double>(), 0.0);
+  EXPECT_GT(r["projector"]["image"].get<double>(), 0.0);
+  const auto& v = r["vit"];
+  EXPECT_NEAR(v["constant"].get<double>() + v["position"].get<double>() + v["image"].get<double>(), 1.0, 1e-9);
+  EXPECT_FALSE(seeing->cfg.model.blind);  // the probe leaves the model as it found it
+
+  cfg.model.blind = true;
+  auto blind = train::build_model(cfg, tok);
+  auto b = train::probe_vision(blind, tok, cache, root, {"coco_captions"}, o);
+  EXPECT_EQ(b["loss"]["coco_captions"]["gap"].get<double>(), 0.0);
+  EXPECT_TRUE(blind->cfg.model.blind);
 }

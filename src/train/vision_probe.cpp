@@ -1,0 +1,108 @@
+#include "train/vision_probe.h"
+
+#include <random>
+#include <set>
+
+#include "core/error.h"
+#include "train/collate.h"
+#include "train/example_source.h"
+
+namespace smoes::train {
+
+nlohmann::json EnergySplit::to_json() const {
+  const double t = total() > 0 ? total() : 1.0;
+  return {{"mean_square", total()},
+          {"constant", constant / t},
+          {"position", position / t},
+          {"image", image / t}};
+}
+
+EnergySplit split_energy(const torch::Tensor& features) {
+  if (features.dim() != 3 || features.size(0) < 1 || features.size(1) < 1)
+    throw Error("vision probe: expected features [N, P, C], got " + c10::str(features.sizes()));
+  auto f = features.to(torch::kDouble);
+  auto per_position = f.mean(0);                  // [P, C]
+  auto shared = per_position.mean(0);             // [C]
+  EnergySplit s;
+  s.constant = shared.pow(2).mean().item<double>();
+  s.position = (per_position - shared).pow(2).mean().item<double>();
+  s.image = (f - per_position).pow(2).mean().item<double>();
+  return s;
+}
+
+namespace {
+
+std::vector<data::Example> examples_with_images(const std::string& task_name, const std::string& root,
+                                                const std::string& split) {
+  auto examples = tasks::find_task(task_name).load(root, split, /*strict=*/false, nullptr);
+  std::vector<data::Example> out;
+  for (auto& e : examples)
+    if (!e.image_paths.empty()) out.push_back(std::move(e));
+  return out;
+}
+
+// Mean answer loss over `examples`, batch by batch.
+double answer_loss_on(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
+                      const tasks::Task& task, const std::vector<data::Example>& examples, const ProbeOptions& o) {
+  std::mt19937_64 rng(o.seed);
+  double sum = 0;
+  int batches = 0;
+  for (size_t start = 0; start < examples.size(); start += size_t(o.batch_size)) {
+    std::vector<Sequence> seqs;
+    for (size_t i = start; i < std::min(examples.size(), start + size_t(o.batch_size)); ++i) {
+      auto target = tasks::training_target(task, examples[i], model->cfg.model.location_bins, rng);
+      seqs.push_back(make_sequence(tok, cache, examples[i], target, int(model->image_tokens()), o.max_text_len));
+    }
+    auto batch = collate(seqs, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/false);
+    sum += model::answer_loss(model->forward(batch.input).logits, batch.labels).item<double>();
+    ++batches;
+  }
+  return batches ? sum / batches : 0.0;
+}
+
+}  // namespace
+
+nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
+                            const std::string& root, const std::vector<std::string>& tasks, const ProbeOptions& o) {
+  if (tasks.empty()) throw Error("vision probe: no task given");
+  torch::NoGradGuard no_grad;
+  model->eval();
+  struct RestoreBlind {  // the probe toggles model.blind; leave the model as it came
+    model::MoEVLM& m;
+    bool was;
+    ~RestoreBlind() { m->cfg.model.blind = was; }
+  } restore{model, model->cfg.model.blind};
+  nlohmann::json out = {{"split", o.split}, {"loss", nlohmann::json::object()}};
+
+  // Energy split over distinct images of the first task that has images.
+  std::vector<torch::Tensor> images;
+  std::set<std::string> seen;
+  for (const auto& name : tasks) {
+    for (const auto& e : examples_with_images(name, root, o.split)) {
+      if (int(images.size()) >= o.images) break;
+      if (seen.insert(e.image_paths[0]).second)
+        images.push_back(image_tensor(cache.get(e.image_paths[0]), model->cfg.model.image_size));
+    }
+    if (!images.empty()) break;
+  }
+  if (images.size() < 2) throw Error("vision probe: fewer than 2 images in the " + o.split + " split of the tasks");
+  auto vit = model->vit->forward(torch::stack(images));
+  out["images"] = images.size();
+  out["vit"] = split_energy(vit).to_json();
+  out["projector"] = split_energy(model->projector->forward(vit)).to_json();
+
+  for (const auto& name : tasks) {
+    auto examples = examples_with_images(name, root, o.split);
+    if (examples.empty()) continue;  // text-only tasks have nothing to blank
+    if (int(examples.size()) > o.examples) examples.resize(size_t(o.examples));
+    const auto& task = tasks::find_task(name);
+    model->cfg.model.blind = restore.was;  // as the model normally sees (blank for a blind baseline)
+    const double real = answer_loss_on(model, tok, cache, task, examples, o);
+    model->cfg.model.blind = true;
+    const double blank = answer_loss_on(model, tok, cache, task, examples, o);
+    out["loss"][name] = {{"real", real}, {"blank", blank}, {"gap", blank - real}, {"examples", examples.size()}};
+  }
+  return out;
+}
+
+}  // namespace smoes::train
