@@ -47,7 +47,8 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
   eo.limit = o.limit;
   eo.predict.batch_size = o.batch;
   eo.predict.max_text_len = run.cfg.data.max_text_len;
-  eo.results_dir = std::filesystem::path(o.out).parent_path().string();
+  // A blank-image eval is a diagnostic, not a submission: keep the run's results files.
+  eo.results_dir = o.blank_images ? "" : std::filesystem::path(o.out).parent_path().string();
   auto tasks = o.tasks.empty() ? std::vector<std::string>{} : o.tasks;
   if (tasks.empty())
     for (const auto& [name, weight] : run.cfg.data.mixture) tasks.push_back(name);

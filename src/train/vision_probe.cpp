@@ -73,12 +73,14 @@ nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, da
     ~RestoreBlind() { m->cfg.model.blind = was; }
   } restore{model, model->cfg.model.blind};
   nlohmann::json out = {{"split", o.split}, {"loss", nlohmann::json::object()}};
+  std::vector<std::pair<const tasks::Task*, std::vector<data::Example>>> loaded;
+  for (const auto& name : tasks) loaded.emplace_back(&tasks::find_task(name), examples_with_images(name, root, o.split));
 
   // Energy split over distinct images of the first task that has images.
   std::vector<torch::Tensor> images;
   std::set<std::string> seen;
-  for (const auto& name : tasks) {
-    for (const auto& e : examples_with_images(name, root, o.split)) {
+  for (const auto& [task, examples] : loaded) {
+    for (const auto& e : examples) {
       if (int(images.size()) >= o.images) break;
       if (seen.insert(e.image_paths[0]).second)
         images.push_back(image_tensor(cache.get(e.image_paths[0]), model->cfg.model.image_size));
@@ -91,16 +93,14 @@ nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, da
   out["vit"] = split_energy(vit).to_json();
   out["projector"] = split_energy(model->projector->forward(vit)).to_json();
 
-  for (const auto& name : tasks) {
-    auto examples = examples_with_images(name, root, o.split);
+  for (auto& [task, examples] : loaded) {
     if (examples.empty()) continue;  // text-only tasks have nothing to blank
     if (int(examples.size()) > o.examples) examples.resize(size_t(o.examples));
-    const auto& task = tasks::find_task(name);
     model->cfg.model.blind = restore.was;  // as the model normally sees (blank for a blind baseline)
-    const double real = answer_loss_on(model, tok, cache, task, examples, o);
+    const double real = answer_loss_on(model, tok, cache, *task, examples, o);
     model->cfg.model.blind = true;
-    const double blank = answer_loss_on(model, tok, cache, task, examples, o);
-    out["loss"][name] = {{"real", real}, {"blank", blank}, {"gap", blank - real}, {"examples", examples.size()}};
+    const double blank = answer_loss_on(model, tok, cache, *task, examples, o);
+    out["loss"][task->name] = {{"real", real}, {"blank", blank}, {"gap", blank - real}, {"examples", examples.size()}};
   }
   return out;
 }
