@@ -4,10 +4,10 @@
 //
 // Every head has a learned attention sink: one extra logit in the softmax
 // whose value vector is zero, so a head can attend to "nothing" (gpt-oss;
-// Sun et al. 2024 show such an explicit sink removes the massive activations
-// models otherwise grow in a few tokens to serve as one). Without it our
-// decoder turned the 64 visual tokens into that sink and stopped reading
-// the image (docs/RESULTS.md).
+// Sun et al. 2024 show an explicit attention bias removes the massive
+// activations models otherwise grow in a few tokens to serve as one). Our
+// decoder, without it, drowned the 64 visual tokens in one such constant
+// vector and stopped reading the image (docs/RESULTS.md).
 #pragma once
 #include <torch/torch.h>
 
