@@ -28,6 +28,10 @@ struct ModelConfig {
   int vit_width = 128;
   int vit_heads = 4;
   int location_bins = 32;
+  // How the projector output is normalised per channel: "image" centres over
+  // each image's patches, "batch" over every patch of the batch (running
+  // statistics at eval, like BatchNorm) and so keeps each image's own mean.
+  std::string projector_norm = "image";
   bool blind = false;  // baseline: every image is replaced by a blank one
 
   template <class V>
@@ -48,6 +52,8 @@ struct ModelConfig {
     v("vit_width", vit_width, "ViT width", Range(8, 65536));
     v("vit_heads", vit_heads, "ViT heads (must divide vit_width)", Range(1, 1024));
     v("location_bins", location_bins, "grounding location tokens per axis", Range(2, 4096));
+    v("projector_norm", projector_norm, "projector output centring: per image or per batch",
+      OneOf({"image", "batch"}));
     v("blind", blind, "blind baseline: images are blanked before the encoder");
   }
 };
@@ -160,6 +166,7 @@ struct DataConfig {
   std::map<std::string, double> mixture = {{"coco_captions", 1.0}};
   std::string tokenizer = "";  // SentencePiece model path ("" = <root>/tokenizer.model)
   int max_text_len = 64;
+  int turns_per_image = 1;  // training: up to this many examples of one task and image in one sequence
   std::string image_cache = "runs/image_cache";  // decoded images on disk ("" = memory only)
   std::vector<std::string> eval_tasks;            // tasks scored every train.eval_every steps
   int eval_examples = 200;                        // examples per task in that periodic eval
@@ -171,6 +178,8 @@ struct DataConfig {
     v("mixture", mixture, "task -> sampling weight");
     v("tokenizer", tokenizer, "SentencePiece model path");
     v("max_text_len", max_text_len, "max text tokens per example", Range(1, 1 << 20));
+    v("turns_per_image", turns_per_image, "examples of the same image packed as turns of one training sequence",
+      Range(1, 64));
     v("image_cache", image_cache, "directory of decoded images (\"\" = memory only)");
     v("eval_tasks", eval_tasks, "tasks scored during training");
     v("eval_examples", eval_examples, "examples per task in the periodic eval", Range(1, 1 << 30));

@@ -6,6 +6,12 @@
 
 namespace smoes::data {
 
+// An annotated object: category name and box [x, y, w, h] in pixels.
+struct LabelledBox {
+  std::string label;
+  std::vector<double> box;
+};
+
 struct Example {
   std::string task;                      // "coco_captions", "cc", "refcoco", "vqa_v2", "gqa", ...
   std::string id;                        // question id / ref id / image id in the source file
@@ -15,6 +21,7 @@ struct Example {
   std::vector<std::string> choices;      // multiple choice options (A-OKVQA, VCR, ...), empty otherwise
   int answer_index = -1;                 // index of the correct choice, -1 when not multiple choice
   std::vector<double> box;               // grounding target [x, y, w, h] in pixels of image 0, empty otherwise
+  std::vector<LabelledBox> objects;      // detection: every annotated object of image 0
   int image_width = 0, image_height = 0; // size of image 0 when the format gives it (boxes need it)
   std::map<std::string, std::string> meta;  // question_type, answer_type, structural type, split, ...
 };

@@ -1,5 +1,7 @@
 #include "model/vision.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace smoes::model {
@@ -71,19 +73,35 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
   return norm(x);
 }
 
-ProjectorImpl::ProjectorImpl(int64_t in, int64_t out) {
+ProjectorImpl::ProjectorImpl(int64_t in, int64_t out, bool batch_stats_) : batch_stats(batch_stats_) {
   fc1 = register_module("fc1", torch::nn::Linear(in, out));
   fc2 = register_module("fc2", torch::nn::Linear(out, out));
   // Starts at the scale of the decoder's N(0, 0.02) token embeddings.
   gain = register_parameter("gain", torch::full({out}, 0.02));
+  if (batch_stats) {
+    running_mean = register_buffer("running_mean", torch::zeros({out}));
+    running_var = register_buffer("running_var", torch::ones({out}));
+  }
 }
 
 torch::Tensor ProjectorImpl::forward(const torch::Tensor& patches) {
   if (patches.dim() != 3) throw Error("projector: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
+  constexpr double kEps = 1e-5, kMomentum = 0.1;
   auto h = fc2(torch::gelu(fc1(patches)));
-  auto centred = h - h.mean(1, /*keepdim=*/true);
-  auto scale = torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + 1e-5);
-  return centred * scale * gain;
+  if (!batch_stats) {
+    auto centred = h - h.mean(1, /*keepdim=*/true);
+    return centred * torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + kEps) * gain;
+  }
+  if (!is_training()) return (h - running_mean) * torch::rsqrt(running_var + kEps) * gain;
+  auto mean = h.mean(std::vector<int64_t>{0, 1});
+  auto var = (h - mean).pow(2).mean(std::vector<int64_t>{0, 1});
+  {
+    torch::NoGradGuard no_grad;
+    const double n = double(h.size(0) * h.size(1));
+    running_mean.mul_(1 - kMomentum).add_(mean.detach(), kMomentum);
+    running_var.mul_(1 - kMomentum).add_(var.detach() * (n / std::max(n - 1, 1.0)), kMomentum);
+  }
+  return (h - mean) * torch::rsqrt(var + kEps) * gain;
 }
 
 }  // namespace smoes::model

@@ -33,22 +33,28 @@ struct ViTImpl : torch::nn::Module {
 };
 TORCH_MODULE(ViT);
 
-// LLaVA projector: Linear -> GELU -> Linear, then each channel normalised
-// over the image's patches (zero mean, unit variance) and scaled by a learned
-// per-channel gain. patches: [N, P, in] -> visual tokens [N, P, out].
+// LLaVA projector: Linear -> GELU -> Linear, then each channel centred and
+// scaled to unit variance, and multiplied by a learned per-channel gain.
+// patches: [N, P, in] -> visual tokens [N, P, out].
 //
 // Why the normalisation: trained from scratch, the decoder's easiest early
 // move is to drown the (still noisy) visual tokens in a large constant vector,
 // the same for every image and patch; every norm after it then squashes the
 // image content to ~0 and its gradient with it, and the model never learns to
-// read images (measured: the same loss to 4 decimals on real and blank images,
-// docs/RESULTS.md). Centring over patches removes any such constant, so the
-// tokens can only carry what differs between patches: objects and positions.
+// read images (measured: the same eval scores on real and blank images,
+// docs/RESULTS.md). Centring removes any such constant. Two statistics:
+//  - per image (`batch_stats` false): over the image's patches. Also removes
+//    each image's own mean, so a uniform attention over the patches reads 0.
+//  - per batch (`batch_stats` true): over every patch of the batch, as
+//    BatchNorm does, with running statistics (momentum 0.1) used in eval
+//    mode. Removes only what all images share.
 struct ProjectorImpl : torch::nn::Module {
-  ProjectorImpl(int64_t in, int64_t out);
+  ProjectorImpl(int64_t in, int64_t out, bool batch_stats = false);
   torch::Tensor forward(const torch::Tensor& patches);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
-  torch::Tensor gain;  // [out]
+  torch::Tensor gain;                         // [out]
+  torch::Tensor running_mean, running_var;    // [out], batch statistics only
+  bool batch_stats;
 };
 TORCH_MODULE(Projector);
 

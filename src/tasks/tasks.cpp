@@ -12,6 +12,7 @@
 #include "data/captions.h"
 #include "data/aokvqa.h"
 #include "data/gqa.h"
+#include "data/instances.h"
 #include "data/nlvr2.h"
 #include "data/refcoco.h"
 #include "data/snli_ve.h"
@@ -66,6 +67,11 @@ std::vector<Task> make_tasks() {
   std::vector<Task> t;
   t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  return data::load_coco_captions(
+                     path(root, "coco"), split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split),
+                     strict, r);
+               }});
+  t.push_back({"coco_detection", Kind::kDetection, [](auto& root, auto& split, bool strict, LoadReport* r) {
+                 return data::load_coco_instances(
                      path(root, "coco"), split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split),
                      strict, r);
                }});
@@ -192,8 +198,27 @@ std::vector<double> location_bins_to_box(const std::vector<int>& b, int width, i
   return {std::min(x1, x2), std::min(y1, y2), std::abs(x2 - x1), std::abs(y2 - y1)};
 }
 
+namespace {
+
+// Pix2Seq-style: every object as "name<loc><loc><loc><loc>", in reading order
+// so the model can scan the image instead of guessing an arbitrary order.
+std::string detection_text(const Example& ex, int location_bins) {
+  auto objects = ex.objects;
+  std::stable_sort(objects.begin(), objects.end(), [](const data::LabelledBox& a, const data::LabelledBox& b) {
+    return std::make_pair(a.box[1], a.box[0]) < std::make_pair(b.box[1], b.box[0]);
+  });
+  std::string text;
+  for (const auto& o : objects)
+    text += (text.empty() ? "" : " ") + o.label + box_to_location_text(o.box, ex.image_width, ex.image_height, location_bins);
+  return text.empty() ? "nothing" : text;
+}
+
+}  // namespace
+
 std::string training_target(const Task& task, const Example& ex, int location_bins, std::mt19937_64& rng) {
   switch (task.kind) {
+    case Kind::kDetection:
+      return detection_text(ex, location_bins);
     case Kind::kGrounding:
       return box_to_location_text(ex.box, ex.image_width, ex.image_height, location_bins);
     case Kind::kChoice:

@@ -20,6 +20,7 @@ enum class Kind {
   kGrounding,  // four location tokens -> box (Acc@0.5)
   kChoice,     // pick one of `choices` by log-likelihood
   kText,       // text-only language modelling (perplexity)
+  kDetection,  // every object as "name + 4 location tokens" (training only: no scorer yet)
 };
 
 struct Task {
@@ -40,7 +41,8 @@ const Task& find_task(const std::string& name);
 
 // The text the model learns to produce for `ex` (sampled from the references
 // when there are several): a caption, the most common VQA answer, the right
-// choice, or the box as location tokens.
+// choice, the box as location tokens, or every object as "name + box" in
+// reading order (top to bottom, then left to right).
 std::string training_target(const Task& task, const data::Example& ex, int location_bins, std::mt19937_64& rng);
 
 // Every text of the train splits under `root` (corpus lines, prompts without

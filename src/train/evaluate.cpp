@@ -140,6 +140,8 @@ json score(const tasks::Task& task, const std::vector<data::Example>& examples, 
     }
     case Kind::kChoice: return score_choice(task, examples, keys, p);
     case Kind::kText: return perplexity(p);
+    case Kind::kDetection:
+      throw Error(task.name + ": a training task (it teaches the encoder objects and boxes); it has no scorer yet");
   }
   throw Error(task.name + ": unknown task kind");
 }
@@ -192,6 +194,7 @@ json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
   VcrRuns vcr;
   for (const auto& name : task_names) {
     const auto& task = tasks::find_task(name);
+    if (task.kind == Kind::kDetection) throw Error(name + ": a training task; it has no scorer yet");
     auto examples = task.load(root, o.split, /*strict=*/true, nullptr);
     if (o.limit > 0 && int(examples.size()) > o.limit) examples.resize(size_t(o.limit));
     auto predictions = predict(model, tok, cache, task, examples, o.predict);

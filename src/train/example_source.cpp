@@ -38,12 +38,30 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
   return s;
 }
 
+bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
+                 int max_text_len, size_t max_len) {
+  std::string prompt = ex.prompt;
+  for (size_t at; (at = prompt.find("<image>")) != std::string::npos;) prompt.erase(at, 7);
+  auto t = data::tokenize(tok, prompt, target, /*image_tokens=*/0, max_text_len);
+  if (seq.ids.size() + t.ids.size() - 1 > max_len) return false;
+  seq.ids.insert(seq.ids.end(), t.ids.begin() + 1, t.ids.end());  // skip the turn's BOS
+  seq.modality.insert(seq.modality.end(), t.modality.begin() + 1, t.modality.end());
+  seq.loss.insert(seq.loss.end(), t.loss.begin() + 1, t.loss.end());
+  return true;
+}
+
 ExampleSource::ExampleSource(const Config& cfg, std::vector<TaskData> tasks, const data::Tokenizer& tok,
                              data::ImageCache& cache, int image_tokens)
     : cfg_(cfg), tasks_(std::move(tasks)), tok_(tok), cache_(cache), image_tokens_(image_tokens) {
   double total = 0;
   for (const auto& t : tasks_) total += t.weight;
   for (const auto& t : tasks_) cumulative_.push_back((cumulative_.empty() ? 0 : cumulative_.back()) + t.weight / total);
+  if (cfg_.data.turns_per_image > 1)
+    for (const auto& t : tasks_) {
+      auto& groups = by_image_.emplace_back();
+      for (size_t i = 0; i < t.examples.size(); ++i)
+        if (!t.examples[i].image_paths.empty()) groups[t.examples[i].image_paths].push_back(i);
+    }
 }
 
 Batch ExampleSource::next(std::mt19937_64& rng) {
@@ -54,11 +72,27 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
     size_t k = std::min(size_t(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin()),
                         tasks_.size() - 1);
     const auto& task = tasks_[k];
-    const auto& ex = task.examples[rng() % task.examples.size()];
+    const size_t first = rng() % task.examples.size();
+    const auto& ex = task.examples[first];
     auto target = tasks::training_target(*task.task, ex, cfg_.model.location_bins, rng);
     seqs.push_back(make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len));
+    if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);
+}
+
+void ExampleSource::add_turns(Sequence& seq, size_t task_index, size_t first, std::mt19937_64& rng) {
+  const auto& task = tasks_[task_index];
+  auto others = by_image_[task_index].at(task.examples[first].image_paths);
+  others.erase(std::find(others.begin(), others.end(), first));
+  // Partial Fisher-Yates with our own draws (std::shuffle differs across standard libraries).
+  for (int turn = 1; turn < cfg_.data.turns_per_image && !others.empty(); ++turn) {
+    std::swap(others[rng() % others.size()], others.back());
+    const auto& ex = task.examples[others.back()];
+    others.pop_back();
+    auto target = tasks::training_target(*task.task, ex, cfg_.model.location_bins, rng);
+    if (!append_turn(seq, tok_, ex, target, cfg_.data.max_text_len, size_t(cfg_.model.max_seq_len))) break;
+  }
 }
 
 }  // namespace smoes::train

@@ -2,6 +2,11 @@
 // mixture weight, then an example uniformly, then (for tasks with several
 // references) a target; everything is drawn from the run's data RNG, so a
 // resumed run sees exactly the batches the uninterrupted one would have.
+//
+// With data.turns_per_image > 1 a sequence also carries up to that many other
+// examples of the same task and image as later turns (LLaVA's multi-turn
+// conversations): the image is encoded once and supervises several answers,
+// and turn 1 looks exactly like a single-turn (evaluation) prompt.
 #pragma once
 #include <map>
 #include <memory>
@@ -32,6 +37,12 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
 Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
                        const std::string& target, int image_tokens, int max_text_len);
 
+// Appends `ex` as a later turn of `seq`: its prompt without "<image>" (the
+// images are already in the sequence), its target and EOS, no BOS. Returns
+// false, leaving `seq` unchanged, when that would make it longer than max_len.
+bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
+                 int max_text_len, size_t max_len);
+
 class ExampleSource : public BatchSource {
  public:
   ExampleSource(const Config& cfg, std::vector<TaskData> tasks, const data::Tokenizer& tok,
@@ -39,12 +50,16 @@ class ExampleSource : public BatchSource {
   Batch next(std::mt19937_64& rng) override;
 
  private:
+  // Appends up to turns_per_image - 1 other examples on the image of examples[first].
+  void add_turns(Sequence& seq, size_t task_index, size_t first, std::mt19937_64& rng);
   Config cfg_;
   std::vector<TaskData> tasks_;
   const data::Tokenizer& tok_;
   data::ImageCache& cache_;
   int image_tokens_;
   std::vector<double> cumulative_;  // mixture weights, cumulative and normalised
+  // Per task: image paths -> indices of its examples on those images (turns_per_image > 1 only).
+  std::vector<std::map<std::vector<std::string>, std::vector<size_t>>> by_image_;
 };
 
 }  // namespace smoes::train

@@ -206,6 +206,39 @@ TEST(Projector, TokensAreCentredOverPatchesWithTheLearnedGainAsTheirScale) {
   EXPECT_TRUE(torch::allclose(proj->forward(feats), out, 1e-3, 1e-3));
 }
 
+TEST(Projector, BatchStatisticsKeepEachImagesMeanAndEvalUsesTheRunningOnes) {
+  torch::manual_seed(5);
+  Projector proj(16, 8, /*batch_stats=*/true);
+  auto feats = torch::randn({4, 6, 16});
+  auto h = proj->fc2(torch::gelu(proj->fc1(feats))).detach();
+  auto out = proj->forward(feats);
+  // Zero mean and variance gain^2 * v/(v+eps) over every patch of the batch...
+  EXPECT_LT(out.mean(std::vector<int64_t>{0, 1}).abs().max().item<float>(), 1e-5);
+  auto v = h.var(std::vector<int64_t>{0, 1}, /*unbiased=*/false);
+  auto want = torch::full({8}, 0.02) * (v / (v + 1e-5)).sqrt();
+  EXPECT_TRUE(torch::allclose(out.pow(2).mean(std::vector<int64_t>{0, 1}).sqrt(), want, 1e-4, 1e-6));
+  // ...but not per image: an image's own mean (its "what is in it" summary) survives.
+  EXPECT_GT(out.mean(1).abs().max().item<float>(), 1e-3);
+  // Running statistics: momentum 0.1 from (0, 1), unbiased variance.
+  const double n = 24;
+  EXPECT_TRUE(torch::allclose(proj->running_mean, 0.1 * h.mean(std::vector<int64_t>{0, 1}), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(proj->running_var, 0.9 + 0.1 * v * n / (n - 1), 1e-5, 1e-6));
+  // Eval mode normalises with them (a single image works) and does not update them.
+  proj->eval();
+  auto running = proj->running_mean.clone();
+  auto one = proj->forward(feats.slice(0, 0, 1));
+  auto expect = (h.slice(0, 0, 1) - proj->running_mean) * torch::rsqrt(proj->running_var + 1e-5) * 0.02;
+  EXPECT_TRUE(torch::allclose(one, expect, 1e-4, 1e-6));
+  EXPECT_TRUE(torch::equal(proj->running_mean, running));
+  // The collapse guard holds in training mode: a constant added after the MLP is removed.
+  proj->train();
+  {
+    torch::NoGradGuard ng;
+    proj->fc2->bias.add_(torch::randn({8}) * 100);
+  }
+  EXPECT_TRUE(torch::allclose(proj->forward(feats), out, 1e-3, 1e-3));
+}
+
 TEST(Model, InitGivesTheViTContentTheScaleOfItsPositions) {
   // MAE (Xavier) init of the patch embedding: a patch's content is not drowned
   // by the sin-cos table (at N(0, 0.02) it was ~4x weaker).

@@ -53,6 +53,14 @@ TEST(Tasks, TrainingTargetsFollowTheTaskKind) {
   ex.box = {0, 0, 32, 32};
   ex.image_width = ex.image_height = 64;
   EXPECT_EQ(training_target(ground, ex, 4, rng), "<loc_0><loc_0><loc_2><loc_2>");
+
+  // Detection: every object in reading order (top to bottom), 8 bins of 8 px.
+  Task detect{"det", Kind::kDetection, nullptr};
+  ex.objects = {{"circle", {4, 30, 8, 8}}, {"square", {40, 10, 16, 16}}};
+  EXPECT_EQ(training_target(detect, ex, 8, rng),
+            "square<loc_5><loc_1><loc_7><loc_3> circle<loc_0><loc_3><loc_1><loc_4>");
+  ex.objects.clear();
+  EXPECT_EQ(training_target(detect, ex, 8, rng), "nothing");
 }
 
 TEST(Tasks, UnknownTaskNamesTheKnownOnes) {

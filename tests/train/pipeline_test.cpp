@@ -2,6 +2,7 @@
 // the tiny world that is killed and resumed, and the vision probe.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -185,4 +186,66 @@ TEST(VisionProbe, BlindModelHasNoLossGapAndASeeingOneDoes) {
   auto b = train::probe_vision(blind, tok, cache, root, {"coco_captions"}, o);
   EXPECT_EQ(b["loss"]["coco_captions"]["gap"].get<double>(), 0.0);
   EXPECT_TRUE(blind->cfg.model.blind);
+}
+
+TEST(Turns, ALaterTurnAddsItsPromptWithoutImageAndItsAnswer) {
+  const auto& root = tiny_world();
+  data::Tokenizer tok(root + "/tokenizer.model");
+  data::ImageCache cache("", 16);
+  auto vqa = train::load_tasks(root, {{"vqa_v2", 1.0}}, "train").front().examples;
+  const auto& a = vqa[0];
+  const auto& b = vqa[1];
+  auto seq = train::make_sequence(tok, cache, a, "yes", /*image_tokens=*/4, 40);
+  const size_t first_len = seq.ids.size();
+  ASSERT_TRUE(train::append_turn(seq, tok, b, "red", 40, 1000));
+  // The turn: b's question (no BOS, no image), then the answer and EOS, which alone carry the loss.
+  std::vector<int> prompt, answer;
+  for (size_t t = first_len; t < seq.ids.size(); ++t) (seq.loss[t] ? answer : prompt).push_back(int(seq.ids[t]));
+  const auto question = b.prompt.substr(b.prompt.find("Question"));
+  EXPECT_EQ(tok.decode(prompt), question);
+  ASSERT_FALSE(answer.empty());
+  EXPECT_EQ(answer.back(), tok.eos_id());
+  answer.pop_back();
+  EXPECT_EQ(tok.decode(answer), "red");
+  EXPECT_EQ(std::find(seq.ids.begin() + 1, seq.ids.end(), tok.bos_id()), seq.ids.end());
+  EXPECT_EQ(std::count(seq.ids.begin(), seq.ids.end(), tok.image_id()), 4);  // one image, once
+  EXPECT_EQ(std::count(seq.modality.begin() + first_len, seq.modality.end(), 1), 0);
+  EXPECT_EQ(seq.images.size(), 1u);
+  EXPECT_EQ(std::count(seq.ids.begin(), seq.ids.end(), tok.eos_id()), 2);  // one per turn
+  // Too long: refused, nothing changed.
+  auto before = seq.ids;
+  EXPECT_FALSE(train::append_turn(seq, tok, b, "red", 40, seq.ids.size() + 2));
+  EXPECT_EQ(seq.ids, before);
+}
+
+TEST(Turns, EverySequenceTalksAboutOneImageAndTurnOneIsTheSingleTurnSequence) {
+  const auto& root = tiny_world();
+  data::Tokenizer tok(root + "/tokenizer.model");
+  auto cfg = small_config(root, "unused");
+  data::ImageCache cache("", cfg.model.image_size);
+  const int image_tokens = 4;
+  auto batch_of = [&](int turns) {
+    cfg.data.turns_per_image = turns;
+    train::ExampleSource source(cfg, train::load_tasks(root, {{"vqa_v2", 1.0}}, "train"), tok, cache, image_tokens);
+    std::mt19937_64 rng(7);
+    return source.next(rng);
+  };
+  auto single = batch_of(1), multi = batch_of(3);
+  const auto eos = tok.eos_id();
+  auto eos_count = [&](const train::Batch& b, int64_t row) {
+    return b.input.input_ids[row].eq(eos).logical_and(b.input.attention_mask[row]).sum().item<int64_t>();
+  };
+  int64_t most = 0;
+  for (int64_t r = 0; r < multi.input.input_ids.size(0); ++r) {
+    EXPECT_EQ(multi.input.input_ids[r].eq(tok.image_id()).sum().item<int64_t>(), image_tokens);
+    EXPECT_LE(eos_count(multi, r), 3);
+    EXPECT_EQ(eos_count(single, r), 1);
+    most = std::max(most, eos_count(multi, r));
+  }
+  EXPECT_EQ(multi.input.images.size(0), single.input.images.size(0));  // still one image per sequence
+  EXPECT_GT(most, 1);  // the tiny world has several questions per image
+  // Row 0 draws the same first example either way: its turn 1 is the single-turn sequence.
+  const int64_t n = single.input.attention_mask[0].sum().item<int64_t>();
+  EXPECT_TRUE(torch::equal(multi.input.input_ids[0].slice(0, 0, n), single.input.input_ids[0].slice(0, 0, n)));
+  EXPECT_TRUE(torch::equal(multi.input.images[0], single.input.images[0]));
 }

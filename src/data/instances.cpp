@@ -1,0 +1,108 @@
+#include "data/instances.h"
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/records.h"
+
+namespace smoes::data {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* const kDetectionPrompt = "<image>\nDetect the objects.";
+
+namespace {
+
+bool is_box(const json& b) {
+  if (!b.is_array() || b.size() != 4) return false;
+  for (const auto& v : b)
+    if (!v.is_number()) return false;
+  return b[2].get<double>() > 0 && b[3].get<double>() > 0;
+}
+
+bool has_list(const json& doc, const char* key) { return doc.contains(key) && doc[key].is_array(); }
+
+}  // namespace
+
+std::vector<Example> load_coco_instances(const std::string& root, const std::string& split, bool strict,
+                                         LoadReport* report) {
+  std::string file = (fs::path(root) / "annotations" / ("instances_" + split + ".json")).string();
+  verify_against_manifest(root, file);
+  json doc = parse_json_file(file);
+  RecordErrors errors{file, strict, report};
+  if (!doc.is_object() || !has_list(doc, "images") || !has_list(doc, "annotations") || !has_list(doc, "categories"))
+    throw Error(file + ": expected a COCO instances object with \"images\", \"annotations\" and \"categories\" lists");
+
+  std::map<int64_t, std::string> category;
+  for (size_t i = 0; i < doc["categories"].size(); ++i) {
+    const json& c = doc["categories"][i];
+    std::string rec = "categories[" + std::to_string(i) + "]";
+    if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer())
+      errors.bad(rec, "id", "missing or not an integer");
+    else if (!c.contains("name") || !c["name"].is_string() || c["name"].get<std::string>().empty())
+      errors.bad(rec, "name", "missing, empty or not a string");
+    else
+      category[c["id"].get<int64_t>()] = c["name"].get<std::string>();
+  }
+  std::map<int64_t, Example> by_id;
+  for (size_t i = 0; i < doc["images"].size(); ++i) {
+    const json& img = doc["images"][i];
+    if (report) ++report->records;
+    std::string rec = "images[" + std::to_string(i) + "]";
+    if (!img.is_object() || !img.contains("id") || !img["id"].is_number_integer()) {
+      errors.bad(rec, "id", "missing or not an integer");
+      continue;
+    }
+    if (!img.contains("file_name") || !img["file_name"].is_string()) {
+      errors.bad(rec, "file_name", "missing or not a string");
+      continue;
+    }
+    if (!img.contains("width") || !img["width"].is_number_integer() || img["width"].get<int>() <= 0 ||
+        !img.contains("height") || !img["height"].is_number_integer() || img["height"].get<int>() <= 0) {
+      errors.bad(rec, "width/height", "missing or not positive integers (boxes need the image size)");
+      continue;
+    }
+    Example ex;
+    ex.task = "coco_detection";
+    ex.id = std::to_string(img["id"].get<int64_t>());
+    ex.image_paths = {(fs::path(root) / "images" / split / img["file_name"].get<std::string>()).string()};
+    ex.prompt = kDetectionPrompt;
+    ex.image_width = img["width"].get<int>();
+    ex.image_height = img["height"].get<int>();
+    by_id[img["id"].get<int64_t>()] = std::move(ex);
+  }
+  for (size_t i = 0; i < doc["annotations"].size(); ++i) {
+    const json& ann = doc["annotations"][i];
+    if (report) ++report->records;
+    std::string rec = "annotations[" + std::to_string(i) + "]";
+    if (!ann.is_object() || !ann.contains("image_id") || !ann["image_id"].is_number_integer()) {
+      errors.bad(rec, "image_id", "missing or not an integer");
+      continue;
+    }
+    auto it = by_id.find(ann["image_id"].get<int64_t>());
+    if (it == by_id.end()) {
+      errors.bad(rec, "image_id", "no image with id " + ann["image_id"].dump());
+      continue;
+    }
+    auto cat = ann.contains("category_id") && ann["category_id"].is_number_integer()
+                   ? category.find(ann["category_id"].get<int64_t>())
+                   : category.end();
+    if (cat == category.end()) {
+      errors.bad(rec, "category_id", "missing or not one of the categories");
+      continue;
+    }
+    if (!ann.contains("bbox") || !is_box(ann["bbox"])) {
+      errors.bad(rec, "bbox", "missing or not [x, y, w, h] with w, h > 0");
+      continue;
+    }
+    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>()});
+  }
+  std::vector<Example> out;
+  for (auto& [id, ex] : by_id) out.push_back(std::move(ex));
+  return out;
+}
+
+}  // namespace smoes::data

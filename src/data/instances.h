@@ -1,0 +1,23 @@
+// COCO object instances (annotations/instances_<split>.json + images/<split>/)
+// as a detection task: one Example per image whose `objects` are its
+// annotated boxes with category names. Trained Pix2Seq-style (Chen et al.
+// 2022): the model reads every object of the image out as "name + 4 location
+// tokens", which teaches the encoder what and where the objects are from
+// every box, not only the one a referring expression names.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/example.h"
+
+namespace smoes::data {
+
+extern const char* const kDetectionPrompt;  // "<image>\nDetect the objects."
+
+// strict = true: the first bad record throws smoes::Error naming file, record
+// and field; false: bad records are skipped and counted in `report`. Images
+// without annotations are kept (an empty scene is a valid answer).
+std::vector<Example> load_coco_instances(const std::string& coco_root, const std::string& split, bool strict = true,
+                                         LoadReport* report = nullptr);
+
+}  // namespace smoes::data
