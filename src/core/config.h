@@ -32,6 +32,7 @@ struct ModelConfig {
   // each image's patches, "batch" over every patch of the batch (running
   // statistics at eval, like BatchNorm) and so keeps each image's own mean.
   std::string projector_norm = "image";
+  std::string vit_norm = "layer";  // the ViT's final norm: "layer" (LayerNorm) or "batch" (over all tokens)
   bool blind = false;  // baseline: every image is replaced by a blank one
 
   template <class V>
@@ -54,6 +55,8 @@ struct ModelConfig {
     v("location_bins", location_bins, "grounding location tokens per axis", Range(2, 4096));
     v("projector_norm", projector_norm, "projector output centring: per image or per batch",
       OneOf({"image", "batch"}));
+    v("vit_norm", vit_norm, "ViT output norm: LayerNorm per token or batch statistics per channel",
+      OneOf({"layer", "batch"}));
     v("blind", blind, "blind baseline: images are blanked before the encoder");
   }
 };

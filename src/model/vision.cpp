@@ -37,7 +37,28 @@ torch::Tensor sincos_position_table(int64_t grid, int64_t width) {
   return torch::cat({axis(col), axis(row)}, 1);
 }
 
-ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_t layers, int64_t heads)
+BatchTokenNormImpl::BatchTokenNormImpl(int64_t channels) {
+  running_mean = register_buffer("running_mean", torch::zeros({channels}));
+  running_var = register_buffer("running_var", torch::ones({channels}));
+}
+
+torch::Tensor BatchTokenNormImpl::forward(const torch::Tensor& x) {
+  constexpr double kEps = 1e-5, kMomentum = 0.1;
+  if (!is_training()) return (x - running_mean) * torch::rsqrt(running_var + kEps);
+  const std::vector<int64_t> tokens = {0, 1};
+  auto mean = x.mean(tokens);
+  auto var = (x - mean).pow(2).mean(tokens);
+  {
+    torch::NoGradGuard no_grad;
+    const double n = double(x.size(0) * x.size(1));
+    running_mean.mul_(1 - kMomentum).add_(mean.detach(), kMomentum);
+    running_var.mul_(1 - kMomentum).add_(var.detach() * (n / std::max(n - 1, 1.0)), kMomentum);
+  }
+  return (x - mean) * torch::rsqrt(var + kEps);
+}
+
+ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_t layers, int64_t heads,
+                 bool batch_norm_output)
     : image_size(image_size_), patch_size(patch_size_) {
   if (image_size % patch_size != 0)
     throw Error("ViT: patch size " + std::to_string(patch_size) + " does not divide image size " +
@@ -46,7 +67,10 @@ ViTImpl::ViTImpl(int64_t image_size_, int64_t patch_size_, int64_t width, int64_
   pos_embed = register_parameter("pos_embed", sincos_position_table(image_size / patch_size, width));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < layers; ++i) blocks->push_back(ViTBlock(width, heads));
-  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  if (batch_norm_output)
+    batch_norm = register_module("batch_norm", BatchTokenNorm(width));
+  else
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
   // MAE init: Xavier-uniform weights and zero biases in every linear layer, so
   // a patch's content starts at the same scale as its sin-cos position.
   torch::NoGradGuard no_grad;
@@ -70,38 +94,23 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
                      .reshape({n, g * g, 3 * patch_size * patch_size});
   auto x = patch_embed(patches) + pos_embed;
   for (auto& block : *blocks) x = block->as<ViTBlock>()->forward(x);
-  return norm(x);
+  return batch_norm ? batch_norm(x) : norm(x);
 }
 
-ProjectorImpl::ProjectorImpl(int64_t in, int64_t out, bool batch_stats_) : batch_stats(batch_stats_) {
+ProjectorImpl::ProjectorImpl(int64_t in, int64_t out, bool batch_stats) {
   fc1 = register_module("fc1", torch::nn::Linear(in, out));
   fc2 = register_module("fc2", torch::nn::Linear(out, out));
   // Starts at the scale of the decoder's N(0, 0.02) token embeddings.
   gain = register_parameter("gain", torch::full({out}, 0.02));
-  if (batch_stats) {
-    running_mean = register_buffer("running_mean", torch::zeros({out}));
-    running_var = register_buffer("running_var", torch::ones({out}));
-  }
+  if (batch_stats) norm = register_module("norm", BatchTokenNorm(out));
 }
 
 torch::Tensor ProjectorImpl::forward(const torch::Tensor& patches) {
   if (patches.dim() != 3) throw Error("projector: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
-  constexpr double kEps = 1e-5, kMomentum = 0.1;
   auto h = fc2(torch::gelu(fc1(patches)));
-  if (!batch_stats) {
-    auto centred = h - h.mean(1, /*keepdim=*/true);
-    return centred * torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + kEps) * gain;
-  }
-  if (!is_training()) return (h - running_mean) * torch::rsqrt(running_var + kEps) * gain;
-  auto mean = h.mean(std::vector<int64_t>{0, 1});
-  auto var = (h - mean).pow(2).mean(std::vector<int64_t>{0, 1});
-  {
-    torch::NoGradGuard no_grad;
-    const double n = double(h.size(0) * h.size(1));
-    running_mean.mul_(1 - kMomentum).add_(mean.detach(), kMomentum);
-    running_var.mul_(1 - kMomentum).add_(var.detach() * (n / std::max(n - 1, 1.0)), kMomentum);
-  }
-  return (h - mean) * torch::rsqrt(var + kEps) * gain;
+  if (norm) return norm(h) * gain;
+  auto centred = h - h.mean(1, /*keepdim=*/true);
+  return centred * torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + 1e-5) * gain;
 }
 
 }  // namespace smoes::model

@@ -19,8 +19,24 @@ struct ViTBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(ViTBlock);
 
+// Per-channel normalisation over every token of the batch ([N, P, C] -> zero
+// mean, unit variance over N and P), with running statistics (momentum 0.1)
+// used in eval mode, as BatchNorm does. Unlike LayerNorm it removes a vector
+// shared by all tokens instead of dividing the tokens' content by it.
+struct BatchTokenNormImpl : torch::nn::Module {
+  explicit BatchTokenNormImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor running_mean, running_var;  // [C]
+};
+TORCH_MODULE(BatchTokenNorm);
+
 struct ViTImpl : torch::nn::Module {
-  ViTImpl(int64_t image_size, int64_t patch_size, int64_t width, int64_t layers, int64_t heads);
+  // batch_norm_output: end with BatchTokenNorm instead of LayerNorm. Trained
+  // from scratch, the ViT grows one large vector on every token (99.9% of its
+  // output's mean square, docs/RESULTS.md), and its final LayerNorm then
+  // shrinks the image content to a few percent.
+  ViTImpl(int64_t image_size, int64_t patch_size, int64_t width, int64_t layers, int64_t heads,
+          bool batch_norm_output = false);
   // images: [N, 3, H, W] float -> patch features [N, P, width].
   torch::Tensor forward(const torch::Tensor& images);
   int64_t num_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
@@ -30,6 +46,7 @@ struct ViTImpl : torch::nn::Module {
   torch::Tensor pos_embed;
   torch::nn::ModuleList blocks;
   torch::nn::LayerNorm norm{nullptr};
+  BatchTokenNorm batch_norm{nullptr};  // replaces `norm` when batch_norm_output
 };
 TORCH_MODULE(ViT);
 
@@ -52,9 +69,8 @@ struct ProjectorImpl : torch::nn::Module {
   ProjectorImpl(int64_t in, int64_t out, bool batch_stats = false);
   torch::Tensor forward(const torch::Tensor& patches);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
-  torch::Tensor gain;                         // [out]
-  torch::Tensor running_mean, running_var;    // [out], batch statistics only
-  bool batch_stats;
+  torch::Tensor gain;         // [out]
+  BatchTokenNorm norm{nullptr};  // batch statistics only
 };
 TORCH_MODULE(Projector);
 

@@ -41,7 +41,7 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
                 std::to_string(vocab_size));
   const auto& m = cfg.model;
   embed = register_module("embed", torch::nn::Embedding(vocab_size, m.d_model));
-  vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads));
+  vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
   projector = register_module("projector", Projector(m.vit_width, m.d_model, m.projector_norm == "batch"));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)

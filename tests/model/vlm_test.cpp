@@ -221,15 +221,15 @@ TEST(Projector, BatchStatisticsKeepEachImagesMeanAndEvalUsesTheRunningOnes) {
   EXPECT_GT(out.mean(1).abs().max().item<float>(), 1e-3);
   // Running statistics: momentum 0.1 from (0, 1), unbiased variance.
   const double n = 24;
-  EXPECT_TRUE(torch::allclose(proj->running_mean, 0.1 * h.mean(std::vector<int64_t>{0, 1}), 1e-5, 1e-6));
-  EXPECT_TRUE(torch::allclose(proj->running_var, 0.9 + 0.1 * v * n / (n - 1), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(proj->norm->running_mean, 0.1 * h.mean(std::vector<int64_t>{0, 1}), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(proj->norm->running_var, 0.9 + 0.1 * v * n / (n - 1), 1e-5, 1e-6));
   // Eval mode normalises with them (a single image works) and does not update them.
   proj->eval();
-  auto running = proj->running_mean.clone();
+  auto running = proj->norm->running_mean.clone();
   auto one = proj->forward(feats.slice(0, 0, 1));
-  auto expect = (h.slice(0, 0, 1) - proj->running_mean) * torch::rsqrt(proj->running_var + 1e-5) * 0.02;
+  auto expect = (h.slice(0, 0, 1) - proj->norm->running_mean) * torch::rsqrt(proj->norm->running_var + 1e-5) * 0.02;
   EXPECT_TRUE(torch::allclose(one, expect, 1e-4, 1e-6));
-  EXPECT_TRUE(torch::equal(proj->running_mean, running));
+  EXPECT_TRUE(torch::equal(proj->norm->running_mean, running));
   // The collapse guard holds in training mode: a constant added after the MLP is removed.
   proj->train();
   {
@@ -237,6 +237,32 @@ TEST(Projector, BatchStatisticsKeepEachImagesMeanAndEvalUsesTheRunningOnes) {
     proj->fc2->bias.add_(torch::randn({8}) * 100);
   }
   EXPECT_TRUE(torch::allclose(proj->forward(feats), out, 1e-3, 1e-3));
+}
+
+TEST(ViT, BatchNormOutputRemovesAVectorSharedByEveryToken) {
+  torch::manual_seed(6);
+  ViT vit(16, 8, 16, 1, 2, /*batch_norm_output=*/true);
+  auto images = torch::randn({3, 3, 16, 16});
+  auto out = vit->forward(images);
+  EXPECT_LT(out.mean(std::vector<int64_t>{0, 1}).abs().max().item<float>(), 1e-5);
+  EXPECT_NEAR(out.var(std::vector<int64_t>{0, 1}, /*unbiased=*/false).mean().item<float>(), 1.0f, 1e-3);
+  // A vector added to every token at the end of the residual stream (here
+  // through the last block's MLP bias: the collapse) changes nothing, where a
+  // LayerNorm shrinks the content by it.
+  auto last_bias = [](ViT& v) { return v->blocks->ptr<ViTBlockImpl>(0)->fc2->bias; };
+  {
+    torch::NoGradGuard ng;
+    last_bias(vit).add_(torch::randn({16}) * 100);
+  }
+  EXPECT_TRUE(torch::allclose(vit->forward(images), out, 1e-3, 1e-3));
+  ViT layer(16, 8, 16, 1, 2);
+  {
+    torch::NoGradGuard ng;
+    last_bias(layer).add_(torch::randn({16}) * 100);
+  }
+  auto shrunk = layer->forward(images);
+  auto content = (shrunk - shrunk.mean(std::vector<int64_t>{0, 1})).pow(2).mean().item<float>();
+  EXPECT_LT(content, 0.05f);  // what the LayerNorm leaves of the image content
 }
 
 TEST(Model, InitGivesTheViTContentTheScaleOfItsPositions) {
