@@ -30,21 +30,12 @@ std::vector<Example> load_coco_captions(const std::string& root, const std::stri
   for (size_t i = 0; i < doc["images"].size(); ++i) {
     const json& img = doc["images"][i];
     if (report) ++report->records;
-    std::string rec = "images[" + std::to_string(i) + "]";
-    if (!img.is_object() || !img.contains("id") || !img["id"].is_number_integer()) {
-      errors.bad(rec, "id", "missing or not an integer");
-      continue;
-    }
-    if (!img.contains("file_name") || !img["file_name"].is_string()) {
-      errors.bad(rec, "file_name", "missing or not a string");
-      continue;
-    }
-    Example ex;
-    ex.task = "coco_captions";
-    ex.id = std::to_string(img["id"].get<int64_t>());
-    ex.image_paths = {(fs::path(root) / "images" / split / img["file_name"].get<std::string>()).string()};
-    ex.prompt = kCaptionPrompt;
-    by_id[img["id"].get<int64_t>()] = std::move(ex);
+    auto ex = coco_image_example(img, "images[" + std::to_string(i) + "]", errors,
+                                 (fs::path(root) / "images" / split).string());
+    if (!ex) continue;
+    ex->task = "coco_captions";
+    ex->prompt = kCaptionPrompt;
+    by_id[img["id"].get<int64_t>()] = std::move(*ex);
   }
   for (size_t i = 0; i < doc["annotations"].size(); ++i) {
     const json& ann = doc["annotations"][i];

@@ -52,27 +52,18 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
     const json& img = doc["images"][i];
     if (report) ++report->records;
     std::string rec = "images[" + std::to_string(i) + "]";
-    if (!img.is_object() || !img.contains("id") || !img["id"].is_number_integer()) {
-      errors.bad(rec, "id", "missing or not an integer");
-      continue;
-    }
-    if (!img.contains("file_name") || !img["file_name"].is_string()) {
-      errors.bad(rec, "file_name", "missing or not a string");
-      continue;
-    }
+    auto ex = coco_image_example(img, rec, errors, (fs::path(root) / "images" / split).string());
+    if (!ex) continue;
     if (!img.contains("width") || !img["width"].is_number_integer() || img["width"].get<int>() <= 0 ||
         !img.contains("height") || !img["height"].is_number_integer() || img["height"].get<int>() <= 0) {
       errors.bad(rec, "width/height", "missing or not positive integers (boxes need the image size)");
       continue;
     }
-    Example ex;
-    ex.task = "coco_detection";
-    ex.id = std::to_string(img["id"].get<int64_t>());
-    ex.image_paths = {(fs::path(root) / "images" / split / img["file_name"].get<std::string>()).string()};
-    ex.prompt = kDetectionPrompt;
-    ex.image_width = img["width"].get<int>();
-    ex.image_height = img["height"].get<int>();
-    by_id[img["id"].get<int64_t>()] = std::move(ex);
+    ex->task = "coco_detection";
+    ex->prompt = kDetectionPrompt;
+    ex->image_width = img["width"].get<int>();
+    ex->image_height = img["height"].get<int>();
+    by_id[img["id"].get<int64_t>()] = std::move(*ex);
   }
   for (size_t i = 0; i < doc["annotations"].size(); ++i) {
     const json& ann = doc["annotations"][i];

@@ -47,4 +47,20 @@ void RecordErrors::bad(const std::string& record, const std::string& field, cons
   report->skip("field '" + field + "': " + problem, msg);
 }
 
+std::optional<Example> coco_image_example(const json& img, const std::string& rec, const RecordErrors& errors,
+                                          const std::string& images_dir) {
+  if (!img.is_object() || !img.contains("id") || !img["id"].is_number_integer()) {
+    errors.bad(rec, "id", "missing or not an integer");
+    return std::nullopt;
+  }
+  if (!img.contains("file_name") || !img["file_name"].is_string()) {
+    errors.bad(rec, "file_name", "missing or not a string");
+    return std::nullopt;
+  }
+  Example ex;
+  ex.id = std::to_string(img["id"].get<int64_t>());
+  ex.image_paths = {(fs::path(images_dir) / img["file_name"].get<std::string>()).string()};
+  return ex;
+}
+
 }  // namespace smoes::data

@@ -3,6 +3,7 @@
 // skip and count in a LoadReport).
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "data/example.h"
@@ -24,5 +25,11 @@ struct RecordErrors {
   // "<file>: <record>: field '<field>': <problem>"
   void bad(const std::string& record, const std::string& field, const std::string& problem) const;
 };
+
+// One entry of a COCO file's "images" list (captions, instances) -> an
+// Example with its id and image path (images_dir / file_name); a bad `id` or
+// `file_name` is reported and gives nullopt.
+std::optional<Example> coco_image_example(const nlohmann::json& image, const std::string& record,
+                                          const RecordErrors& errors, const std::string& images_dir);
 
 }  // namespace smoes::data
