@@ -156,10 +156,16 @@ const Task& find_task(const std::string& name) {
   throw Error("unknown task '" + name + "' (known: " + known + ")");
 }
 
+std::string without_image_tags(std::string text) {
+  static const std::string kTag = "<image>";
+  for (size_t at; (at = text.find(kTag)) != std::string::npos;) text.erase(at, kTag.size());
+  return text;
+}
+
 std::string training_text(const std::string& root) {
   std::string text;
-  auto add = [&](std::string line) {
-    for (size_t at; (at = line.find("<image>")) != std::string::npos;) line.erase(at, 7);
+  auto add = [&](const std::string& raw) {
+    std::string line = without_image_tags(raw);
     for (char& c : line)
       if (c == '\n') c = ' ';
     if (!line.empty()) text += line + "\n";

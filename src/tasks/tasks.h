@@ -45,6 +45,9 @@ const Task& find_task(const std::string& name);
 // reading order (top to bottom, then left to right).
 std::string training_target(const Task& task, const data::Example& ex, int location_bins, std::mt19937_64& rng);
 
+// `text` with every "<image>" placeholder removed.
+std::string without_image_tags(std::string text);
+
 // Every text of the train splits under `root` (corpus lines, prompts without
 // "<image>", references, choices), one per line, for training a tokenizer.
 // Tasks whose files are absent are skipped.

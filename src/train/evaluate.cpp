@@ -111,6 +111,11 @@ json vcr_joint(const VcrRuns& runs) {
   return eval::vcr_metrics(gold, pred);
 }
 
+void require_scorer(const tasks::Task& task) {
+  if (task.kind == Kind::kDetection)
+    throw Error(task.name + ": a training task (it teaches the encoder objects and boxes); it has no scorer yet");
+}
+
 }  // namespace
 
 json score(const tasks::Task& task, const std::vector<data::Example>& examples, const std::vector<Prediction>& p) {
@@ -140,8 +145,7 @@ json score(const tasks::Task& task, const std::vector<data::Example>& examples, 
     }
     case Kind::kChoice: return score_choice(task, examples, keys, p);
     case Kind::kText: return perplexity(p);
-    case Kind::kDetection:
-      throw Error(task.name + ": a training task (it teaches the encoder objects and boxes); it has no scorer yet");
+    case Kind::kDetection: require_scorer(task);
   }
   throw Error(task.name + ": unknown task kind");
 }
@@ -194,7 +198,7 @@ json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
   VcrRuns vcr;
   for (const auto& name : task_names) {
     const auto& task = tasks::find_task(name);
-    if (task.kind == Kind::kDetection) throw Error(name + ": a training task; it has no scorer yet");
+    require_scorer(task);  // before the predictions, not after
     auto examples = task.load(root, o.split, /*strict=*/true, nullptr);
     if (o.limit > 0 && int(examples.size()) > o.limit) examples.resize(size_t(o.limit));
     auto predictions = predict(model, tok, cache, task, examples, o.predict);

@@ -40,9 +40,7 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
 
 bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
                  int max_text_len, size_t max_len) {
-  std::string prompt = ex.prompt;
-  for (size_t at; (at = prompt.find("<image>")) != std::string::npos;) prompt.erase(at, 7);
-  auto t = data::tokenize(tok, prompt, target, /*image_tokens=*/0, max_text_len);
+  auto t = data::tokenize(tok, tasks::without_image_tags(ex.prompt), target, /*image_tokens=*/0, max_text_len);
   if (seq.ids.size() + t.ids.size() - 1 > max_len) return false;
   seq.ids.insert(seq.ids.end(), t.ids.begin() + 1, t.ids.end());  // skip the turn's BOS
   seq.modality.insert(seq.modality.end(), t.modality.begin() + 1, t.modality.end());

@@ -63,6 +63,11 @@ TEST(Tasks, TrainingTargetsFollowTheTaskKind) {
   EXPECT_EQ(training_target(detect, ex, 8, rng), "nothing");
 }
 
+TEST(Tasks, ImageTagsAreRemovedWhereTheyStand) {
+  EXPECT_EQ(without_image_tags("<image>\nQ: a<image>b <image>"), "\nQ: ab ");
+  EXPECT_EQ(without_image_tags("no tag"), "no tag");
+}
+
 TEST(Tasks, UnknownTaskNamesTheKnownOnes) {
   try {
     find_task("nope");

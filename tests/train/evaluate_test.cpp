@@ -83,3 +83,12 @@ TEST(Evaluate, ChoiceTasksCompareTheChosenText) {
   ex[1].answer_index = -1;                                  // unlabelled: cannot be scored
   EXPECT_THROW(train::score(tasks::find_task("nlvr2"), ex, p), Error);
 }
+
+TEST(Evaluate, TasksWithoutAScorerAreRefusedByName) {
+  try {
+    train::score(tasks::find_task("coco_detection"), {}, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("coco_detection: a training task"), std::string::npos) << e.what();
+  }
+}
