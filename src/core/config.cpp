@@ -155,6 +155,9 @@ void Config::validate(const std::string& source) const {
   if (train.warmup_steps > train.steps)
     fail("train.warmup_steps", "warmup of " + std::to_string(train.warmup_steps) + " steps exceeds train.steps = " +
                                    std::to_string(train.steps));
+  if (train.stage == "vision" && model.vision_classes < 2)
+    fail("model.vision_classes", "train.stage = vision trains the ViT's dense detection head: set it to the "
+                                 "largest category id + 1 (the world: 5, COCO: 91)");
   for (const auto& [task, weight] : data.mixture)
     if (weight < 0) fail("data.mixture." + task, "weight must be >= 0");
 }

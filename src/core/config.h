@@ -34,6 +34,9 @@ struct ModelConfig {
   std::string projector_norm = "image";
   std::string vit_norm = "layer";  // the ViT's final norm: "layer" (LayerNorm) or "batch" (over all tokens)
   bool blind = false;  // baseline: every image is replaced by a blank one
+  // Detection categories (incl. background 0) of the ViT's dense head, trained
+  // by train.stage = "vision"; 0 = no head. COCO ids go up to 90 (use 91).
+  int vision_classes = 0;
 
   template <class V>
   void fields(V& v) {
@@ -58,6 +61,8 @@ struct ModelConfig {
     v("vit_norm", vit_norm, "ViT output norm: LayerNorm per token or batch statistics per channel",
       OneOf({"layer", "batch"}));
     v("blind", blind, "blind baseline: images are blanked before the encoder");
+    v("vision_classes", vision_classes, "ViT dense detection head: category ids + 1 (0 = no head)",
+      Range(0, 1 << 16));
   }
 };
 
@@ -156,7 +161,7 @@ struct TrainConfig {
     v("ckpt_every", ckpt_every, "steps between checkpoints (0 = end only)", Range(0, 1e12));
     v("keep_last", keep_last, "checkpoints kept on disk", Range(1, 1000));
     v("log_every", log_every, "steps between metric lines", Range(1, 1e12));
-    v("stage", stage, "training stage", OneOf({"lm", "align", "finetune", "moe"}));
+    v("stage", stage, "training stage", OneOf({"lm", "align", "finetune", "moe", "vision"}));
     v("freeze", freeze, "parameter groups to freeze (experts, routers, attention, encoder, projector, embeddings)");
     v("out_dir", out_dir, "run directory");
     v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");

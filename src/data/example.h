@@ -6,10 +6,11 @@
 
 namespace smoes::data {
 
-// An annotated object: category name and box [x, y, w, h] in pixels.
+// An annotated object: category name and id, box [x, y, w, h] in pixels.
 struct LabelledBox {
   std::string label;
   std::vector<double> box;
+  int category = 0;  // the file's category id (COCO: 1-90)
 };
 
 struct Example {

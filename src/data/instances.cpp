@@ -1,5 +1,8 @@
 #include "data/instances.h"
 
+#include <algorithm>
+#include <climits>
+
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -89,7 +92,8 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
       errors.bad(rec, "bbox", "missing or not [x, y, w, h] with w, h > 0");
       continue;
     }
-    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>()});
+    const int id = int(std::clamp<int64_t>(cat->first, INT32_MIN, INT32_MAX));
+    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>(), id});
   }
   std::vector<Example> out;
   for (auto& [id, ex] : by_id) out.push_back(std::move(ex));

@@ -43,6 +43,8 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   embed = register_module("embed", torch::nn::Embedding(vocab_size, m.d_model));
   vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
   projector = register_module("projector", Projector(m.vit_width, m.d_model, m.projector_norm == "batch"));
+  if (m.vision_classes > 0)
+    vision_head = register_module("vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
     blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
@@ -105,6 +107,7 @@ std::string parameter_group(const std::string& name) {
   auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
   if (name.rfind("vit.", 0) == 0) return "encoder";
   if (name.rfind("projector.", 0) == 0) return "projector";
+  if (name.rfind("vision_head.", 0) == 0) return "vision_head";
   if (name.rfind("embed.", 0) == 0) return "embeddings";
   if (has(".attn.")) return "attention";
   if (has("norm")) return "norms";

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "model/attention.h"
+#include "model/dense_head.h"
 #include "model/norm.h"
 #include "model/rope.h"
 #include "moe/moe_layer.h"
@@ -74,6 +75,7 @@ struct MoEVLMImpl : torch::nn::Module {
   torch::nn::Embedding embed{nullptr};
   ViT vit{nullptr};
   Projector projector{nullptr};
+  DenseHead vision_head{nullptr};  // only with model.vision_classes > 0 (train.stage = vision)
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;
@@ -84,7 +86,7 @@ struct MoEVLMImpl : torch::nn::Module {
 TORCH_MODULE(MoEVLM);
 
 // Parameter groups that `train.freeze` can name: embeddings, encoder,
-// projector, attention, norms, experts, routers, dense_ffn. Returns the group
+// projector, attention, norms, experts, routers, dense_ffn, vision_head. Returns the group
 // of a parameter name (from named_parameters()).
 std::string parameter_group(const std::string& name);
 

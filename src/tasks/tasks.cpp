@@ -188,12 +188,15 @@ std::string training_text(const std::string& root) {
   return text;
 }
 
-std::string box_to_location_text(const std::vector<double>& box, int width, int height, int bins) {
+std::array<int, 4> box_to_bins(const std::vector<double>& box, int width, int height, int bins) {
   if (box.size() != 4 || width <= 0 || height <= 0) throw Error("grounding: need a 4-number box and the image size");
   auto bin = [&](double v, int side) { return std::clamp(int(std::floor(v / side * bins)), 0, bins - 1); };
-  const int b[4] = {bin(box[0], width), bin(box[1], height), bin(box[0] + box[2], width), bin(box[1] + box[3], height)};
+  return {bin(box[0], width), bin(box[1], height), bin(box[0] + box[2], width), bin(box[1] + box[3], height)};
+}
+
+std::string box_to_location_text(const std::vector<double>& box, int width, int height, int bins) {
   std::string text;
-  for (int v : b) text += "<loc_" + std::to_string(v) + ">";
+  for (int v : box_to_bins(box, width, height, bins)) text += "<loc_" + std::to_string(v) + ">";
   return text;
 }
 

@@ -3,6 +3,7 @@
 // datasets' layouts), how it is scored, and the text a model is trained to
 // produce for an example.
 #pragma once
+#include <array>
 #include <functional>
 #include <random>
 #include <string>
@@ -56,6 +57,7 @@ std::string training_text(const std::string& root);
 // Box [x, y, w, h] in pixels of a width x height image <-> "<loc_a><loc_b><loc_c><loc_d>"
 // (x1, y1, x2, y2 quantised into `bins` bins per axis, bin centres on decoding).
 std::string box_to_location_text(const std::vector<double>& box, int width, int height, int bins);
+std::array<int, 4> box_to_bins(const std::vector<double>& box, int width, int height, int bins);
 std::vector<double> location_bins_to_box(const std::vector<int>& bins4, int width, int height, int bins);
 
 }  // namespace smoes::tasks

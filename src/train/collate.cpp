@@ -27,6 +27,7 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
   auto mask_a = mask.accessor<bool, 2>();
   auto lab_a = labels.accessor<int64_t, 2>();
   std::vector<torch::Tensor> images;
+  std::vector<std::pair<size_t, const tasks::DenseTargets*>> dense;  // image index -> targets
   for (int64_t r = 0; r < b; ++r) {
     const auto& s = seqs[r];
     const int64_t offset = left_pad ? n - int64_t(s.ids.size()) : 0;
@@ -36,11 +37,23 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
       mask_a[r][offset + t] = true;
       if (t + 1 < s.ids.size() && s.loss[t + 1]) lab_a[r][offset + t] = s.ids[t + 1];
     }
+    if (!s.dense.classes.empty() && !s.images.empty()) dense.emplace_back(images.size(), &s.dense);
     for (const auto* img : s.images) images.push_back(image_tensor(*img, image_side));
   }
   Batch batch;
   batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images)};
   batch.labels = labels;
+  if (!dense.empty()) {
+    const int64_t p = int64_t(dense[0].second->classes.size());
+    batch.patch_classes = torch::full({int64_t(images.size()), p}, -100, torch::kLong);
+    batch.patch_boxes = torch::full({int64_t(images.size()), p, 4}, -100, torch::kLong);
+    for (const auto& [i, t] : dense) {
+      if (int64_t(t->classes.size()) != p || int64_t(t->boxes.size()) != 4 * p)
+        throw Error("collate: dense targets of different sizes in one batch");
+      batch.patch_classes[int64_t(i)].copy_(torch::tensor(t->classes));
+      batch.patch_boxes[int64_t(i)].copy_(torch::tensor(t->boxes).view({p, 4}));
+    }
+  }
   return batch;
 }
 

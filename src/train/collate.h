@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tasks/dense_targets.h"
 #include "train/trainer.h"
 
 namespace smoes::train {
@@ -15,9 +16,11 @@ struct Sequence {
   std::vector<int64_t> ids, modality;
   std::vector<uint8_t> loss;                        // 1 where the token is an answer token
   std::vector<const std::vector<uint8_t>*> images;  // side*side*3 RGB, one per run of image slots
+  tasks::DenseTargets dense;                        // image 0's dense-head targets (empty = none)
 };
 
 // label[t] = ids[t+1] where loss[t+1], else -100; padding has modality 0 and mask false.
+// Dense targets go to Batch::patch_classes / patch_boxes (-100 for images without).
 Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id, bool left_pad);
 
 // RGB bytes -> [3, side, side] float in [-1, 1].

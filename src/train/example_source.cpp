@@ -33,7 +33,7 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
   if (size_t(t.images) != ex.image_paths.size())
     throw Error(ex.task + " example " + ex.id + ": prompt has " + std::to_string(t.images) + " <image> but " +
                 std::to_string(ex.image_paths.size()) + " images");
-  Sequence s{std::move(t.ids), std::move(t.modality), std::move(t.loss), {}};
+  Sequence s{std::move(t.ids), std::move(t.modality), std::move(t.loss), {}, {}};
   for (const auto& p : ex.image_paths) s.images.push_back(&cache.get(p));
   return s;
 }
@@ -74,6 +74,9 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
     const auto& ex = task.examples[first];
     auto target = tasks::training_target(*task.task, ex, cfg_.model.location_bins, rng);
     seqs.push_back(make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len));
+    if (cfg_.model.vision_classes > 0 && task.task->kind == tasks::Kind::kDetection)
+      seqs.back().dense = tasks::dense_targets(ex, cfg_.model.image_size / cfg_.model.patch_size,
+                                               cfg_.model.location_bins, cfg_.model.vision_classes);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);

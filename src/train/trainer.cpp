@@ -17,6 +17,7 @@ std::set<std::string> trainable_groups(const std::string& stage) {
   const std::set<std::string> decoder = {"embeddings", "attention", "norms", "experts", "routers", "dense_ffn"};
   if (stage == "lm") return decoder;
   if (stage == "align") return {"encoder", "projector"};
+  if (stage == "vision") return {"encoder", "vision_head"};  // the ViT's dense detection pretraining
   if (stage == "moe") return {"experts", "routers", "projector"};  // MoE-LLaVA's MoE stage
   if (stage == "finetune") {
     auto all = decoder;
@@ -30,7 +31,7 @@ int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
   auto groups = trainable_groups(cfg.stage);
   for (const auto& f : cfg.freeze) {
     static const std::set<std::string> known = {"embeddings", "encoder",  "projector", "attention",
-                                                "norms",      "experts",  "routers",   "dense_ffn"};
+                                                "norms",      "experts",  "routers",   "dense_ffn", "vision_head"};
     if (!known.count(f)) throw Error("train.freeze: unknown parameter group '" + f + "'");
     groups.erase(f);
   }
@@ -78,9 +79,18 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   opt_->zero_grad();
   double loss_sum = 0, aux_sum = 0;
   int64_t tokens = 0;
-  std::map<std::string, double> aux_parts;
+  std::map<std::string, double> aux_parts, accuracies;
   for (int micro = 0; micro < t.grad_accum; ++micro) {
     Batch batch = data_.next(data_rng_);
+    if (t.stage == "vision") {
+      auto dense = vision_loss(batch);
+      (dense.loss / t.grad_accum).backward();
+      loss_sum += dense.loss.item<double>() / t.grad_accum;
+      accuracies["dense_class_accuracy"] += dense.class_accuracy / t.grad_accum;
+      accuracies["dense_box_bin_accuracy"] += dense.box_bin_accuracy / t.grad_accum;
+      tokens += batch.input.images.size(0) * model_->image_tokens();
+      continue;
+    }
     auto out = model_->forward(batch.input);
     auto task_loss = model::answer_loss(out.logits, batch.labels);
     auto loss = (task_loss + out.aux_loss) / t.grad_accum;
@@ -100,7 +110,17 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   record = {{"step", step + 1}, {"loss", loss_sum}, {"aux_loss", aux_sum}, {"lr", lr},
             {"grad_norm", grad_norm}, {"tokens", tokens}};
   for (auto& [name, value] : aux_parts) record["loss_" + name] = value;
+  for (auto& [name, value] : accuracies) record[name] = value;
   return loss_sum;
+}
+
+model::DenseHeadLoss Trainer::vision_loss(const Batch& batch) {
+  if (!model_->vision_head) throw Error("train.stage = vision needs the dense head: set model.vision_classes");
+  if (!batch.patch_classes.defined())
+    throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
+                "e.g. coco_detection)");
+  return model::dense_head_loss(model_->vision_head(model_->vit(batch.input.images)), batch.patch_classes,
+                                batch.patch_boxes);
 }
 
 TrainResult Trainer::run(int64_t stop_after) {

@@ -20,6 +20,9 @@ namespace smoes::train {
 struct Batch {
   model::VLMInput input;
   torch::Tensor labels;  // [B, S]: next token at answer positions, -100 elsewhere
+  // Dense-head targets per image [N, P] and [N, P, 4] (-100 = none); undefined
+  // when no sequence of the batch has any (model/dense_head.h).
+  torch::Tensor patch_classes, patch_boxes;
 };
 
 // Where batches come from. `rng` is the run's data RNG (checkpointed), so a
@@ -58,6 +61,8 @@ class Trainer {
 
  private:
   double train_step(int64_t step, nlohmann::json& record);
+  // train.stage = vision: the ViT and its dense head alone (the decoder is not run).
+  model::DenseHeadLoss vision_loss(const Batch& batch);
 
   Config cfg_;
   model::MoEVLM model_;

@@ -38,3 +38,11 @@ TEST(Configs, BaselinesChangeOnlyWhatTheyAreAbout) {
     EXPECT_NE(c->train.out_dir, topk.train.out_dir);
   }
 }
+
+TEST(Configs, TheVisionStageConfigCanStartTheTopkRun) {
+  auto topk = Config::load((kConfigs / "quick_topk.json").string());
+  auto vision = Config::load((kConfigs / "quick_vision.json").string());
+  EXPECT_EQ(vision.train.stage, "vision");
+  EXPECT_EQ(vision.architecture_diff(topk), "");  // train.init_from needs the same architecture
+  EXPECT_GT(vision.data.mixture.count("coco_detection"), 0u);
+}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -68,8 +69,8 @@ const std::string& tiny_world() {
 
 TEST(Collate, PadsMasksAndShiftsLabels) {
   std::vector<uint8_t> red(2 * 2 * 3, 255);
-  train::Sequence a{{2, 9, 9, 5, 6, 3}, {0, 1, 1, 0, 0, 0}, {0, 0, 0, 0, 1, 1}, {&red}};
-  train::Sequence b{{2, 7, 3}, {0, 0, 0}, {0, 1, 1}, {}};
+  train::Sequence a{{2, 9, 9, 5, 6, 3}, {0, 1, 1, 0, 0, 0}, {0, 0, 0, 0, 1, 1}, {&red}, {}};
+  train::Sequence b{{2, 7, 3}, {0, 0, 0}, {0, 1, 1}, {}, {}};
   auto right = train::collate({a, b}, 2, /*pad=*/0, /*left_pad=*/false);
   // Row 0: answer tokens 6 and 3 are predicted from positions 3 and 4.
   EXPECT_TRUE(right.labels[0].equal(torch::tensor({-100, -100, -100, 6, 3, -100})));
@@ -83,6 +84,20 @@ TEST(Collate, PadsMasksAndShiftsLabels) {
   auto left = train::collate({a, b}, 2, 0, /*left_pad=*/true);
   EXPECT_TRUE(left.input.input_ids[1].equal(torch::tensor({0, 0, 0, 2, 7, 3})));
   EXPECT_TRUE(left.labels[1].equal(torch::tensor({-100, -100, -100, 7, 3, -100})));
+}
+
+TEST(Collate, DenseTargetsGoToTheirSequencesImage) {
+  std::vector<uint8_t> px(2 * 2 * 3, 0);
+  train::Sequence plain{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
+  train::Sequence detection{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
+  detection.dense = {{0, 1, 0, 2}, {-100, -100, -100, -100, 1, 2, 3, 4, -100, -100, -100, -100, 5, 6, 7, 8}};
+  auto batch = train::collate({plain, detection}, 2, 0, false);
+  ASSERT_EQ(batch.patch_classes.sizes(), (std::vector<int64_t>{2, 4}));
+  ASSERT_EQ(batch.patch_boxes.sizes(), (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_TRUE(batch.patch_classes[0].equal(torch::full({4}, -100, torch::kLong)));
+  EXPECT_TRUE(batch.patch_classes[1].equal(torch::tensor({0, 1, 0, 2})));
+  EXPECT_TRUE(batch.patch_boxes[1][3].equal(torch::tensor({5, 6, 7, 8})));
+  EXPECT_FALSE(train::collate({plain}, 2, 0, false).patch_classes.defined());
 }
 
 TEST(Init, DenseCheckpointUpcyclesIntoEveryExpert) {
@@ -138,6 +153,31 @@ TEST(Pipeline, KilledRunOnTheWorldResumesToTheSameLoss) {
   EXPECT_EQ(run.cfg.train.steps, 8);
   EXPECT_EQ(run.manifest["root"], root);
   EXPECT_TRUE(run.manifest.contains("manifest_sha256"));
+}
+
+TEST(Pipeline, VisionStageOnTheWorldStartsTheFinetuneRunsViT) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_vision").string();
+  fs::remove_all(base);
+  auto vision = small_config(root, base + "/vision");
+  vision.model.vision_classes = 5;  // the world's four shapes are ids 1-4
+  vision.train.stage = "vision";
+  vision.data.mixture = {{"coco_detection", 1.0}};
+  auto v = train::train_from_config(vision);
+  EXPECT_EQ(v.steps_done, 8);
+  EXPECT_TRUE(std::isfinite(v.last_loss));
+
+  auto finetune = small_config(root, base + "/finetune");
+  finetune.model.vision_classes = 5;
+  finetune.train.init_from = base + "/vision";
+  finetune.train.freeze = {"encoder"};
+  auto f = train::train_from_config(finetune);
+  auto a = train::load_run(base + "/vision"), b = train::load_run(base + "/finetune");
+  auto pa = a.model->vit->named_parameters(), pb = b.model->vit->named_parameters();
+  for (auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  EXPECT_TRUE(torch::equal(a.model->vision_head->cls->weight, b.model->vision_head->cls->weight));
+  EXPECT_FALSE(torch::equal(a.model->projector->fc1->weight, b.model->projector->fc1->weight));
+  EXPECT_EQ(f.steps_done, 8);
 }
 
 TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {

@@ -67,6 +67,30 @@ class ToySource : public train::BatchSource {
   }
 };
 
+// Detection toy: one bright patch per 16 x 16 image (2 x 2 patches); its
+// dense targets are class 1 and a box that depends on which patch it is.
+class ToyDetectionSource : public train::BatchSource {
+ public:
+  train::Batch next(std::mt19937_64& rng) override {
+    const int64_t n = 4;
+    auto images = torch::full({n, 3, 16, 16}, -1.0);
+    auto classes = torch::zeros({n, 4}, torch::kLong);
+    auto boxes = torch::full({n, 4, 4}, -100, torch::kLong);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t k = int64_t(rng() % 4), r = k / 2, c = k % 2;
+      images.index_put_({i, torch::indexing::Slice(), torch::indexing::Slice(r * 8, r * 8 + 8),
+                         torch::indexing::Slice(c * 8, c * 8 + 8)}, 1.0);
+      classes[i][k] = 1;
+      boxes[i][k] = torch::tensor({c * 16, r * 16, c * 16 + 15, r * 16 + 15});
+    }
+    train::Batch batch;
+    batch.input.images = images;
+    batch.patch_classes = classes;
+    batch.patch_boxes = boxes;
+    return batch;
+  }
+};
+
 std::string fresh(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("smoes_train_" + name);
   std::filesystem::remove_all(dir);
@@ -172,4 +196,48 @@ TEST(Trainer, StagesAndBadFreezeNames) {
   cfg.train.freeze = {"everything"};
   model::MoEVLM m(cfg, kVocab, kImage);
   EXPECT_THROW(train::apply_freezing(*m, cfg.train), Error);
+}
+
+TEST(Trainer, VisionStageTrainsOnlyTheViTAndItsDenseHead) {
+  Config cfg = tiny_config(fresh("vision"));
+  cfg.model.vision_classes = 2;
+  cfg.train.stage = "vision";
+  cfg.train.steps = 150;
+  cfg.train.ckpt_every = 0;
+  cfg.train.warmup_steps = 10;
+  cfg.validate();
+  torch::manual_seed(4);
+  model::MoEVLM m(cfg, kVocab, kImage);
+  std::map<std::string, torch::Tensor> before;
+  for (auto& p : m->named_parameters()) before[p.key()] = p.value().clone();
+  ToyDetectionSource data;
+  auto dense_loss = [&] {
+    torch::NoGradGuard ng;
+    std::mt19937_64 rng(77);
+    auto b = data.next(rng);
+    return model::dense_head_loss(m->vision_head(m->vit(b.input.images)), b.patch_classes, b.patch_boxes);
+  };
+  const double start = dense_loss().loss.item<double>();
+  train::Trainer(cfg, m, data).run();
+  for (auto& p : m->named_parameters()) {
+    auto group = model::parameter_group(p.key());
+    bool trained = group == "encoder" || group == "vision_head";
+    if (!trained) EXPECT_TRUE(torch::equal(before[p.key()], p.value())) << p.key();
+  }
+  EXPECT_FALSE(torch::equal(before["vision_head.cls.weight"], m->vision_head->cls->weight));
+  auto end = dense_loss();
+  EXPECT_LT(end.loss.item<double>(), 0.2 * start) << start;
+  EXPECT_DOUBLE_EQ(end.class_accuracy, 1.0);
+}
+
+TEST(Trainer, VisionStageNeedsTheHeadAndDenseTargets) {
+  Config cfg = tiny_config(fresh("vision_bad"));
+  cfg.train.stage = "vision";
+  EXPECT_THROW(cfg.validate(), Error);  // no model.vision_classes
+  cfg.model.vision_classes = 2;
+  cfg.train.steps = 1;
+  cfg.train.warmup_steps = 0;
+  ToySource captions_only;  // batches without dense targets
+  model::MoEVLM m(cfg, kVocab, kImage);
+  EXPECT_THROW(train::Trainer(cfg, m, captions_only).run(), Error);
 }

@@ -1,0 +1,58 @@
+#include "model/dense_head.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+using namespace smoes::model;
+
+namespace {
+
+// -log softmax(logits)[target], by hand.
+double nll(const torch::Tensor& logits, int64_t target) {
+  auto l = logits.to(torch::kDouble);
+  return (l.exp().sum().log() - l[target]).item<double>();
+}
+
+}  // namespace
+
+TEST(DenseHead, LossIsClassCrossEntropyPlusForegroundBoxCrossEntropy) {
+  torch::manual_seed(3);
+  DenseHead head(6, 3, 4);
+  auto feats = torch::randn({2, 5, 6});
+  auto out = head(feats);
+  ASSERT_EQ(out.classes.sizes(), (std::vector<int64_t>{2, 5, 3}));
+  ASSERT_EQ(out.boxes.sizes(), (std::vector<int64_t>{2, 5, 4, 4}));
+  // Image 0: patch 1 is class 2 with a box, the rest background; image 1 has no targets.
+  auto classes = torch::full({2, 5}, -100, torch::kLong);
+  classes[0] = torch::tensor({0, 2, 0, 0, 0});
+  auto boxes = torch::full({2, 5, 4}, -100, torch::kLong);
+  boxes[0][1] = torch::tensor({0, 1, 3, 2});
+  double class_nll = 0, box_nll = 0;
+  for (int p = 0; p < 5; ++p) class_nll += nll(out.classes[0][p], classes[0][p].item<int64_t>()) / 5;
+  for (int k = 0; k < 4; ++k) box_nll += nll(out.boxes[0][1][k], boxes[0][1][k].item<int64_t>()) / 4;
+  auto l = dense_head_loss(out, classes, boxes);
+  EXPECT_NEAR(l.loss.item<double>(), class_nll + box_nll, 1e-5);
+
+  // The accuracies count foreground patches only.
+  DenseHeadOutput sure{torch::zeros({2, 5, 3}), torch::zeros({2, 5, 4, 4})};
+  sure.classes.index_put_({0, 1, 2}, 10.0);     // patch 1 right
+  for (int k = 0; k < 3; ++k) sure.boxes.index_put_({0, 1, k, boxes[0][1][k].item<int64_t>()}, 10.0);
+  sure.boxes.index_put_({0, 1, 3, 0}, 10.0);     // the 4th bin wrong (target 2)
+  auto a = dense_head_loss(sure, classes, boxes);
+  EXPECT_DOUBLE_EQ(a.class_accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(a.box_bin_accuracy, 0.75);
+}
+
+TEST(DenseHead, NoObjectsGivesAFiniteLossAndMismatchedTargetsAreAnError) {
+  DenseHead head(4, 2, 3);
+  auto out = head(torch::randn({1, 3, 4}));
+  auto l = dense_head_loss(out, torch::zeros({1, 3}, torch::kLong), torch::full({1, 3, 4}, -100, torch::kLong));
+  EXPECT_TRUE(std::isfinite(l.loss.item<double>()));
+  l.loss.backward();  // still differentiable: the class part trains "background"
+  EXPECT_GT(head->cls->weight.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_THROW(dense_head_loss(out, torch::zeros({1, 4}, torch::kLong), torch::zeros({1, 3, 4}, torch::kLong)),
+               smoes::Error);
+}
