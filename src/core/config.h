@@ -175,6 +175,7 @@ struct DataConfig {
   std::string tokenizer = "";  // SentencePiece model path ("" = <root>/tokenizer.model)
   int max_text_len = 64;
   int turns_per_image = 1;  // training: up to this many examples of one task and image in one sequence
+  std::string image_position = "first";  // "last": visual tokens after the prompt text (tasks::arranged_prompt)
   std::string image_cache = "runs/image_cache";  // decoded images on disk ("" = memory only)
   std::vector<std::string> eval_tasks;            // tasks scored every train.eval_every steps
   int eval_examples = 200;                        // examples per task in that periodic eval
@@ -186,6 +187,8 @@ struct DataConfig {
     v("mixture", mixture, "task -> sampling weight");
     v("tokenizer", tokenizer, "SentencePiece model path");
     v("max_text_len", max_text_len, "max text tokens per example", Range(1, 1 << 20));
+    v("image_position", image_position, "visual tokens before (first) or after (last) the prompt text",
+      OneOf({"first", "last"}));
     v("turns_per_image", turns_per_image, "examples of the same image packed as turns of one training sequence",
       Range(1, 64));
     v("image_cache", image_cache, "directory of decoded images (\"\" = memory only)");

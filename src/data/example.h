@@ -6,11 +6,14 @@
 
 namespace smoes::data {
 
-// An annotated object: category name and id, box [x, y, w, h] in pixels.
+// An annotated object: category name and id, box [x, y, w, h] in pixels and
+// its outline as polygons [x1, y1, x2, y2, ...] (COCO "segmentation"; empty
+// when the file has none or an RLE mask).
 struct LabelledBox {
   std::string label;
   std::vector<double> box;
   int category = 0;  // the file's category id (COCO: 1-90)
+  std::vector<std::vector<double>> polygons;
 };
 
 struct Example {

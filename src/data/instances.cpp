@@ -26,6 +26,17 @@ bool is_box(const json& b) {
   return b[2].get<double>() > 0 && b[3].get<double>() > 0;
 }
 
+// COCO polygons: a list of [x1, y1, x2, y2, ...] with at least 3 points each.
+bool is_polygon_list(const json& seg) {
+  if (!seg.is_array()) return false;
+  for (const auto& poly : seg) {
+    if (!poly.is_array() || poly.size() < 6 || poly.size() % 2 != 0) return false;
+    for (const auto& v : poly)
+      if (!v.is_number()) return false;
+  }
+  return true;
+}
+
 bool has_list(const json& doc, const char* key) { return doc.contains(key) && doc[key].is_array(); }
 
 }  // namespace
@@ -92,8 +103,16 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
       errors.bad(rec, "bbox", "missing or not [x, y, w, h] with w, h > 0");
       continue;
     }
+    // A crowd region's RLE mask (an object) is fine: the box stands in for it.
+    const bool rle = ann.contains("segmentation") && ann["segmentation"].is_object();
+    if (ann.contains("segmentation") && !rle && !is_polygon_list(ann["segmentation"])) {
+      errors.bad(rec, "segmentation", "neither polygons [[x1, y1, x2, y2, x3, y3, ...], ...] nor an RLE object");
+      continue;
+    }
     const int id = int(std::clamp<int64_t>(cat->first, INT32_MIN, INT32_MAX));
-    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>(), id});
+    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>(), id, {}});
+    if (ann.contains("segmentation") && !rle)
+      it->second.objects.back().polygons = ann["segmentation"].get<std::vector<std::vector<double>>>();
   }
   std::vector<Example> out;
   for (auto& [id, ex] : by_id) out.push_back(std::move(ex));

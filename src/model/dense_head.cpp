@@ -7,12 +7,14 @@ namespace smoes::model {
 DenseHeadImpl::DenseHeadImpl(int64_t width, int64_t classes, int64_t bins_) : bins(bins_) {
   cls = register_module("cls", torch::nn::Linear(width, classes));
   box = register_module("box", torch::nn::Linear(width, 4 * bins));
+  pixel = register_module("pixel", torch::nn::Linear(width, 6));
 }
 
 DenseHeadOutput DenseHeadImpl::forward(const torch::Tensor& patches) {
-  if (patches.dim() != 3) throw Error("dense head: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
+  if (patches.dim() != 3)
+    throw Error("dense head: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
   auto boxes = box(patches);
-  return {cls(patches), boxes.view({patches.size(0), patches.size(1), 4, bins})};
+  return {cls(patches), boxes.view({patches.size(0), patches.size(1), 4, bins}), pixel(patches)};
 }
 
 namespace {
@@ -27,21 +29,34 @@ torch::Tensor masked_cross_entropy(const torch::Tensor& logits, const torch::Ten
 
 }  // namespace
 
-DenseHeadLoss dense_head_loss(const DenseHeadOutput& out, const torch::Tensor& classes, const torch::Tensor& boxes) {
+DenseHeadLoss dense_head_loss(const DenseHeadOutput& out, const torch::Tensor& classes, const torch::Tensor& boxes,
+                              const torch::Tensor& pixels) {
   if (classes.sizes() != out.classes.sizes().slice(0, 2) || boxes.sizes() != out.boxes.sizes().slice(0, 3))
     throw Error("dense head: targets " + c10::str(classes.sizes()) + " / " + c10::str(boxes.sizes()) +
                 " do not match predictions " + c10::str(out.classes.sizes()) + " / " + c10::str(out.boxes.sizes()));
   auto box_targets = boxes.flatten();
   auto loss = masked_cross_entropy(out.classes.flatten(0, 1), classes.flatten()) +
               masked_cross_entropy(out.boxes.flatten(0, 2), box_targets);
+  auto fg = classes.gt(0);
+  double pixel_mse = 0;
+  if (pixels.defined()) {
+    if (pixels.sizes() != out.pixels.sizes())
+      throw Error("dense head: pixel targets " + c10::str(pixels.sizes()) + " do not match " +
+                  c10::str(out.pixels.sizes()));
+    if (fg.any().item<bool>()) {
+      auto mse = (out.pixels - pixels).pow(2).index({fg}).mean();
+      pixel_mse = mse.item<double>();
+      loss = loss + kPixelLossWeight * mse;
+    }
+  }
   torch::NoGradGuard no_grad;
-  auto fg = classes.gt(0), has_box = box_targets.ne(-100);
+  auto has_box = box_targets.ne(-100);
   auto accuracy = [](const torch::Tensor& right, const torch::Tensor& where) {
     const auto n = where.sum().item<int64_t>();
     return n == 0 ? 0.0 : (right & where).sum().item<double>() / double(n);
   };
   return {loss, accuracy(out.classes.argmax(-1).eq(classes), fg),
-          accuracy(out.boxes.flatten(0, 2).argmax(-1).eq(box_targets), has_box)};
+          accuracy(out.boxes.flatten(0, 2).argmax(-1).eq(box_targets), has_box), pixel_mse};
 }
 
 }  // namespace smoes::model

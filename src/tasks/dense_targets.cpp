@@ -1,6 +1,7 @@
 #include "tasks/dense_targets.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -8,7 +9,63 @@
 
 namespace smoes::tasks {
 
-DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes) {
+namespace {
+
+// Even-odd rule: a ray to the right crosses the outline an odd number of times.
+bool inside_polygon(const std::vector<double>& poly, double x, double y) {
+  bool inside = false;
+  const size_t n = poly.size() / 2;
+  for (size_t i = 0, j = n - 1; i < n; j = i++) {
+    const double xi = poly[2 * i], yi = poly[2 * i + 1], xj = poly[2 * j], yj = poly[2 * j + 1];
+    if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+}  // namespace
+
+std::array<float, 6> object_pixel_stats(const std::vector<uint8_t>& rgb, int side, const data::LabelledBox& o,
+                                        int width, int height) {
+  if (rgb.size() != size_t(side) * side * 3)
+    throw Error("dense targets: image is not " + std::to_string(side) + "x" + std::to_string(side) + " RGB");
+  const double sx = double(width) / side, sy = double(height) / side;  // resized pixel -> original
+  const auto& b = o.box;
+  auto in_box = [&](double x, double y) { return x >= b[0] && x <= b[0] + b[2] && y >= b[1] && y <= b[1] + b[3]; };
+  auto in_outline = [&](double x, double y) {
+    for (const auto& poly : o.polygons)
+      if (inside_polygon(poly, x, y)) return true;
+    return false;
+  };
+  std::vector<size_t> pixels;
+  auto collect = [&](auto&& inside) {
+    for (int py = 0; py < side; ++py)
+      for (int px = 0; px < side; ++px)
+        if (inside((px + 0.5) * sx, (py + 0.5) * sy)) pixels.push_back(size_t(py) * side + px);
+  };
+  if (!o.polygons.empty()) collect(in_outline);
+  if (pixels.empty()) collect(in_box);
+  if (pixels.empty()) {
+    const int px = std::clamp(int((b[0] + b[2] / 2) / sx), 0, side - 1),
+              py = std::clamp(int((b[1] + b[3] / 2) / sy), 0, side - 1);
+    pixels.push_back(size_t(py) * side + px);
+  }
+  std::array<float, 6> stats{};
+  for (int c = 0; c < 3; ++c) {
+    double sum = 0, sq = 0;
+    for (size_t p : pixels) {
+      const double v = rgb[p * 3 + c] / 127.5 - 1.0;
+      sum += v;
+      sq += v * v;
+    }
+    const double mean = sum / pixels.size();
+    stats[c] = float(mean);
+    stats[3 + c] = float(std::sqrt(std::max(sq / pixels.size() - mean * mean, 0.0)));
+  }
+  return stats;
+}
+
+DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes, const std::vector<uint8_t>* rgb,
+                           int side) {
   const std::string where = ex.task + " example " + ex.id;
   if (ex.image_width <= 0 || ex.image_height <= 0) throw Error(where + ": image size unknown (dense targets need it)");
   for (const auto& o : ex.objects)
@@ -43,13 +100,20 @@ DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int clas
     if (o < 0 || rank[size_t(o)] < rank[i]) o = int(i);
   }
 
-  DenseTargets t{std::vector<int64_t>(owner.size(), 0), std::vector<int64_t>(owner.size() * 4, -100)};
+  DenseTargets t{std::vector<int64_t>(owner.size(), 0), std::vector<int64_t>(owner.size() * 4, -100), {}};
+  std::vector<std::array<float, 6>> stats;
+  if (rgb) {
+    t.pixels.assign(owner.size() * 6, 0.0f);
+    for (const auto& o : ex.objects)
+      stats.push_back(object_pixel_stats(*rgb, side, o, ex.image_width, ex.image_height));
+  }
   for (size_t p = 0; p < owner.size(); ++p) {
     if (owner[p] < 0) continue;
     const auto& o = ex.objects[size_t(owner[p])];
     t.classes[p] = o.category;
     auto b = box_to_bins(o.box, ex.image_width, ex.image_height, bins);
     std::copy(b.begin(), b.end(), t.boxes.begin() + long(p) * 4);
+    if (rgb) std::copy(stats[size_t(owner[p])].begin(), stats[size_t(owner[p])].end(), t.pixels.begin() + long(p) * 6);
   }
   return t;
 }

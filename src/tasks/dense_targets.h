@@ -6,9 +6,13 @@
 // claims the patch under its own box centre (smaller objects win there too),
 // so an object smaller than a patch is never left without one. A patch's
 // targets are that object's category id and its box as four location bins
-// (x1, y1, x2, y2, as in the location tokens); background is category 0 with
-// no box (-100).
+// (x1, y1, x2, y2, as in the location tokens), and, given the image, the
+// mean and standard deviation of that object's pixels: its colour and how
+// textured it is, which the boxes do not say (COCO has no attributes, but
+// every question about colour or material needs them); background is
+// category 0 with no box (-100).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -19,10 +23,20 @@ namespace smoes::tasks {
 struct DenseTargets {
   std::vector<int64_t> classes;  // [grid * grid], row-major patches
   std::vector<int64_t> boxes;    // [grid * grid * 4]; -100 on background
+  std::vector<float> pixels;     // [grid * grid * 6] owner's pixel mean, std (RGB in [-1, 1]); empty without image
 };
 
+// `rgb` (optional): the example's image 0 as the model sees it, side x side.
 // Errors name the example when its image size is unknown or a category id is
 // not in [1, classes).
-DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes);
+DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes,
+                           const std::vector<uint8_t>* rgb = nullptr, int side = 0);
+
+// Mean then standard deviation per channel (R, G, B in [-1, 1]) of the pixels
+// of a side x side resize of a width x height image whose centres lie inside
+// the object's polygons (even-odd rule), else inside its box, else the pixel
+// under the box centre.
+std::array<float, 6> object_pixel_stats(const std::vector<uint8_t>& rgb, int side, const data::LabelledBox& o,
+                                        int width, int height);
 
 }  // namespace smoes::tasks

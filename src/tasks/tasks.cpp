@@ -162,6 +162,18 @@ std::string without_image_tags(std::string text) {
   return text;
 }
 
+std::string arranged_prompt(const std::string& prompt, const std::string& image_position) {
+  if (image_position == "first") return prompt;
+  if (image_position != "last") throw Error("data.image_position: unknown position '" + image_position + "'");
+  static const std::string kTag = "<image>";
+  std::string text = without_image_tags(prompt);
+  while (!text.empty() && text.front() == '\n') text.erase(0, 1);  // the newlines that followed the tags
+  size_t images = 0;
+  for (size_t at = prompt.find(kTag); at != std::string::npos; at = prompt.find(kTag, at + kTag.size())) ++images;
+  for (size_t i = 0; i < images; ++i) text += "\n" + kTag;
+  return text;
+}
+
 std::string training_text(const std::string& root) {
   std::string text;
   auto add = [&](const std::string& raw) {

@@ -49,6 +49,12 @@ std::string training_target(const Task& task, const data::Example& ex, int locat
 // `text` with every "<image>" placeholder removed.
 std::string without_image_tags(std::string text);
 
+// The prompt as the model reads it. image_position "first" keeps the task's
+// own prompt (LLaVA: image, then the question); "last" moves every "<image>"
+// after the text, so the visual tokens can attend to the question in a causal
+// decoder (as BLIP-2/InstructBLIP's query tokens do) and the answer follows them.
+std::string arranged_prompt(const std::string& prompt, const std::string& image_position);
+
 // Every text of the train splits under `root` (corpus lines, prompts without
 // "<image>", references, choices), one per line, for training a tokenizer.
 // Tasks whose files are absent are skipped.

@@ -47,11 +47,15 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
     const int64_t p = int64_t(dense[0].second->classes.size());
     batch.patch_classes = torch::full({int64_t(images.size()), p}, -100, torch::kLong);
     batch.patch_boxes = torch::full({int64_t(images.size()), p, 4}, -100, torch::kLong);
+    const bool pixels = !dense[0].second->pixels.empty();
+    if (pixels) batch.patch_pixels = torch::zeros({int64_t(images.size()), p, 6});
     for (const auto& [i, t] : dense) {
-      if (int64_t(t->classes.size()) != p || int64_t(t->boxes.size()) != 4 * p)
+      if (int64_t(t->classes.size()) != p || int64_t(t->boxes.size()) != 4 * p ||
+          t->pixels.size() != (pixels ? size_t(6 * p) : 0))
         throw Error("collate: dense targets of different sizes in one batch");
       batch.patch_classes[int64_t(i)].copy_(torch::tensor(t->classes));
       batch.patch_boxes[int64_t(i)].copy_(torch::tensor(t->boxes).view({p, 4}));
+      if (pixels) batch.patch_pixels[int64_t(i)].copy_(torch::tensor(t->pixels).view({p, 6}));
     }
   }
   return batch;

@@ -28,8 +28,9 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
 }
 
 Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                       const std::string& target, int image_tokens, int max_text_len) {
-  auto t = data::tokenize(tok, ex.prompt, target, image_tokens, max_text_len);
+                       const std::string& target, int image_tokens, int max_text_len,
+                       const std::string& image_position) {
+  auto t = data::tokenize(tok, tasks::arranged_prompt(ex.prompt, image_position), target, image_tokens, max_text_len);
   if (size_t(t.images) != ex.image_paths.size())
     throw Error(ex.task + " example " + ex.id + ": prompt has " + std::to_string(t.images) + " <image> but " +
                 std::to_string(ex.image_paths.size()) + " images");
@@ -73,10 +74,12 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
     const size_t first = rng() % task.examples.size();
     const auto& ex = task.examples[first];
     auto target = tasks::training_target(*task.task, ex, cfg_.model.location_bins, rng);
-    seqs.push_back(make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len));
+    seqs.push_back(
+        make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len, cfg_.data.image_position));
     if (cfg_.model.vision_classes > 0 && task.task->kind == tasks::Kind::kDetection)
       seqs.back().dense = tasks::dense_targets(ex, cfg_.model.image_size / cfg_.model.patch_size,
-                                               cfg_.model.location_bins, cfg_.model.vision_classes);
+                                               cfg_.model.location_bins, cfg_.model.vision_classes,
+                                               seqs.back().images.at(0), cfg_.model.image_size);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);

@@ -33,9 +33,11 @@ struct TaskData {
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split);
 
-// Prompt + target -> Sequence (images from `cache`; "<image>" expanded to `image_tokens` slots).
+// Prompt (arranged for data.image_position) + target -> Sequence (images from
+// `cache`; "<image>" expanded to `image_tokens` slots).
 Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                       const std::string& target, int image_tokens, int max_text_len);
+                       const std::string& target, int image_tokens, int max_text_len,
+                       const std::string& image_position);
 
 // Appends `ex` as a later turn of `seq`: its prompt without "<image>" (the
 // images are already in the sequence), its target and EOS, no BOS. Returns

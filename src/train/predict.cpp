@@ -22,8 +22,8 @@ int default_new_tokens(Kind kind) {
 
 // The prompt alone: make_sequence ends every sequence with eos, which a prompt must not have.
 Sequence prompt_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                         int image_tokens, int max_text_len) {
-  auto s = make_sequence(tok, cache, ex, "", image_tokens, max_text_len);
+                         int image_tokens, int max_text_len, const std::string& image_position) {
+  auto s = make_sequence(tok, cache, ex, "", image_tokens, max_text_len, image_position);
   s.ids.pop_back();
   s.modality.pop_back();
   s.loss.pop_back();
@@ -46,7 +46,9 @@ void generate_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
                     const tasks::Task& task, const std::vector<const data::Example*>& batch,
                     const PredictOptions& o, std::vector<Prediction>& out) {
   std::vector<Sequence> prompts;
-  for (const auto* ex : batch) prompts.push_back(prompt_sequence(tok, cache, *ex, model->image_tokens(), o.max_text_len));
+  for (const auto* ex : batch)
+    prompts.push_back(
+        prompt_sequence(tok, cache, *ex, model->image_tokens(), o.max_text_len, model->cfg.data.image_position));
   auto input = collate(prompts, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/true).input;
   int new_tokens = o.max_new_tokens > 0 ? o.max_new_tokens : default_new_tokens(task.kind);
   auto generated = model::greedy_generate(model, input, new_tokens, tok.eos_id());
@@ -62,9 +64,10 @@ void generate_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
 Prediction choose(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
                   const PredictOptions& o) {
   if (ex.choices.empty()) throw Error(ex.task + " example " + ex.id + ": no choices to score");
-  auto prompt = collate({prompt_sequence(tok, cache, ex, model->image_tokens(), o.max_text_len)},
-                        model->cfg.model.image_size, tok.pad_id(), false)
-                    .input;
+  auto prompt =
+      collate({prompt_sequence(tok, cache, ex, model->image_tokens(), o.max_text_len, model->cfg.data.image_position)},
+              model->cfg.model.image_size, tok.pad_id(), false)
+          .input;
   std::vector<std::vector<int64_t>> choices;
   for (const auto& c : ex.choices) {
     auto ids = tok.encode(c);
@@ -85,7 +88,8 @@ void score_text_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::Im
   std::vector<Sequence> seqs;
   for (const auto* ex : batch) {
     if (ex->targets.empty()) throw Error(ex->task + " example " + ex->id + ": no reference text");
-    seqs.push_back(make_sequence(tok, cache, *ex, ex->targets.front(), model->image_tokens(), o.max_text_len));
+    seqs.push_back(make_sequence(tok, cache, *ex, ex->targets.front(), model->image_tokens(), o.max_text_len,
+                                 model->cfg.data.image_position));
   }
   auto b = collate(seqs, model->cfg.model.image_size, tok.pad_id(), false);
   auto logits = model->forward(b.input).logits;

@@ -88,6 +88,7 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
       loss_sum += dense.loss.item<double>() / t.grad_accum;
       accuracies["dense_class_accuracy"] += dense.class_accuracy / t.grad_accum;
       accuracies["dense_box_bin_accuracy"] += dense.box_bin_accuracy / t.grad_accum;
+      accuracies["dense_pixel_mse"] += dense.pixel_mse / t.grad_accum;
       tokens += batch.input.images.size(0) * model_->image_tokens();
       continue;
     }
@@ -120,7 +121,7 @@ model::DenseHeadLoss Trainer::vision_loss(const Batch& batch) {
     throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
                 "e.g. coco_detection)");
   return model::dense_head_loss(model_->vision_head(model_->vit(batch.input.images)), batch.patch_classes,
-                                batch.patch_boxes);
+                                batch.patch_boxes, batch.patch_pixels);
 }
 
 TrainResult Trainer::run(int64_t stop_after) {

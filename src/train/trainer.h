@@ -23,6 +23,7 @@ struct Batch {
   // Dense-head targets per image [N, P] and [N, P, 4] (-100 = none); undefined
   // when no sequence of the batch has any (model/dense_head.h).
   torch::Tensor patch_classes, patch_boxes;
+  torch::Tensor patch_pixels;  // [N, P, 6] object pixel statistics (read where patch_classes > 0)
 };
 
 // Where batches come from. `rng` is the run's data RNG (checkpointed), so a

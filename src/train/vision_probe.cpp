@@ -51,7 +51,8 @@ double answer_loss_on(model::MoEVLM& model, const data::Tokenizer& tok, data::Im
     std::vector<Sequence> seqs;
     for (size_t i = start; i < std::min(examples.size(), start + size_t(o.batch_size)); ++i) {
       auto target = tasks::training_target(task, examples[i], model->cfg.model.location_bins, rng);
-      seqs.push_back(make_sequence(tok, cache, examples[i], target, int(model->image_tokens()), o.max_text_len));
+      seqs.push_back(make_sequence(tok, cache, examples[i], target, int(model->image_tokens()), o.max_text_len,
+                                   model->cfg.data.image_position));
     }
     auto batch = collate(seqs, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/false);
     sum += model::answer_loss(model->forward(batch.input).logits, batch.labels).item<double>();

@@ -32,7 +32,11 @@ TEST(CocoInstances, ObjectsCarryCategoryNamesBoxesAndImageSize) {
   ASSERT_EQ(a.objects.size(), 2u);
   EXPECT_EQ(a.objects[0].label, "square");
   EXPECT_EQ(a.objects[0].box, (std::vector<double>{10, 12.5, 20, 8}));
+  EXPECT_EQ(a.objects[0].category, 2);
+  EXPECT_EQ(a.objects[0].polygons, (std::vector<std::vector<double>>{{10, 12.5, 30, 12.5, 30, 20.5, 10, 20.5}}));
   EXPECT_EQ(a.objects[1].label, "circle");
+  EXPECT_EQ(a.objects[1].category, 1);
+  EXPECT_TRUE(a.objects[1].polygons.empty());  // a crowd's RLE mask: the box stands in
   EXPECT_TRUE(examples[1].objects.empty());  // an image without objects is kept
 }
 
@@ -59,6 +63,9 @@ TEST(CocoInstances, BadRecordsAreNamedOrSkipped) {
   auto examples = data::load_coco_instances(root, "val2014", /*strict=*/false, &report);
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(examples[0].objects.size(), 1u);
+  doc["annotations"][0]["segmentation"] = {{1, 2, 3}};  // an odd number of coordinates
+  msg = error_of([&] { data::load_coco_instances(root_with("badseg", doc.dump()), "val2014"); });
+  EXPECT_NE(msg.find("annotations[0]: field 'segmentation'"), std::string::npos) << msg;
   EXPECT_NE(error_of([&] { data::load_coco_instances(root_with("list", "[]"), "val2014"); }).find("COCO instances"),
             std::string::npos);
 }

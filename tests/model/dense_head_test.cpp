@@ -35,9 +35,16 @@ TEST(DenseHead, LossIsClassCrossEntropyPlusForegroundBoxCrossEntropy) {
   for (int k = 0; k < 4; ++k) box_nll += nll(out.boxes[0][1][k], boxes[0][1][k].item<int64_t>()) / 4;
   auto l = dense_head_loss(out, classes, boxes);
   EXPECT_NEAR(l.loss.item<double>(), class_nll + box_nll, 1e-5);
+  // Pixel statistics: MSE over the foreground patch's 6 values only, weighted.
+  auto pixels = torch::full({2, 5, 6}, 7.0);  // background and image 1 must not count
+  pixels[0][1] = torch::linspace(-1, 1, 6);
+  const double mse = (out.pixels[0][1] - pixels[0][1]).pow(2).mean().item<double>();
+  auto lp = dense_head_loss(out, classes, boxes, pixels);
+  EXPECT_NEAR(lp.loss.item<double>(), class_nll + box_nll + kPixelLossWeight * mse, 1e-5);
+  EXPECT_NEAR(lp.pixel_mse, mse, 1e-6);
 
   // The accuracies count foreground patches only.
-  DenseHeadOutput sure{torch::zeros({2, 5, 3}), torch::zeros({2, 5, 4, 4})};
+  DenseHeadOutput sure{torch::zeros({2, 5, 3}), torch::zeros({2, 5, 4, 4}), torch::zeros({2, 5, 6})};
   sure.classes.index_put_({0, 1, 2}, 10.0);     // patch 1 right
   for (int k = 0; k < 3; ++k) sure.boxes.index_put_({0, 1, k, boxes[0][1][k].item<int64_t>()}, 10.0);
   sure.boxes.index_put_({0, 1, 3, 0}, 10.0);     // the 4th bin wrong (target 2)

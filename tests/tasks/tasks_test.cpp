@@ -56,7 +56,7 @@ TEST(Tasks, TrainingTargetsFollowTheTaskKind) {
 
   // Detection: every object in reading order (top to bottom), 8 bins of 8 px.
   Task detect{"det", Kind::kDetection, nullptr};
-  ex.objects = {{"circle", {4, 30, 8, 8}}, {"square", {40, 10, 16, 16}}};
+  ex.objects = {{"circle", {4, 30, 8, 8}, 1, {}}, {"square", {40, 10, 16, 16}, 2, {}}};
   EXPECT_EQ(training_target(detect, ex, 8, rng),
             "square<loc_5><loc_1><loc_7><loc_3> circle<loc_0><loc_3><loc_1><loc_4>");
   ex.objects.clear();
@@ -98,4 +98,11 @@ TEST(Tasks, FactQaAsksEveryPropertyPairInBothOrders) {
   }
   EXPECT_EQ(first_is_right * 2, examples.size());
   EXPECT_EQ(examples[0].prompt, "Question: Which material would float on water, wood or metal? Answer with one word.");
+}
+
+TEST(Tasks, ArrangedPromptMovesEveryImageAfterTheText) {
+  EXPECT_EQ(tasks::arranged_prompt("<image>\nQuestion: Is it red? Answer.", "last"), "Question: Is it red? Answer.\n<image>");
+  EXPECT_EQ(tasks::arranged_prompt("<image>\n<image>\nStatement: two.", "last"), "Statement: two.\n<image>\n<image>");
+  EXPECT_EQ(tasks::arranged_prompt("<image>\nDescribe the image.", "first"), "<image>\nDescribe the image.");
+  EXPECT_THROW(tasks::arranged_prompt("<image>", "middle"), Error);
 }

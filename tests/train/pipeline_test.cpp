@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/checkpoint.h"
 #include "core/error.h"
@@ -90,13 +91,17 @@ TEST(Collate, DenseTargetsGoToTheirSequencesImage) {
   std::vector<uint8_t> px(2 * 2 * 3, 0);
   train::Sequence plain{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
   train::Sequence detection{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
-  detection.dense = {{0, 1, 0, 2}, {-100, -100, -100, -100, 1, 2, 3, 4, -100, -100, -100, -100, 5, 6, 7, 8}};
+  detection.dense = {{0, 1, 0, 2}, {-100, -100, -100, -100, 1, 2, 3, 4, -100, -100, -100, -100, 5, 6, 7, 8},
+                     std::vector<float>(24, 0.5f)};
   auto batch = train::collate({plain, detection}, 2, 0, false);
   ASSERT_EQ(batch.patch_classes.sizes(), (std::vector<int64_t>{2, 4}));
   ASSERT_EQ(batch.patch_boxes.sizes(), (std::vector<int64_t>{2, 4, 4}));
   EXPECT_TRUE(batch.patch_classes[0].equal(torch::full({4}, -100, torch::kLong)));
   EXPECT_TRUE(batch.patch_classes[1].equal(torch::tensor({0, 1, 0, 2})));
   EXPECT_TRUE(batch.patch_boxes[1][3].equal(torch::tensor({5, 6, 7, 8})));
+  ASSERT_EQ(batch.patch_pixels.sizes(), (std::vector<int64_t>{2, 4, 6}));
+  EXPECT_TRUE(batch.patch_pixels[1].equal(torch::full({4, 6}, 0.5f)));
+  EXPECT_TRUE(batch.patch_pixels[0].equal(torch::zeros({4, 6})));
   EXPECT_FALSE(train::collate({plain}, 2, 0, false).patch_classes.defined());
 }
 
@@ -228,6 +233,29 @@ TEST(VisionProbe, BlindModelHasNoLossGapAndASeeingOneDoes) {
   EXPECT_TRUE(blind->cfg.model.blind);
 }
 
+TEST(ImagePosition, LastPutsTheVisualTokensBetweenQuestionAndAnswer) {
+  const auto& root = tiny_world();
+  data::Tokenizer tok(root + "/tokenizer.model");
+  data::ImageCache cache("", 16);
+  const auto vqa = train::load_tasks(root, {{"vqa_v2", 1.0}}, "train");
+  const auto& ex = vqa.front().examples.front();
+  auto first = train::make_sequence(tok, cache, ex, "yes", /*image_tokens=*/4, 40, "first");
+  auto last = train::make_sequence(tok, cache, ex, "yes", 4, 40, "last");
+  // Same tokens and images; in "last" the 4 slots come right before the answer.
+  EXPECT_EQ(std::multiset<int64_t>(first.ids.begin(), first.ids.end()),
+            std::multiset<int64_t>(last.ids.begin(), last.ids.end()));
+  EXPECT_EQ(last.images, first.images);
+  const auto answer = size_t(std::find(last.loss.begin(), last.loss.end(), 1) - last.loss.begin());
+  ASSERT_GE(answer, 5u);
+  for (size_t t = answer - 4; t < answer; ++t) {
+    EXPECT_EQ(last.ids[t], tok.image_id()) << t;
+    EXPECT_EQ(last.modality[t], 1) << t;
+  }
+  EXPECT_EQ(std::count(last.modality.begin(), last.modality.end(), 1), 4);
+  // LLaVA order: BOS (and at most a word-boundary piece), then the image.
+  EXPECT_LE(std::find(first.ids.begin(), first.ids.end(), tok.image_id()) - first.ids.begin(), 2);
+}
+
 TEST(Turns, ALaterTurnAddsItsPromptWithoutImageAndItsAnswer) {
   const auto& root = tiny_world();
   data::Tokenizer tok(root + "/tokenizer.model");
@@ -235,7 +263,7 @@ TEST(Turns, ALaterTurnAddsItsPromptWithoutImageAndItsAnswer) {
   auto vqa = train::load_tasks(root, {{"vqa_v2", 1.0}}, "train").front().examples;
   const auto& a = vqa[0];
   const auto& b = vqa[1];
-  auto seq = train::make_sequence(tok, cache, a, "yes", /*image_tokens=*/4, 40);
+  auto seq = train::make_sequence(tok, cache, a, "yes", /*image_tokens=*/4, 40, "first");
   const size_t first_len = seq.ids.size();
   ASSERT_TRUE(train::append_turn(seq, tok, b, "red", 40, 1000));
   // The turn: b's question (no BOS, no image), then the answer and EOS, which alone carry the loss.
