@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>

@@ -36,10 +36,14 @@ std::array<float, 6> object_pixel_stats(const std::vector<uint8_t>& rgb, int sid
       if (inside_polygon(poly, x, y)) return true;
     return false;
   };
+  // Only pixels whose centres can lie in the box (COCO polygons lie inside their box).
+  auto first = [&](double lo, double s) { return std::clamp(int(std::floor(lo / s - 0.5)), 0, side - 1); };
+  auto last = [&](double hi, double s) { return std::clamp(int(std::ceil(hi / s - 0.5)), 0, side - 1); };
+  const int x0 = first(b[0], sx), x1 = last(b[0] + b[2], sx), y0 = first(b[1], sy), y1 = last(b[1] + b[3], sy);
   std::vector<size_t> pixels;
   auto collect = [&](auto&& inside) {
-    for (int py = 0; py < side; ++py)
-      for (int px = 0; px < side; ++px)
+    for (int py = y0; py <= y1; ++py)
+      for (int px = x0; px <= x1; ++px)
         if (inside((px + 0.5) * sx, (py + 0.5) * sy)) pixels.push_back(size_t(py) * side + px);
   };
   if (!o.polygons.empty()) collect(in_outline);
