@@ -22,9 +22,11 @@ echo "== 2. embedded world (quick preset) and its tokenizer"
 "$SMOES" data inspect --format refcoco --path "$WORLD" --split val --samples 2
 "$SMOES" tokenizer train --world "$WORLD"
 
-echo "== 3. train a small MoE-VLM (top-k router) for $STEPS steps, then evaluate it"
+echo "== 3. stage 0 (detection-pretrained ViT), then a small MoE-VLM (top-k router) for $STEPS steps on it"
+"$SMOES" train --config configs/quick_vision.json --set train.out_dir="$OUT/quick_vision" --set data.root="$WORLD"
 "$SMOES" train --config configs/quick_topk.json --set train.steps="$STEPS" --set train.warmup_steps=30 \
-  --set train.out_dir="$OUT/quick_topk" --set data.root="$WORLD"
+  --set train.out_dir="$OUT/quick_topk" --set data.root="$WORLD" \
+  --set train.init_from="$OUT/quick_vision" --set 'train.freeze=["encoder"]'
 "$SMOES" eval --ckpt "$OUT/quick_topk" --task coco_captions --task refcoco --task vqa_v2 --task fact_qa --limit 200
 
 if has study; then

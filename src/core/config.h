@@ -37,6 +37,9 @@ struct ModelConfig {
   // Detection categories (incl. background 0) of the ViT's dense head, trained
   // by train.stage = "vision"; 0 = no head. COCO ids go up to 90 (use 91).
   int vision_classes = 0;
+  // Attribute ids the dense head predicts per patch (multi-hot; the files'
+  // PACO-style attribute_ids: colour, material, ...); 0 = none.
+  int vision_attributes = 0;
 
   template <class V>
   void fields(V& v) {
@@ -62,6 +65,8 @@ struct ModelConfig {
       OneOf({"layer", "batch"}));
     v("blind", blind, "blind baseline: images are blanked before the encoder");
     v("vision_classes", vision_classes, "ViT dense detection head: category ids + 1 (0 = no head)",
+      Range(0, 1 << 16));
+    v("vision_attributes", vision_attributes, "ViT dense head: attribute ids per patch, multi-hot (0 = none)",
       Range(0, 1 << 16));
   }
 };
@@ -138,6 +143,10 @@ struct TrainConfig {
   int keep_last = 3;
   int64_t log_every = 10;
   std::string stage = "finetune";
+  // How the answer loss averages: "token" over every answer token of the
+  // batch, "sequence" over sequences of each one's mean, so a one-word VQA
+  // answer weighs as much as a 15-token caption.
+  std::string loss_average = "token";
   std::vector<std::string> freeze;  // parameter groups to freeze
   std::string out_dir = "runs/default";
   std::string init_from;  // checkpoint (or run dir) whose weights start this run; dense -> MoE upcycles
@@ -162,6 +171,8 @@ struct TrainConfig {
     v("keep_last", keep_last, "checkpoints kept on disk", Range(1, 1000));
     v("log_every", log_every, "steps between metric lines", Range(1, 1e12));
     v("stage", stage, "training stage", OneOf({"lm", "align", "finetune", "moe", "vision"}));
+    v("loss_average", loss_average, "answer loss: mean over answer tokens or over sequences",
+      OneOf({"token", "sequence"}));
     v("freeze", freeze, "parameter groups to freeze (experts, routers, attention, encoder, projector, embeddings)");
     v("out_dir", out_dir, "run directory");
     v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");

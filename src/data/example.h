@@ -14,6 +14,7 @@ struct LabelledBox {
   std::vector<double> box;
   int category = 0;  // the file's category id (COCO: 1-90)
   std::vector<std::vector<double>> polygons;
+  std::vector<int> attributes;  // the file's attribute ids (PACO-style instances), if it has them
 };
 
 struct Example {

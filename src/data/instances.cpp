@@ -4,6 +4,7 @@
 #include <climits>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -38,6 +39,41 @@ bool is_polygon_list(const json& seg) {
 
 bool has_list(const json& doc, const char* key) { return doc.contains(key) && doc[key].is_array(); }
 
+// PACO-style attributes: an optional top-level list of {id, name[, type]}.
+std::set<int> declared_attributes(const json& doc, const RecordErrors& errors) {
+  std::set<int> ids;
+  if (!doc.contains("attributes")) return ids;
+  if (!doc["attributes"].is_array()) {
+    errors.bad("attributes", "attributes", "not a list of {id, name}");
+    return ids;
+  }
+  for (size_t i = 0; i < doc["attributes"].size(); ++i) {
+    const json& a = doc["attributes"][i];
+    std::string rec = "attributes[" + std::to_string(i) + "]";
+    if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer() || a["id"].get<int64_t>() < 0 ||
+        a["id"].get<int64_t>() > INT32_MAX)
+      errors.bad(rec, "id", "missing or not a non-negative integer");
+    else if (!a.contains("name") || !a["name"].is_string())
+      errors.bad(rec, "name", "missing or not a string");
+    else
+      ids.insert(int(a["id"].get<int64_t>()));
+  }
+  return ids;
+}
+
+// An annotation's attribute_ids: a list of declared attribute ids.
+bool read_attribute_ids(const json& ann, const std::set<int>& declared, std::vector<int>& out) {
+  if (!ann.contains("attribute_ids")) return true;
+  if (!ann["attribute_ids"].is_array()) return false;
+  for (const auto& v : ann["attribute_ids"]) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX ||
+        !declared.count(int(v.get<int64_t>())))
+      return false;
+    out.push_back(int(v.get<int64_t>()));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<Example> load_coco_instances(const std::string& root, const std::string& split, bool strict,
@@ -60,6 +96,7 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
     else
       category[c["id"].get<int64_t>()] = c["name"].get<std::string>();
   }
+  const std::set<int> attributes = declared_attributes(doc, errors);
   std::map<int64_t, Example> by_id;
   for (size_t i = 0; i < doc["images"].size(); ++i) {
     const json& img = doc["images"][i];
@@ -108,8 +145,13 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
       errors.bad(rec, "segmentation", "neither polygons [[x1, y1, x2, y2, x3, y3, ...], ...] nor an RLE object");
       continue;
     }
+    std::vector<int> attribute_ids;
+    if (!read_attribute_ids(ann, attributes, attribute_ids)) {
+      errors.bad(rec, "attribute_ids", "not a list of ids from the file's \"attributes\"");
+      continue;
+    }
     const int id = int(std::clamp<int64_t>(cat->first, INT32_MIN, INT32_MAX));
-    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>(), id, {}});
+    it->second.objects.push_back({cat->second, ann["bbox"].get<std::vector<double>>(), id, {}, attribute_ids});
     if (ann.contains("segmentation") && !rle)
       it->second.objects.back().polygons = ann["segmentation"].get<std::vector<std::vector<double>>>();
   }

@@ -4,6 +4,11 @@
 // 2022): the model reads every object of the image out as "name + 4 location
 // tokens", which teaches the encoder what and where the objects are from
 // every box, not only the one a referring expression names.
+//
+// Optional PACO-style attributes (Ramanathan et al. 2023, which extend
+// COCO/LVIS instances this way): a top-level "attributes" list of
+// {id, name, type} and, per annotation, "attribute_ids" (colour, material,
+// ...), kept in LabelledBox::attributes for the dense head.
 #pragma once
 #include <string>
 #include <vector>

@@ -4,17 +4,19 @@
 
 namespace smoes::model {
 
-DenseHeadImpl::DenseHeadImpl(int64_t width, int64_t classes, int64_t bins_) : bins(bins_) {
+DenseHeadImpl::DenseHeadImpl(int64_t width, int64_t classes, int64_t bins_, int64_t attributes) : bins(bins_) {
   cls = register_module("cls", torch::nn::Linear(width, classes));
   box = register_module("box", torch::nn::Linear(width, 4 * bins));
   pixel = register_module("pixel", torch::nn::Linear(width, 6));
+  if (attributes > 0) attribute = register_module("attribute", torch::nn::Linear(width, attributes));
 }
 
 DenseHeadOutput DenseHeadImpl::forward(const torch::Tensor& patches) {
   if (patches.dim() != 3)
     throw Error("dense head: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
   auto boxes = box(patches);
-  return {cls(patches), boxes.view({patches.size(0), patches.size(1), 4, bins}), pixel(patches)};
+  return {cls(patches), boxes.view({patches.size(0), patches.size(1), 4, bins}), pixel(patches),
+          attribute ? attribute(patches) : torch::Tensor()};
 }
 
 namespace {
@@ -30,7 +32,7 @@ torch::Tensor masked_cross_entropy(const torch::Tensor& logits, const torch::Ten
 }  // namespace
 
 DenseHeadLoss dense_head_loss(const DenseHeadOutput& out, const torch::Tensor& classes, const torch::Tensor& boxes,
-                              const torch::Tensor& pixels) {
+                              const torch::Tensor& pixels, const torch::Tensor& attributes) {
   if (classes.sizes() != out.classes.sizes().slice(0, 2) || boxes.sizes() != out.boxes.sizes().slice(0, 3))
     throw Error("dense head: targets " + c10::str(classes.sizes()) + " / " + c10::str(boxes.sizes()) +
                 " do not match predictions " + c10::str(out.classes.sizes()) + " / " + c10::str(out.boxes.sizes()));
@@ -49,6 +51,23 @@ DenseHeadLoss dense_head_loss(const DenseHeadOutput& out, const torch::Tensor& c
       loss = loss + kPixelLossWeight * mse;
     }
   }
+  double attribute_accuracy = 0;
+  if (attributes.defined()) {
+    if (!out.attributes.defined() || attributes.sizes() != out.attributes.sizes())
+      throw Error("dense head: attribute targets " + c10::str(attributes.sizes()) + " do not match " +
+                  (out.attributes.defined() ? c10::str(out.attributes.sizes()) : "a head without attributes"));
+    if (fg.any().item<bool>()) {
+      auto logits = out.attributes.index({fg}), targets = attributes.index({fg});
+      // Summed over the attributes, averaged over patches (the usual
+      // multi-label loss): a mean over all A would shrink each attribute's
+      // gradient by A, while a patch has only a few attributes that are true.
+      loss = loss + torch::nn::functional::binary_cross_entropy_with_logits(
+                        logits, targets, torch::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().reduction(
+                                             torch::kSum)) / double(logits.size(0));
+      torch::NoGradGuard no_grad;
+      attribute_accuracy = logits.gt(0).eq(targets.gt(0.5)).all(-1).to(torch::kDouble).mean().item<double>();
+    }
+  }
   torch::NoGradGuard no_grad;
   auto has_box = box_targets.ne(-100);
   auto accuracy = [](const torch::Tensor& right, const torch::Tensor& where) {
@@ -56,7 +75,7 @@ DenseHeadLoss dense_head_loss(const DenseHeadOutput& out, const torch::Tensor& c
     return n == 0 ? 0.0 : (right & where).sum().item<double>() / double(n);
   };
   return {loss, accuracy(out.classes.argmax(-1).eq(classes), fg),
-          accuracy(out.boxes.flatten(0, 2).argmax(-1).eq(box_targets), has_box), pixel_mse};
+          accuracy(out.boxes.flatten(0, 2).argmax(-1).eq(box_targets), has_box), pixel_mse, attribute_accuracy};
 }
 
 }  // namespace smoes::model

@@ -9,7 +9,7 @@ namespace smoes::model {
 namespace {
 
 VLMInput text_step(const torch::Tensor& tokens) {  // tokens: [B, S]
-  return {tokens, torch::zeros_like(tokens), torch::ones(tokens.sizes(), torch::kBool), {}};
+  return {tokens, torch::zeros_like(tokens), torch::ones(tokens.sizes(), torch::kBool), {}, {}};
 }
 
 void reorder_cache(KVCache& cache, const torch::Tensor& rows) {

@@ -44,7 +44,8 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
   projector = register_module("projector", Projector(m.vit_width, m.d_model, m.projector_norm == "batch"));
   if (m.vision_classes > 0)
-    vision_head = register_module("vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins));
+    vision_head = register_module("vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins,
+                                                                 m.vision_attributes));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
     blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
@@ -99,7 +100,32 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   for (size_t i = 0; i < blocks->size(); ++i)
     x = blocks[i]->as<DecoderBlock>()->forward(x, modality, bias, rope, positions,
                                                cache ? &cache->layers[i] : nullptr, out, want_attention);
-  out.logits = torch::matmul(final_norm(x), embed->weight.t());  // tied input/output embeddings
+  auto h = final_norm(x);
+  if (in.logits_at.defined()) {
+    if (in.logits_at.sizes() != in.input_ids.sizes() || in.logits_at.scalar_type() != torch::kBool)
+      throw Error("model: logits_at must be a bool mask shaped like the input ids " + c10::str(in.input_ids.sizes()));
+    h = h.index({in.logits_at});  // [M, d], row-major
+  }
+  out.logits = torch::matmul(h, embed->weight.t());  // tied input/output embeddings
+  return out;
+}
+
+VLMOutput MoEVLMImpl::forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence) {
+  if (labels.sizes() != in.input_ids.sizes())
+    throw Error("model: labels " + c10::str(labels.sizes()) + " do not match input ids " + c10::str(in.input_ids.sizes()));
+  in.logits_at = labels.ne(-100);
+  auto out = forward(in);
+  auto targets = labels.index({in.logits_at});
+  if (!per_sequence) {
+    out.loss = answer_loss(out.logits, targets);
+    return out;
+  }
+  auto per_token = torch::nn::functional::cross_entropy(
+      out.logits, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  auto counts = in.logits_at.sum(1);                                     // [B] labels per sequence
+  auto row = in.logits_at.nonzero().select(1, 0);                        // [M] sequence of each label
+  auto weight = counts.index_select(0, row).to(per_token.dtype()).reciprocal();
+  out.loss = (per_token * weight).sum() / counts.gt(0).sum().to(per_token.dtype());
   return out;
 }
 

@@ -24,6 +24,10 @@ struct VLMInput {
   torch::Tensor modality;        // [B, S] int64: 0 text, 1 vision
   torch::Tensor attention_mask;  // [B, S] bool: true for real tokens (undefined = all)
   torch::Tensor images;          // [N, 3, H, W]: one per run of image slots, in order
+  // [B, S] bool: the positions whose logits are needed (undefined = all).
+  // Training passes its labelled positions: most of a VLM batch is visual
+  // tokens and prompt, and their vocabulary projection would be thrown away.
+  torch::Tensor logits_at;
 };
 
 // Generation state: keys/values per layer plus what the next token needs.
@@ -42,7 +46,8 @@ struct LayerRouting {
 };
 
 struct VLMOutput {
-  torch::Tensor logits;                          // [B, S, V]
+  torch::Tensor logits;                          // [B, S, V], or [M, V] for the M positions of logits_at
+  torch::Tensor loss;                            // answer loss, from forward_loss only
   torch::Tensor aux_loss;                        // weighted sum of all MoE auxiliary losses
   std::map<std::string, torch::Tensor> losses;   // each auxiliary loss, summed over layers
   std::vector<torch::Tensor> attention_probs;    // per decoder layer [B, S, S_keys], if asked
@@ -67,6 +72,11 @@ struct MoEVLMImpl : torch::nn::Module {
   MoEVLMImpl(const Config& cfg, int64_t vocab_size, int64_t image_token_id);
 
   VLMOutput forward(const VLMInput& in, KVCache* cache = nullptr, bool want_attention = false);
+  // forward() with logits only at the labelled positions (label != -100);
+  // out.loss is their next-token cross-entropy, averaged over all of them
+  // (as answer_loss) or, per_sequence, first within each sequence and then
+  // over the sequences that have labels.
+  VLMOutput forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence = false);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
 

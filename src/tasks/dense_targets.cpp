@@ -69,13 +69,18 @@ std::array<float, 6> object_pixel_stats(const std::vector<uint8_t>& rgb, int sid
 }
 
 DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes, const std::vector<uint8_t>* rgb,
-                           int side) {
+                           int side, int attributes) {
   const std::string where = ex.task + " example " + ex.id;
   if (ex.image_width <= 0 || ex.image_height <= 0) throw Error(where + ": image size unknown (dense targets need it)");
   for (const auto& o : ex.objects)
     if (o.category < 1 || o.category >= classes)
       throw Error(where + ": category id " + std::to_string(o.category) + " (" + o.label +
                   ") is not in [1, model.vision_classes = " + std::to_string(classes) + ")");
+  for (const auto& o : ex.objects)
+    for (int a : o.attributes)
+      if (attributes > 0 && (a < 0 || a >= attributes))
+        throw Error(where + ": attribute id " + std::to_string(a) + " of a " + o.label +
+                    " is not in [0, model.vision_attributes = " + std::to_string(attributes) + ")");
   // Largest first, so each later (smaller) object overwrites the patches it shares.
   std::vector<size_t> order(ex.objects.size());
   std::iota(order.begin(), order.end(), 0);
@@ -104,7 +109,8 @@ DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int clas
     if (o < 0 || rank[size_t(o)] < rank[i]) o = int(i);
   }
 
-  DenseTargets t{std::vector<int64_t>(owner.size(), 0), std::vector<int64_t>(owner.size() * 4, -100), {}};
+  DenseTargets t{std::vector<int64_t>(owner.size(), 0), std::vector<int64_t>(owner.size() * 4, -100), {}, {}};
+  if (attributes > 0) t.attributes.assign(owner.size() * size_t(attributes), 0.0f);
   std::vector<std::array<float, 6>> stats;
   if (rgb) {
     t.pixels.assign(owner.size() * 6, 0.0f);
@@ -118,6 +124,8 @@ DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int clas
     auto b = box_to_bins(o.box, ex.image_width, ex.image_height, bins);
     std::copy(b.begin(), b.end(), t.boxes.begin() + long(p) * 4);
     if (rgb) std::copy(stats[size_t(owner[p])].begin(), stats[size_t(owner[p])].end(), t.pixels.begin() + long(p) * 6);
+    if (attributes > 0)
+      for (int a : o.attributes) t.attributes[p * size_t(attributes) + size_t(a)] = 1.0f;
   }
   return t;
 }

@@ -9,8 +9,9 @@
 // (x1, y1, x2, y2, as in the location tokens), and, given the image, the
 // mean and standard deviation of that object's pixels: its colour and how
 // textured it is, which the boxes do not say (COCO has no attributes, but
-// every question about colour or material needs them); background is
-// category 0 with no box (-100).
+// every question about colour or material needs them), and, when the file
+// names them (PACO-style attribute_ids), the owner's attributes as a
+// multi-hot vector; background is category 0 with no box (-100).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -24,13 +25,14 @@ struct DenseTargets {
   std::vector<int64_t> classes;  // [grid * grid], row-major patches
   std::vector<int64_t> boxes;    // [grid * grid * 4]; -100 on background
   std::vector<float> pixels;     // [grid * grid * 6] owner's pixel mean, std (RGB in [-1, 1]); empty without image
+  std::vector<float> attributes; // [grid * grid * attributes] owner's attribute ids, multi-hot; empty for 0
 };
 
 // `rgb` (optional): the example's image 0 as the model sees it, side x side.
-// Errors name the example when its image size is unknown or a category id is
-// not in [1, classes).
+// Errors name the example when its image size is unknown, a category id is
+// not in [1, classes) or an attribute id not in [0, attributes).
 DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int classes,
-                           const std::vector<uint8_t>* rgb = nullptr, int side = 0);
+                           const std::vector<uint8_t>* rgb = nullptr, int side = 0, int attributes = 0);
 
 // Mean then standard deviation per channel (R, G, B in [-1, 1]) of the pixels
 // of a side x side resize of a width x height image whose centres lie inside

@@ -41,7 +41,7 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
     for (const auto* img : s.images) images.push_back(image_tensor(*img, image_side));
   }
   Batch batch;
-  batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images)};
+  batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images), {}};
   batch.labels = labels;
   if (!dense.empty()) {
     const int64_t p = int64_t(dense[0].second->classes.size());
@@ -49,13 +49,16 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
     batch.patch_boxes = torch::full({int64_t(images.size()), p, 4}, -100, torch::kLong);
     const bool pixels = !dense[0].second->pixels.empty();
     if (pixels) batch.patch_pixels = torch::zeros({int64_t(images.size()), p, 6});
+    const int64_t a = int64_t(dense[0].second->attributes.size()) / p;
+    if (a > 0) batch.patch_attributes = torch::zeros({int64_t(images.size()), p, a});
     for (const auto& [i, t] : dense) {
       if (int64_t(t->classes.size()) != p || int64_t(t->boxes.size()) != 4 * p ||
-          t->pixels.size() != (pixels ? size_t(6 * p) : 0))
+          t->pixels.size() != (pixels ? size_t(6 * p) : 0) || int64_t(t->attributes.size()) != a * p)
         throw Error("collate: dense targets of different sizes in one batch");
       batch.patch_classes[int64_t(i)].copy_(torch::tensor(t->classes));
       batch.patch_boxes[int64_t(i)].copy_(torch::tensor(t->boxes).view({p, 4}));
       if (pixels) batch.patch_pixels[int64_t(i)].copy_(torch::tensor(t->pixels).view({p, 6}));
+      if (a > 0) batch.patch_attributes[int64_t(i)].copy_(torch::tensor(t->attributes).view({p, a}));
     }
   }
   return batch;

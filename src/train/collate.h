@@ -20,7 +20,8 @@ struct Sequence {
 };
 
 // label[t] = ids[t+1] where loss[t+1], else -100; padding has modality 0 and mask false.
-// Dense targets go to Batch::patch_classes / patch_boxes (-100 for images without).
+// Dense targets go to Batch::patch_classes / patch_boxes (-100 for images
+// without) / patch_pixels / patch_attributes.
 Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id, bool left_pad);
 
 // RGB bytes -> [3, side, side] float in [-1, 1].

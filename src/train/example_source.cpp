@@ -79,7 +79,8 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
     if (cfg_.model.vision_classes > 0 && task.task->kind == tasks::Kind::kDetection)
       seqs.back().dense = tasks::dense_targets(ex, cfg_.model.image_size / cfg_.model.patch_size,
                                                cfg_.model.location_bins, cfg_.model.vision_classes,
-                                               seqs.back().images.at(0), cfg_.model.image_size);
+                                               seqs.back().images.at(0), cfg_.model.image_size,
+                                               cfg_.model.vision_attributes);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);

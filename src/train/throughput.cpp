@@ -27,7 +27,7 @@ ThroughputResult measure_train_throughput(const Config& cfg, int64_t vocab, int6
   auto ids = torch::randint(4, vocab, {batch, seq_len});
   ids.narrow(1, 0, p).fill_(image_token);
   model::VLMInput in{ids, ids.eq(image_token).to(torch::kLong), torch::ones({batch, seq_len}, torch::kBool),
-                     torch::randn({batch, 3, cfg.model.image_size, cfg.model.image_size})};
+                     torch::randn({batch, 3, cfg.model.image_size, cfg.model.image_size}), {}};
   auto labels = torch::randint(4, vocab, {batch, seq_len});
   torch::optim::AdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
   auto step = [&] {

@@ -89,11 +89,13 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
       accuracies["dense_class_accuracy"] += dense.class_accuracy / t.grad_accum;
       accuracies["dense_box_bin_accuracy"] += dense.box_bin_accuracy / t.grad_accum;
       accuracies["dense_pixel_mse"] += dense.pixel_mse / t.grad_accum;
+      if (batch.patch_attributes.defined())
+        accuracies["dense_attribute_accuracy"] += dense.attribute_accuracy / t.grad_accum;
       tokens += batch.input.images.size(0) * model_->image_tokens();
       continue;
     }
-    auto out = model_->forward(batch.input);
-    auto task_loss = model::answer_loss(out.logits, batch.labels);
+    auto out = model_->forward_loss(batch.input, batch.labels, t.loss_average == "sequence");
+    auto task_loss = out.loss;
     auto loss = (task_loss + out.aux_loss) / t.grad_accum;
     loss.backward();
     loss_sum += task_loss.item<double>() / t.grad_accum;
@@ -121,7 +123,7 @@ model::DenseHeadLoss Trainer::vision_loss(const Batch& batch) {
     throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
                 "e.g. coco_detection)");
   return model::dense_head_loss(model_->vision_head(model_->vit(batch.input.images)), batch.patch_classes,
-                                batch.patch_boxes, batch.patch_pixels);
+                                batch.patch_boxes, batch.patch_pixels, batch.patch_attributes);
 }
 
 TrainResult Trainer::run(int64_t stop_after) {

@@ -24,6 +24,7 @@ struct Batch {
   // when no sequence of the batch has any (model/dense_head.h).
   torch::Tensor patch_classes, patch_boxes;
   torch::Tensor patch_pixels;  // [N, P, 6] object pixel statistics (read where patch_classes > 0)
+  torch::Tensor patch_attributes;  // [N, P, A] multi-hot attributes (read where patch_classes > 0)
 };
 
 // Where batches come from. `rng` is the run's data RNG (checkpointed), so a

@@ -55,7 +55,7 @@ double answer_loss_on(model::MoEVLM& model, const data::Tokenizer& tok, data::Im
                                    model->cfg.data.image_position));
     }
     auto batch = collate(seqs, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/false);
-    sum += model::answer_loss(model->forward(batch.input).logits, batch.labels).item<double>();
+    sum += model->forward_loss(batch.input, batch.labels).loss.item<double>();
     ++batches;
   }
   return batches ? sum / batches : 0.0;

@@ -20,6 +20,32 @@ nlohmann::json coco_categories() {
   return cats;
 }
 
+// PACO-style attributes (Ramanathan et al. 2023 extend COCO/LVIS instances
+// this way): a top-level list of {id, name, type} and each annotation's
+// attribute_ids. Ids: the colours, then the materials, then the sizes.
+std::vector<std::pair<std::string, std::string>> attribute_vocabulary() {
+  std::vector<std::pair<std::string, std::string>> v;
+  for (const auto& c : Vocabulary::colours()) v.emplace_back(c, "color");
+  for (const auto& m : Vocabulary::materials()) v.emplace_back(m, "material");
+  for (const char* size : {"small", "large"}) v.emplace_back(size, "size");
+  return v;
+}
+
+nlohmann::json coco_attributes() {
+  nlohmann::json out = nlohmann::json::array();
+  const auto v = attribute_vocabulary();
+  for (size_t i = 0; i < v.size(); ++i) out.push_back({{"id", int(i)}, {"name", v[i].first}, {"type", v[i].second}});
+  return out;
+}
+
+std::vector<int> attribute_ids(const Object& o) {
+  const auto v = attribute_vocabulary();
+  std::vector<int> ids;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i].first == o.colour || v[i].first == o.material || v[i].first == o.size) ids.push_back(int(i));
+  return ids;
+}
+
 int64_t annotation_id(int64_t image_id, size_t object_index) { return image_id * 100 + int64_t(object_index) + 1; }
 
 nlohmann::json instance_annotation(const Scene& scene, size_t k, int64_t image_id) {
@@ -30,6 +56,7 @@ nlohmann::json instance_annotation(const Scene& scene, size_t k, int64_t image_i
           {"segmentation", nlohmann::json::array({outline(scene, o)})},
           {"area", area(scene, o)},
           {"bbox", bbox(scene, o)},
+          {"attribute_ids", attribute_ids(o)},
           {"iscrowd", 0}};
 }
 
@@ -43,7 +70,8 @@ nlohmann::json instances_document(const std::vector<SceneImage>& images, const s
           {"licenses", nlohmann::json::array()},
           {"images", imgs},
           {"annotations", anns},
-          {"categories", coco_categories()}};
+          {"categories", coco_categories()},
+          {"attributes", coco_attributes()}};
 }
 
 namespace {

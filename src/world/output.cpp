@@ -18,7 +18,7 @@
 
 namespace smoes::world {
 
-const char* const kGeneratorVersion = "0.2.0";
+const char* const kGeneratorVersion = "0.3.0";
 
 namespace {
 

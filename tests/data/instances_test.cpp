@@ -34,6 +34,8 @@ TEST(CocoInstances, ObjectsCarryCategoryNamesBoxesAndImageSize) {
   EXPECT_EQ(a.objects[0].box, (std::vector<double>{10, 12.5, 20, 8}));
   EXPECT_EQ(a.objects[0].category, 2);
   EXPECT_EQ(a.objects[0].polygons, (std::vector<std::vector<double>>{{10, 12.5, 30, 12.5, 30, 20.5, 10, 20.5}}));
+  EXPECT_EQ(a.objects[0].attributes, (std::vector<int>{0, 3}));  // PACO-style attribute_ids
+  EXPECT_TRUE(a.objects[1].attributes.empty());
   EXPECT_EQ(a.objects[1].label, "circle");
   EXPECT_EQ(a.objects[1].category, 1);
   EXPECT_TRUE(a.objects[1].polygons.empty());  // a crowd's RLE mask: the box stands in
@@ -48,7 +50,14 @@ TEST(CocoInstances, TheWorldsFilesLoadWithEveryAnnotation) {
   for (const auto& ex : examples) {
     objects += ex.objects.size();
     EXPECT_TRUE(fs::exists(ex.image_paths[0]));
+    for (const auto& o : ex.objects) {  // one colour (ids 0-7), one material (8-11), one size (12-13)
+      ASSERT_EQ(o.attributes.size(), 3u);
+      EXPECT_LT(o.attributes[0], 8);
+      EXPECT_TRUE(o.attributes[1] >= 8 && o.attributes[1] < 12);
+      EXPECT_GE(o.attributes[2], 12);
+    }
   }
+  EXPECT_EQ(doc["attributes"].size(), 14u);
   EXPECT_EQ(examples.size(), doc["images"].size());
   EXPECT_EQ(objects, doc["annotations"].size());
 }
@@ -66,6 +75,14 @@ TEST(CocoInstances, BadRecordsAreNamedOrSkipped) {
   doc["annotations"][0]["segmentation"] = {{1, 2, 3}};  // an odd number of coordinates
   msg = error_of([&] { data::load_coco_instances(root_with("badseg", doc.dump()), "val2014"); });
   EXPECT_NE(msg.find("annotations[0]: field 'segmentation'"), std::string::npos) << msg;
+  doc["annotations"][0]["segmentation"] = json::array();
+  doc["annotations"][0]["attribute_ids"] = {0, 5};  // 5 is not among the file's attributes
+  msg = error_of([&] { data::load_coco_instances(root_with("badattr", doc.dump()), "val2014"); });
+  EXPECT_NE(msg.find("annotations[0]: field 'attribute_ids'"), std::string::npos) << msg;
+  doc["annotations"][0]["attribute_ids"] = {0};
+  doc["attributes"][1]["id"] = -3;
+  msg = error_of([&] { data::load_coco_instances(root_with("badattrlist", doc.dump()), "val2014"); });
+  EXPECT_NE(msg.find("attributes[1]: field 'id'"), std::string::npos) << msg;
   EXPECT_NE(error_of([&] { data::load_coco_instances(root_with("list", "[]"), "val2014"); }).find("COCO instances"),
             std::string::npos);
 }

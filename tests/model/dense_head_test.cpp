@@ -44,13 +44,40 @@ TEST(DenseHead, LossIsClassCrossEntropyPlusForegroundBoxCrossEntropy) {
   EXPECT_NEAR(lp.pixel_mse, mse, 1e-6);
 
   // The accuracies count foreground patches only.
-  DenseHeadOutput sure{torch::zeros({2, 5, 3}), torch::zeros({2, 5, 4, 4}), torch::zeros({2, 5, 6})};
+  DenseHeadOutput sure{torch::zeros({2, 5, 3}), torch::zeros({2, 5, 4, 4}), torch::zeros({2, 5, 6}), {}};
   sure.classes.index_put_({0, 1, 2}, 10.0);     // patch 1 right
   for (int k = 0; k < 3; ++k) sure.boxes.index_put_({0, 1, k, boxes[0][1][k].item<int64_t>()}, 10.0);
   sure.boxes.index_put_({0, 1, 3, 0}, 10.0);     // the 4th bin wrong (target 2)
   auto a = dense_head_loss(sure, classes, boxes);
   EXPECT_DOUBLE_EQ(a.class_accuracy, 1.0);
   EXPECT_DOUBLE_EQ(a.box_bin_accuracy, 0.75);
+}
+
+TEST(DenseHead, AttributeLossIsBinaryCrossEntropySummedOverAttributesOnForegroundPatches) {
+  torch::manual_seed(4);
+  DenseHead head(6, 3, 4, /*attributes=*/3);
+  auto out = head(torch::randn({1, 4, 6}));
+  ASSERT_EQ(out.attributes.sizes(), (std::vector<int64_t>{1, 4, 3}));
+  auto classes = torch::tensor({{0, 2, 1, 0}});
+  auto boxes = torch::full({1, 4, 4}, -100, torch::kLong);
+  auto attrs = torch::full({1, 4, 3}, 0.5);  // background rows must not count
+  attrs[0][1] = torch::tensor({1.0, 0.0, 1.0});
+  attrs[0][2] = torch::tensor({0.0, 1.0, 0.0});
+  double bce = 0;  // -[y log s(x) + (1 - y) log(1 - s(x))], summed over attributes, averaged over 2 patches
+  for (int p : {1, 2})
+    for (int a = 0; a < 3; ++a) {
+      const double x = out.attributes[0][p][a].item<double>(), y = attrs[0][p][a].item<double>();
+      const double s = 1 / (1 + std::exp(-x));
+      bce -= (y * std::log(s) + (1 - y) * std::log(1 - s)) / 2;
+    }
+  const double base = dense_head_loss(out, classes, boxes).loss.item<double>();
+  auto l = dense_head_loss(out, classes, boxes, {}, attrs);
+  EXPECT_NEAR(l.loss.item<double>(), base + bce, 1e-5);
+  // Whole-set accuracy: patch 1 right, patch 2 with one attribute wrong.
+  DenseHeadOutput sure{torch::zeros({1, 4, 3}), torch::zeros({1, 4, 4, 4}), torch::zeros({1, 4, 6}),
+                       torch::tensor({{{0.0, 0.0, 0.0}, {5.0, -5.0, 5.0}, {-5.0, 5.0, 5.0}, {0.0, 0.0, 0.0}}})};
+  EXPECT_DOUBLE_EQ(dense_head_loss(sure, classes, boxes, {}, attrs).attribute_accuracy, 0.5);
+  EXPECT_THROW(dense_head_loss(out, classes, boxes, {}, attrs.narrow(2, 0, 2)), smoes::Error);
 }
 
 TEST(DenseHead, NoObjectsGivesAFiniteLossAndMismatchedTargetsAreAnError) {

@@ -37,7 +37,7 @@ constexpr int64_t kVocab = 40, kImage = 3, kEos = 2;
 VLMInput prompt_with_image(int64_t batch) {
   auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 11, 12}).repeat({batch, 1});
   auto modality = ids.eq(kImage).to(torch::kLong);
-  return {ids, modality, torch::ones(ids.sizes(), torch::kBool), torch::randn({batch, 3, 16, 16})};
+  return {ids, modality, torch::ones(ids.sizes(), torch::kBool), torch::randn({batch, 3, 16, 16}), {}};
 }
 
 // Greedy decoding by full recompute at every step: the reference for the cache.
@@ -70,6 +70,42 @@ TEST(VLM, ForwardShapesAndVisualTokensChangeOutput) {
   auto other = in;
   other.images = torch::randn({2, 3, 16, 16});
   EXPECT_FALSE(torch::allclose(m->forward(other).logits, out.logits));
+}
+
+TEST(VLM, ForwardLossOnLabelledPositionsEqualsTheFullLogitsLossWithTheSameGradients) {
+  torch::manual_seed(0);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  auto in = prompt_with_image(2);
+  auto labels = torch::full({2, 7}, -100, torch::kLong);
+  labels[0][5] = 11, labels[0][6] = 12, labels[1][6] = 7;
+  auto grads = [&] {
+    std::vector<torch::Tensor> g;
+    for (auto& p : m->parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+    m->zero_grad();
+    return g;
+  };
+  auto full = answer_loss(m->forward(in).logits, labels);
+  full.backward();
+  auto g_full = grads();
+  auto part = m->forward_loss(in, labels);
+  EXPECT_EQ(part.logits.sizes(), (std::vector<int64_t>{3, kVocab}));
+  EXPECT_NEAR(part.loss.item<double>(), full.item<double>(), 1e-6);
+  part.loss.backward();
+  auto g_part = grads();
+  auto names = m->named_parameters().keys();
+  for (size_t i = 0; i < g_full.size(); ++i)
+    EXPECT_TRUE(torch::allclose(g_part[i], g_full[i], 1e-4, 1e-6))
+        << names[i] << " max diff " << (g_part[i] - g_full[i]).abs().max().item<double>() << " of "
+        << g_full[i].abs().max().item<double>();
+  EXPECT_THROW(m->forward_loss(in, labels.narrow(1, 0, 6)), smoes::Error);
+
+  // Per sequence: row 0's two labels average first, then the two rows.
+  auto logp = torch::log_softmax(m->forward(in).logits, -1);
+  const double row0 = -(logp[0][5][11] + logp[0][6][12]).item<double>() / 2, row1 = -logp[1][6][7].item<double>();
+  EXPECT_NEAR(m->forward_loss(in, labels, /*per_sequence=*/true).loss.item<double>(), (row0 + row1) / 2, 1e-5);
+  EXPECT_NEAR(full.item<double>(), (2 * row0 + row1) / 3, 1e-5);  // the token mean, for contrast
+  labels[1][6] = -100;  // a sequence without labels does not count
+  EXPECT_NEAR(m->forward_loss(in, labels, true).loss.item<double>(), row0, 1e-5);
 }
 
 TEST(VLM, WrongImageCountIsAnError) {

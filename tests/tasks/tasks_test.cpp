@@ -56,7 +56,7 @@ TEST(Tasks, TrainingTargetsFollowTheTaskKind) {
 
   // Detection: every object in reading order (top to bottom), 8 bins of 8 px.
   Task detect{"det", Kind::kDetection, nullptr};
-  ex.objects = {{"circle", {4, 30, 8, 8}, 1, {}}, {"square", {40, 10, 16, 16}, 2, {}}};
+  ex.objects = {{"circle", {4, 30, 8, 8}, 1, {}, {}}, {"square", {40, 10, 16, 16}, 2, {}, {}}};
   EXPECT_EQ(training_target(detect, ex, 8, rng),
             "square<loc_5><loc_1><loc_7><loc_3> circle<loc_0><loc_3><loc_1><loc_4>");
   ex.objects.clear();

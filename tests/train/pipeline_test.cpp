@@ -92,7 +92,7 @@ TEST(Collate, DenseTargetsGoToTheirSequencesImage) {
   train::Sequence plain{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
   train::Sequence detection{{2, 9, 3}, {0, 1, 0}, {0, 0, 1}, {&px}, {}};
   detection.dense = {{0, 1, 0, 2}, {-100, -100, -100, -100, 1, 2, 3, 4, -100, -100, -100, -100, 5, 6, 7, 8},
-                     std::vector<float>(24, 0.5f)};
+                     std::vector<float>(24, 0.5f), {0, 0, 0, 1, 0, 0, 1, 1}};  // 2 attributes per patch
   auto batch = train::collate({plain, detection}, 2, 0, false);
   ASSERT_EQ(batch.patch_classes.sizes(), (std::vector<int64_t>{2, 4}));
   ASSERT_EQ(batch.patch_boxes.sizes(), (std::vector<int64_t>{2, 4, 4}));
@@ -102,6 +102,9 @@ TEST(Collate, DenseTargetsGoToTheirSequencesImage) {
   ASSERT_EQ(batch.patch_pixels.sizes(), (std::vector<int64_t>{2, 4, 6}));
   EXPECT_TRUE(batch.patch_pixels[1].equal(torch::full({4, 6}, 0.5f)));
   EXPECT_TRUE(batch.patch_pixels[0].equal(torch::zeros({4, 6})));
+  ASSERT_EQ(batch.patch_attributes.sizes(), (std::vector<int64_t>{2, 4, 2}));
+  EXPECT_TRUE(batch.patch_attributes[1].equal(torch::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f}).view({4, 2})));
+  EXPECT_TRUE(batch.patch_attributes[0].equal(torch::zeros({4, 2})));
   EXPECT_FALSE(train::collate({plain}, 2, 0, false).patch_classes.defined());
 }
 

@@ -222,7 +222,9 @@ TEST(Trainer, VisionStageTrainsOnlyTheViTAndItsDenseHead) {
   for (auto& p : m->named_parameters()) {
     auto group = model::parameter_group(p.key());
     bool trained = group == "encoder" || group == "vision_head";
-    if (!trained) EXPECT_TRUE(torch::equal(before[p.key()], p.value())) << p.key();
+    if (!trained) {
+      EXPECT_TRUE(torch::equal(before[p.key()], p.value())) << p.key();
+    }
   }
   EXPECT_FALSE(torch::equal(before["vision_head.cls.weight"], m->vision_head->cls->weight));
   auto end = dense_loss();
