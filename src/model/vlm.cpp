@@ -44,8 +44,8 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
   projector = register_module("projector", Projector(m.vit_width, m.d_model, m.projector_norm == "batch"));
   if (m.vision_classes > 0)
-    vision_head = register_module("vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins,
-                                                                 m.vision_attributes));
+    vision_head = register_module(
+        "vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins, m.vision_attributes));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
     blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
