@@ -20,6 +20,8 @@ nlohmann::json coco_categories() {
   return cats;
 }
 
+namespace {
+
 // PACO-style attributes (Ramanathan et al. 2023 extend COCO/LVIS instances
 // this way): a top-level list of {id, name, type} and each annotation's
 // attribute_ids. Ids: the colours, then the materials, then the sizes.
@@ -45,6 +47,8 @@ std::vector<int> attribute_ids(const Object& o) {
     if (v[i].first == o.colour || v[i].first == o.material || v[i].first == o.size) ids.push_back(int(i));
   return ids;
 }
+
+}  // namespace
 
 int64_t annotation_id(int64_t image_id, size_t object_index) { return image_id * 100 + int64_t(object_index) + 1; }
 
