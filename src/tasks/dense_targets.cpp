@@ -76,11 +76,12 @@ DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int clas
     if (o.category < 1 || o.category >= classes)
       throw Error(where + ": category id " + std::to_string(o.category) + " (" + o.label +
                   ") is not in [1, model.vision_classes = " + std::to_string(classes) + ")");
-  for (const auto& o : ex.objects)
-    for (int a : o.attributes)
-      if (attributes > 0 && (a < 0 || a >= attributes))
-        throw Error(where + ": attribute id " + std::to_string(a) + " of a " + o.label +
-                    " is not in [0, model.vision_attributes = " + std::to_string(attributes) + ")");
+  if (attributes > 0)
+    for (const auto& o : ex.objects)
+      for (int a : o.attributes)
+        if (a < 0 || a >= attributes)
+            throw Error(where + ": attribute id " + std::to_string(a) + " of a " + o.label +
+                      " is not in [0, model.vision_attributes = " + std::to_string(attributes) + ")");
   // Largest first, so each later (smaller) object overwrites the patches it shares.
   std::vector<size_t> order(ex.objects.size());
   std::iota(order.begin(), order.end(), 0);

@@ -25,23 +25,26 @@ namespace {
 // PACO-style attributes (Ramanathan et al. 2023 extend COCO/LVIS instances
 // this way): a top-level list of {id, name, type} and each annotation's
 // attribute_ids. Ids: the colours, then the materials, then the sizes.
-std::vector<std::pair<std::string, std::string>> attribute_vocabulary() {
-  std::vector<std::pair<std::string, std::string>> v;
-  for (const auto& c : Vocabulary::colours()) v.emplace_back(c, "color");
-  for (const auto& m : Vocabulary::materials()) v.emplace_back(m, "material");
-  for (const char* size : {"small", "large"}) v.emplace_back(size, "size");
+const std::vector<std::pair<std::string, std::string>>& attribute_vocabulary() {
+  static const auto v = [] {
+    std::vector<std::pair<std::string, std::string>> names;
+    for (const auto& c : Vocabulary::colours()) names.emplace_back(c, "color");
+    for (const auto& m : Vocabulary::materials()) names.emplace_back(m, "material");
+    for (const char* size : {"small", "large"}) names.emplace_back(size, "size");
+    return names;
+  }();
   return v;
 }
 
 nlohmann::json coco_attributes() {
   nlohmann::json out = nlohmann::json::array();
-  const auto v = attribute_vocabulary();
+  const auto& v = attribute_vocabulary();
   for (size_t i = 0; i < v.size(); ++i) out.push_back({{"id", int(i)}, {"name", v[i].first}, {"type", v[i].second}});
   return out;
 }
 
 std::vector<int> attribute_ids(const Object& o) {
-  const auto v = attribute_vocabulary();
+  const auto& v = attribute_vocabulary();
   std::vector<int> ids;
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i].first == o.colour || v[i].first == o.material || v[i].first == o.size) ids.push_back(int(i));
