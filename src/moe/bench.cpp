@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -13,7 +15,8 @@ nlohmann::json MoEBenchResult::to_json() const {
   return {{"tokens", shape.tokens},  {"d_model", shape.d_model},   {"ffn_hidden", shape.ffn_hidden},
           {"experts", shape.experts}, {"top_k", shape.top_k},       {"moe_ms", moe_ms},
           {"dense_ms", dense_ms},     {"loop_ms", loop_ms},         {"ratio_vs_dense", ratio_vs_dense()},
-          {"ratio_vs_loop", ratio_vs_loop()}};
+          {"ratio_vs_loop", ratio_vs_loop()}, {"expert_gemm_ms", expert_gemm_ms}, {"dense_gemm_ms", dense_gemm_ms},
+          {"gemm_ratio", gemm_ratio()}};
 }
 
 std::vector<MoEBenchCase> default_moe_cases() {
@@ -45,6 +48,23 @@ torch::Tensor naive_loop(MoELayer& layer, const torch::Tensor& x, const torch::T
   return out;
 }
 
+void mm_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mm_out(dst, a, b); }
+
+// Forward h = x w13, y = a w2; backward da = dy w2^T, dw2 = a^T dy, dx = dh w13^T,
+// dw13 = x^T dh. Buffers are reused: only the GEMMs' own cost is timed.
+struct SwiGLUGemms {
+  torch::Tensor x, w13, w2, h, a, y, dy, da, dw2, dx, dw13;
+  SwiGLUGemms(int64_t rows, int64_t d, int64_t hidden)
+      : x(torch::randn({rows, d})), w13(torch::randn({d, 2 * hidden})), w2(torch::randn({hidden, d})),
+        h(torch::randn({rows, 2 * hidden})), a(torch::randn({rows, hidden})), y(torch::empty({rows, d})),
+        dy(torch::randn({rows, d})), da(torch::empty({rows, hidden})), dw2(torch::empty({hidden, d})),
+        dx(torch::empty({rows, d})), dw13(torch::empty({d, 2 * hidden})) {}
+  void run() {
+    mm_into(h, x, w13), mm_into(y, a, w2);
+    mm_into(da, dy, w2.t()), mm_into(dw2, a.t(), dy), mm_into(dx, h, w13.t()), mm_into(dw13, x.t(), h);
+  }
+};
+
 template <class F>
 double time_ms(F&& f) {
   auto start = std::chrono::steady_clock::now();
@@ -75,18 +95,31 @@ MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
   auto run_moe = [&] { (layer->forward(x, modality).y * grad).sum().backward(); };
   auto run_dense = [&] { (dense(x) * grad).sum().backward(); };
   auto run_loop = [&] { (naive_loop(layer, x, modality) * grad).sum().backward(); };
-  run_moe(), run_dense(), run_loop();  // warm-up: allocator, thread pool, packing buffers
-  std::vector<double> moe, dense_t, loop;
+  SwiGLUGemms dense_gemms(s.tokens, s.d_model, s.top_k * s.ffn_hidden);
+  std::vector<SwiGLUGemms> expert_gemms;
+  for (int64_t e = 0; e < s.experts; ++e) expert_gemms.emplace_back(s.tokens * s.top_k / s.experts, s.d_model, s.ffn_hidden);
+  auto run_dense_gemms = [&] { dense_gemms.run(); };
+  auto run_expert_gemms = [&] {
+    at::parallel_for(0, s.experts, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; ++e) expert_gemms[e].run();
+    });
+  };
+  run_moe(), run_dense(), run_loop(), run_dense_gemms(), run_expert_gemms();  // warm-up: allocator, threads, packing
+  std::vector<double> moe, dense_t, loop, dense_g, expert_g;
   for (int r = 0; r < repeats; ++r) {
     moe.push_back(time_ms(run_moe));
     dense_t.push_back(time_ms(run_dense));
     loop.push_back(time_ms(run_loop));
+    dense_g.push_back(time_ms(run_dense_gemms));
+    expert_g.push_back(time_ms(run_expert_gemms));
   }
   MoEBenchResult result;
   result.shape = s;
   result.moe_ms = median(moe);
   result.dense_ms = median(dense_t);
   result.loop_ms = median(loop);
+  result.dense_gemm_ms = median(dense_g);
+  result.expert_gemm_ms = median(expert_g);
   return result;
 }
 

@@ -17,8 +17,13 @@ struct MoEBenchCase {
 struct MoEBenchResult {
   MoEBenchCase shape;
   double moe_ms = 0, dense_ms = 0, loop_ms = 0;  // medians of fwd+bwd
+  // The six GEMMs of a SwiGLU fwd+bwd alone: per expert on T*k/E rows each,
+  // spread over threads as the layer does, and for the dense FFN. Their ratio
+  // is the floor under ratio_vs_dense that routing, gather and scatter add to.
+  double expert_gemm_ms = 0, dense_gemm_ms = 0;
   double ratio_vs_dense() const { return moe_ms / dense_ms; }
   double ratio_vs_loop() const { return moe_ms / loop_ms; }
+  double gemm_ratio() const { return expert_gemm_ms / dense_gemm_ms; }
   nlohmann::json to_json() const;
 };
 
