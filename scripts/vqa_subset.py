@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Make a world whose VQA v2 files keep only the questions that start with a prefix.
+"""Make a world whose VQA v2 files keep only the questions that start with one of the prefixes.
 
 Every other dataset is symlinked from the source world; the VQA files are
 rewritten in the official format and MANIFEST.json gets their new SHA-256, so
@@ -31,7 +31,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", required=True, help="source world (smoes world generate --out ...)")
     ap.add_argument("--out", required=True, help="new world directory")
-    ap.add_argument("--prefix", required=True, help='keep questions starting with this, e.g. "What color is the"')
+    ap.add_argument("--prefix", required=True, action="append",
+                    help='keep questions starting with this, e.g. "What color is the"; repeat for several')
     args = ap.parse_args()
     world, out = os.path.abspath(args.world), os.path.abspath(args.out)
     if not os.path.isfile(os.path.join(world, "MANIFEST.json")):
@@ -50,7 +51,7 @@ def main():
             questions = json.load(f)
         with open(os.path.join(world, arel)) as f:
             annotations = json.load(f)
-        keep = {q["question_id"] for q in questions["questions"] if q["question"].startswith(args.prefix)}
+        keep = {q["question_id"] for q in questions["questions"] if q["question"].startswith(tuple(args.prefix))}
         questions["questions"] = [q for q in questions["questions"] if q["question_id"] in keep]
         annotations["annotations"] = [a for a in annotations["annotations"] if a["question_id"] in keep]
         for rel, value in ((qrel, questions), (arel, annotations)):

@@ -1,5 +1,6 @@
 // smoes eval: score a trained run on tasks, or score a results file made by
 // any system against the annotations, with the same scorers.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -51,7 +52,10 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
   eo.results_dir = o.blank_images ? "" : std::filesystem::path(o.out).parent_path().string();
   auto tasks = o.tasks.empty() ? std::vector<std::string>{} : o.tasks;
   if (tasks.empty())
-    for (const auto& [name, weight] : run.cfg.data.mixture) tasks.push_back(name);
+    for (const auto& [name, weight] : run.cfg.data.mixture) {  // "vqa_v2/what color is the" scores as vqa_v2
+      auto task = name.substr(0, name.find('/'));
+      if (std::find(tasks.begin(), tasks.end(), task) == tasks.end()) tasks.push_back(task);
+    }
   provenance = {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()}, {"data_manifest", run.manifest},
                 {"root", root}, {"blank_images", o.blank_images}};
   return train::evaluate_tasks(run.model, *run.tok, cache, root, tasks, eo);

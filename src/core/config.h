@@ -195,7 +195,7 @@ struct DataConfig {
   void fields(V& v) {
     using namespace config_detail;
     v("root", root, "dataset root directory");
-    v("mixture", mixture, "task -> sampling weight");
+    v("mixture", mixture, "task (or task/question_type, e.g. vqa_v2/what color is the) -> sampling weight");
     v("tokenizer", tokenizer, "SentencePiece model path");
     v("max_text_len", max_text_len, "max text tokens per example", Range(1, 1 << 20));
     v("image_position", image_position, "visual tokens before (first) or after (last) the prompt text",

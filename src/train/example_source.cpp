@@ -7,6 +7,18 @@
 #include "core/error.h"
 
 namespace smoes::train {
+namespace {
+
+std::vector<data::Example> of_question_type(std::vector<data::Example> examples, const std::string& type) {
+  auto other = [&](const data::Example& ex) {
+    auto it = ex.meta.find("question_type");
+    return it == ex.meta.end() || it->second != type;
+  };
+  examples.erase(std::remove_if(examples.begin(), examples.end(), other), examples.end());
+  return examples;
+}
+
+}  // namespace
 
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split) {
@@ -14,11 +26,15 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
   for (const auto& [name, weight] : weights) {
     if (weight <= 0) continue;
     TaskData d;
-    d.task = &tasks::find_task(name);
+    // "vqa_v2/what color is the": the task's examples of one question type only.
+    const auto slash = name.find('/');
+    const std::string task_name = name.substr(0, slash);
+    d.task = &tasks::find_task(task_name);
     if (split == "train" && d.task->eval_only)
-      throw Error("data.mixture: task " + name + " is evaluation-only (training on it would leak its answers)");
+      throw Error("data.mixture: task " + task_name + " is evaluation-only (training on it would leak its answers)");
     d.examples = d.task->load(root, split, /*strict=*/true, nullptr);
     d.weight = weight;
+    if (slash != std::string::npos) d.examples = of_question_type(std::move(d.examples), name.substr(slash + 1));
     if (d.examples.empty()) throw Error("task " + name + ": no examples in split '" + split + "' under " + root);
     spdlog::info("data: {} {} examples of {}", d.examples.size(), split, name);
     out.push_back(std::move(d));

@@ -30,6 +30,8 @@ struct TaskData {
 };
 
 // Loads `split` of every task in `names` from `root` (strict: a bad record is an error).
+// A name "task/type" keeps only the task's examples whose question_type is
+// `type` (VQA v2: "what color is the"), so one question type can get its own weight.
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split);
 

@@ -198,6 +198,27 @@ TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {
   EXPECT_FALSE(smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "val").front().examples.empty());
 }
 
+TEST(Mixture, ATaskSlashQuestionTypeKeepsExactlyThatType) {
+  const auto& root = tiny_world();
+  const auto all = train::load_tasks(root, {{"vqa_v2", 1.0}}, "train").front().examples;
+  const std::string type = all.front().meta.at("question_type");
+  const auto expected = std::count_if(all.begin(), all.end(),
+                                      [&](const data::Example& ex) { return ex.meta.at("question_type") == type; });
+  const auto subset = train::load_tasks(root, {{"vqa_v2", 1.0}, {"vqa_v2/" + type, 2.0}}, "train");
+  ASSERT_EQ(subset.size(), 2u);
+  EXPECT_EQ(subset[0].examples.size(), all.size());
+  EXPECT_EQ(int64_t(subset[1].examples.size()), expected);
+  EXPECT_LT(int64_t(subset[1].examples.size()), int64_t(all.size()));
+  EXPECT_EQ(subset[1].weight, 2.0);
+  for (const auto& ex : subset[1].examples) EXPECT_EQ(ex.meta.at("question_type"), type);
+  try {
+    train::load_tasks(root, {{"vqa_v2/no such type", 1.0}}, "train");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vqa_v2/no such type: no examples"), std::string::npos) << e.what();
+  }
+}
+
 TEST(VisionProbe, EnergySplitIsExactOnAHandWorkedCase) {
   // 2 images x 2 patches x 1 channel: image 0 = {1, 3}, image 1 = {3, 5}.
   // Patch means {2, 4}, shared mean 3: constant 9, position ((-1)^2 + 1^2)/2 = 1,
