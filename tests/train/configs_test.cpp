@@ -46,3 +46,11 @@ TEST(Configs, TheVisionStageConfigCanStartTheTopkRun) {
   EXPECT_EQ(vision.architecture_diff(topk), "");  // train.init_from needs the same architecture
   EXPECT_GT(vision.data.mixture.count("coco_detection"), 0u);
 }
+
+TEST(Configs, TheAttributeWarmupFeedsTheTopkRunAndAsksOnlyAttributes) {
+  auto topk = Config::load((kConfigs / "quick_topk.json").string());
+  auto warmup = Config::load((kConfigs / "quick_attributes.json").string());
+  EXPECT_EQ(warmup.architecture_diff(topk), "");  // the top-k run starts from it with train.init_from
+  ASSERT_FALSE(warmup.data.mixture.empty());
+  for (const auto& [name, weight] : warmup.data.mixture) EXPECT_EQ(name.rfind("vqa_v2/what ", 0), 0u) << name;
+}
