@@ -9,7 +9,9 @@
 // both cores run at about half the rate of one large GEMM (STACK.md).
 #include "moe/experts.h"
 
+#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
 #include <numeric>
@@ -24,10 +26,7 @@ using torch::autograd::variable_list;
 
 // at::*_out take the destination by non-const reference; slices are temporaries.
 void mm_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mm_out(dst, a, b); }
-void mul_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mul_out(dst, a, b); }
-void silu_backward_into(torch::Tensor dst, const torch::Tensor& grad, const torch::Tensor& x) {
-  at::silu_backward_out(dst, grad, x);
-}
+void sigmoid_into(torch::Tensor dst, const torch::Tensor& x) { at::sigmoid_out(dst, x); }
 
 // Experts split into one group per thread, largest first onto the lightest group.
 std::vector<std::vector<int64_t>> balance_groups(const std::vector<int64_t>& counts) {
@@ -52,15 +51,42 @@ void for_each_expert(const std::vector<int64_t>& counts, F&& f) {
   std::vector<int64_t> offsets(counts.size(), 0);
   for (size_t e = 1; e < counts.size(); ++e) offsets[e] = offsets[e - 1] + counts[e - 1];
   auto groups = balance_groups(counts);
+  // OpenMP workers start with default thread-local state (grad mode on, no
+  // dispatch exclusions), so their ops would go through the autograd layer.
+  const at::ThreadLocalState caller_state;
   at::parallel_for(0, int64_t(groups.size()), 1, [&](int64_t begin, int64_t end) {
+    at::ThreadLocalStateGuard same_state(caller_state);
     for (int64_t g = begin; g < end; ++g)
       for (int64_t e : groups[g]) f(e, offsets[e], counts[e]);
   });
 }
 
+// SwiGLU backward on one expert's rows in one pass with no temporaries (the
+// compiler vectorises it): h holds [gate | up] per row (row stride 2f),
+// sig = sigmoid(gate), d silu(g) / dg = s (1 + g (1 - s)); writes dh = [dgate | dup].
+template <class T>
+void swiglu_backward_rows(const T* h, const T* sig, const T* da, T* dh, int64_t rows, int64_t f) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *g = h + r * 2 * f, *u = g + f, *s = sig + r * f, *d = da + r * f;
+    T *dg = dh + r * 2 * f, *du = dg + f;
+    for (int64_t j = 0; j < f; ++j) {
+      du[j] = d[j] * g[j] * s[j];
+      dg[j] = d[j] * u[j] * s[j] * (T(1) + g[j] * (T(1) - s[j]));
+    }
+  }
+}
+
+// A weight whose .grad can take the gradient in place: a plain, contiguous,
+// same-shaped leaf gradient that is not itself part of a graph.
+bool accumulates_in_place(const torch::Tensor& w) {
+  const auto& g = w.grad();
+  return w.is_leaf() && g.defined() && !g.requires_grad() && g.is_contiguous() && g.sizes() == w.sizes() &&
+         g.scalar_type() == w.scalar_type();
+}
+
 struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& rows, const torch::Tensor& w13,
-                               const torch::Tensor& w2, std::vector<int64_t> counts) {
+                               const torch::Tensor& w2, std::vector<int64_t> counts, bool fuse_grad_accumulation) {
     const int64_t n = rows.size(0), f = w2.size(1), d = w2.size(2);
     auto h = torch::empty({n, 2 * f}, rows.options());  // gate | up pre-activations
     auto a = torch::empty({n, f}, rows.options());      // silu(gate) * up
@@ -74,6 +100,7 @@ struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
     });
     ctx->save_for_backward({rows, w13, w2, h, a});
     ctx->saved_data["counts"] = counts;
+    ctx->saved_data["fuse"] = fuse_grad_accumulation;
     return out;
   }
 
@@ -85,23 +112,37 @@ struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
     const int64_t f = w2.size(1);
     const bool need_rows = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
     auto drows = need_rows ? torch::empty_like(rows) : torch::Tensor();
-    auto dw13 = need_w ? torch::empty_like(w13) : torch::Tensor();
-    auto dw2 = need_w ? torch::empty_like(w2) : torch::Tensor();
-    if (need_w)  // experts without rows get no gradient; the others are written in full below
+    // Fused: add each expert's weight gradient straight into the existing .grad
+    // with the GEMM (beta = 1). Unfused, a fresh [E, ...] tensor is written and
+    // AccumulateGrad adds it: three more passes over weights E/k times the
+    // size of a dense FFN's, which is most of the MoE overhead at small T.
+    const bool fused = need_w && ctx->saved_data["fuse"].toBool() && accumulates_in_place(w13) &&
+                       accumulates_in_place(w2);
+    auto dw13 = !need_w ? torch::Tensor() : fused ? w13.grad() : torch::empty_like(w13);
+    auto dw2 = !need_w ? torch::Tensor() : fused ? w2.grad() : torch::empty_like(w2);
+    if (need_w && !fused)  // experts without rows get no gradient; the others are written in full below
       for (size_t e = 0; e < counts.size(); ++e)
         if (counts[e] == 0) dw13[e].zero_(), dw2[e].zero_();
     auto dh = torch::empty_like(h);
+    auto da = torch::empty_like(a), sig = torch::empty_like(a);  // sig: sigmoid(gate), one exp per element
+    auto weight_grad = [fused](torch::Tensor dst, const torch::Tensor& x, const torch::Tensor& dy) {
+      if (fused) dst.addmm_(x, dy);
+      else at::mm_out(dst, x, dy);
+    };
     for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-      auto dy = dout.narrow(0, o, c), hs = h.narrow(0, o, c), dhs = dh.narrow(0, o, c);
-      auto gate = hs.narrow(1, 0, f), up = hs.narrow(1, f, f);
-      auto da = torch::mm(dy, w2[e].t());
-      if (need_w) mm_into(dw2[e], a.narrow(0, o, c).t(), dy);
-      mul_into(dhs.narrow(1, f, f), da, torch::silu(gate));
-      silu_backward_into(dhs.narrow(1, 0, f), da * up, gate);  // one fused kernel for da*up*silu'(gate)
+      auto dy = dout.narrow(0, o, c), das = da.narrow(0, o, c), dhs = dh.narrow(0, o, c);
+      mm_into(das, dy, w2[e].t());
+      sigmoid_into(sig.narrow(0, o, c), h.narrow(0, o, c).narrow(1, 0, f));
+      if (need_w) weight_grad(dw2[e], a.narrow(0, o, c).t(), dy);
+      AT_DISPATCH_FLOATING_TYPES(rows.scalar_type(), "swiglu_backward", [&] {
+        swiglu_backward_rows(h.narrow(0, o, c).data_ptr<scalar_t>(), sig.narrow(0, o, c).data_ptr<scalar_t>(),
+                             das.data_ptr<scalar_t>(), dhs.data_ptr<scalar_t>(), c, f);
+      });
       if (need_rows) mm_into(drows.narrow(0, o, c), dhs, w13[e].t());
-      if (need_w) mm_into(dw13[e], rows.narrow(0, o, c).t(), dhs);
+      if (need_w) weight_grad(dw13[e], rows.narrow(0, o, c).t(), dhs);
     });
-    return {drows, dw13, dw2, torch::Tensor()};
+    if (fused) return {drows, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {drows, dw13, dw2, torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -116,7 +157,7 @@ torch::Tensor GroupedExpertsImpl::forward(const torch::Tensor& rows, const std::
   if (int64_t(counts.size()) != num_experts)
     throw Error("experts: " + std::to_string(counts.size()) + " counts for " + std::to_string(num_experts) + " experts");
   if (rows.size(0) == 0) return rows.new_zeros({0, d_model}) + 0 * (w13.sum() + w2.sum());
-  return GroupedSwiGLU::apply(rows.contiguous(), w13, w2, counts);
+  return GroupedSwiGLU::apply(rows.contiguous(), w13, w2, counts, fuse_grad_accumulation);
 }
 
 torch::Tensor GroupedExpertsImpl::expert(int64_t e, const torch::Tensor& x) const {

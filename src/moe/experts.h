@@ -20,6 +20,11 @@ struct GroupedExpertsImpl : torch::nn::Module {
   void upcycle_from(const SwiGLU& dense, double noise);
 
   int64_t num_experts, d_model, ffn_hidden;
+  // When w13/w2 already hold a .grad, backward adds into it in place and hands
+  // autograd no weight gradient (Megatron-Core's gradient-accumulation
+  // fusion). Turn off to take weight gradients with torch::autograd::grad
+  // while .grad is set.
+  bool fuse_grad_accumulation = true;
   torch::Tensor w13, w2;
 };
 TORCH_MODULE(GroupedExperts);

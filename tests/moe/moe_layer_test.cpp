@@ -247,3 +247,32 @@ TEST(MoELayer, BadInputsNameTheLayer) {
   EXPECT_NE(error_of([&] { MoELayer(moe_cfg(8, 2), r, 8, "L"); }).find("gives vision tokens 1 experts"),
             std::string::npos);
 }
+
+// Gradient-accumulation fusion: with .grad already set, backward adds the
+// expert weight gradients into it in place; the sum must equal what plain
+// autograd accumulation gives, including an expert that gets no rows.
+TEST(GroupedExperts, FusedGradAccumulationEqualsAutogradAccumulation) {
+  torch::manual_seed(5);
+  GroupedExperts fused(3, 6, 5), plain(3, 6, 5);
+  plain->fuse_grad_accumulation = false;
+  {
+    torch::NoGradGuard ng;
+    plain->w13.copy_(fused->w13);
+    plain->w2.copy_(fused->w2);
+  }
+  const std::vector<std::vector<int64_t>> steps = {{4, 0, 3}, {2, 3, 2}};  // expert 1 idle in step 1
+  for (const auto& counts : steps) {
+    auto rows = torch::randn({7, 6});
+    auto g = torch::randn({7, 6});
+    for (auto* m : {&fused, &plain}) ((*m)->forward(rows, counts) * g).sum().backward();
+  }
+  ASSERT_TRUE(fused->w13.grad().defined());
+  EXPECT_TRUE(torch::allclose(fused->w13.grad(), plain->w13.grad(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(fused->w2.grad(), plain->w2.grad(), 1e-5, 1e-6));
+  // The first backward found no .grad and handed autograd a fresh one (not fused).
+  auto once = GroupedExperts(3, 6, 5);
+  auto rows = torch::randn({2, 6});
+  (once->forward(rows, {1, 1, 0}) * 2).sum().backward();
+  EXPECT_EQ(once->w13.grad()[2].abs().sum().item<float>(), 0.f);  // the idle expert's gradient is zero
+  EXPECT_GT(once->w13.grad()[0].abs().sum().item<float>(), 0.f);
+}
