@@ -51,8 +51,8 @@ void for_each_expert(const std::vector<int64_t>& counts, F&& f) {
   std::vector<int64_t> offsets(counts.size(), 0);
   for (size_t e = 1; e < counts.size(); ++e) offsets[e] = offsets[e - 1] + counts[e - 1];
   auto groups = balance_groups(counts);
-  // OpenMP workers start with default thread-local state (grad mode on, no
-  // dispatch exclusions), so their ops would go through the autograd layer.
+  // OpenMP workers start with default thread-local state (grad mode on even
+  // under the caller's NoGradGuard, no dispatch exclusions): give them the caller's.
   const at::ThreadLocalState caller_state;
   at::parallel_for(0, int64_t(groups.size()), 1, [&](int64_t begin, int64_t end) {
     at::ThreadLocalStateGuard same_state(caller_state);
@@ -116,8 +116,8 @@ struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
     // with the GEMM (beta = 1). Unfused, a fresh [E, ...] tensor is written and
     // AccumulateGrad adds it: three more passes over weights E/k times the
     // size of a dense FFN's, which is most of the MoE overhead at small T.
-    const bool fused = need_w && ctx->saved_data["fuse"].toBool() && accumulates_in_place(w13) &&
-                       accumulates_in_place(w2);
+    const bool fused = ctx->needs_input_grad(1) && ctx->needs_input_grad(2) && ctx->saved_data["fuse"].toBool() &&
+                       accumulates_in_place(w13) && accumulates_in_place(w2);
     auto dw13 = !need_w ? torch::Tensor() : fused ? w13.grad() : torch::empty_like(w13);
     auto dw2 = !need_w ? torch::Tensor() : fused ? w2.grad() : torch::empty_like(w2);
     if (need_w && !fused)  // experts without rows get no gradient; the others are written in full below

@@ -276,3 +276,17 @@ TEST(GroupedExperts, FusedGradAccumulationEqualsAutogradAccumulation) {
   EXPECT_EQ(once->w13.grad()[2].abs().sum().item<float>(), 0.f);  // the idle expert's gradient is zero
   EXPECT_GT(once->w13.grad()[0].abs().sum().item<float>(), 0.f);
 }
+
+// A frozen weight keeps a stale .grad untouched: fusion needs both weights trainable.
+TEST(GroupedExperts, FusionLeavesAFrozenWeightsGradAlone) {
+  torch::manual_seed(6);
+  GroupedExperts experts(2, 4, 3);
+  auto rows = torch::randn({3, 4});
+  (experts->forward(rows, {2, 1}) * 3).sum().backward();  // both now hold a .grad
+  auto stale = experts->w2.grad().clone();
+  experts->w2.set_requires_grad(false);
+  auto before = experts->w13.grad().clone();
+  (experts->forward(rows, {2, 1}) * 3).sum().backward();
+  EXPECT_TRUE(torch::equal(experts->w2.grad(), stale));
+  EXPECT_TRUE(torch::allclose(experts->w13.grad(), 2 * before, 1e-5, 1e-6));
+}
