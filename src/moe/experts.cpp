@@ -141,7 +141,7 @@ struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
       if (need_rows) mm_into(drows.narrow(0, o, c), dhs, w13[e].t());
       if (need_w) weight_grad(dw13[e], rows.narrow(0, o, c).t(), dhs);
     });
-    if (fused) return {drows, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    if (fused) dw13 = dw2 = torch::Tensor();  // already added into .grad
     return {drows, dw13, dw2, torch::Tensor(), torch::Tensor()};
   }
 };
