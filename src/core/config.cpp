@@ -160,6 +160,10 @@ void Config::validate(const std::string& source) const {
                                  "largest category id + 1 (the world: 5, COCO: 91)");
   if (model.vision_attributes > 0 && model.vision_classes == 0)
     fail("model.vision_attributes", "attributes are an output of the dense head: set model.vision_classes too");
+  if (train.grounding_attention > 0 && train.grounding_attention_layer >= model.n_layers)
+    fail("train.grounding_attention_layer", "layer " + std::to_string(train.grounding_attention_layer) +
+                                                " does not exist in a decoder of model.n_layers = " +
+                                                std::to_string(model.n_layers));
   for (const auto& [task, weight] : data.mixture)
     if (weight < 0) fail("data.mixture." + task, "weight must be >= 0");
 }

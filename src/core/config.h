@@ -148,6 +148,12 @@ struct TrainConfig {
   // answer weighs as much as a 15-token caption.
   std::string loss_average = "token";
   std::vector<std::string> freeze;  // parameter groups to freeze
+  // Grounding-attention supervision (docs/training.md): on every grounding
+  // example, the head-averaged attention of one decoder layer from the last
+  // prompt token is pulled onto the referred object's visual tokens, with
+  // this weight next to the answer loss (0 = off).
+  double grounding_attention = 0;
+  int grounding_attention_layer = 2;
   std::string out_dir = "runs/default";
   std::string init_from;  // checkpoint (or run dir) whose weights start this run; dense -> MoE upcycles
   int threads = 0;  // 0 = all cores (or SMOES_THREADS)
@@ -174,6 +180,10 @@ struct TrainConfig {
     v("loss_average", loss_average, "answer loss: mean over answer tokens or over sequences",
       OneOf({"token", "sequence"}));
     v("freeze", freeze, "parameter groups to freeze (experts, routers, attention, encoder, projector, embeddings)");
+    v("grounding_attention", grounding_attention,
+      "weight of -log(attention mass on the referred object's patches) on grounding examples (0 = off)", Range(0, 1e3));
+    v("grounding_attention_layer", grounding_attention_layer, "decoder layer (from 0) that loss supervises",
+      Range(0, 1 << 16));
     v("out_dir", out_dir, "run directory");
     v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");
     v("threads", threads, "intra-op threads (0 = all cores)", Range(0, 4096));

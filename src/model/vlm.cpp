@@ -110,11 +110,12 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   return out;
 }
 
-VLMOutput MoEVLMImpl::forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence) {
+VLMOutput MoEVLMImpl::forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence,
+                                   bool want_attention) {
   if (labels.sizes() != in.input_ids.sizes())
     throw Error("model: labels " + c10::str(labels.sizes()) + " do not match input ids " + c10::str(in.input_ids.sizes()));
   in.logits_at = labels.ne(-100);
-  auto out = forward(in);
+  auto out = forward(in, nullptr, want_attention);
   auto targets = labels.index({in.logits_at});
   if (!per_sequence) {
     out.loss = answer_loss(out.logits, targets);

@@ -76,7 +76,8 @@ struct MoEVLMImpl : torch::nn::Module {
   // out.loss is their next-token cross-entropy, averaged over all of them
   // (as answer_loss) or, per_sequence, first within each sequence and then
   // over the sequences that have labels.
-  VLMOutput forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence = false);
+  VLMOutput forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence = false,
+                         bool want_attention = false);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
 

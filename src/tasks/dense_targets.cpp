@@ -22,7 +22,37 @@ bool inside_polygon(const std::vector<double>& poly, double x, double y) {
   return inside;
 }
 
+// Patches whose centre lies inside the box (edges included).
+std::vector<int> patches_centred_in(const std::vector<double>& b, int width, int height, int grid) {
+  const double sx = double(grid) / width, sy = double(grid) / height;  // pixels -> patches
+  std::vector<int> out;
+  for (int r = 0; r < grid; ++r)
+    for (int c = 0; c < grid; ++c) {
+      const double x = c + 0.5, y = r + 0.5;  // patch centre, in patches
+      if (x >= b[0] * sx && x <= (b[0] + b[2]) * sx && y >= b[1] * sy && y <= (b[1] + b[3]) * sy)
+        out.push_back(r * grid + c);
+    }
+  return out;
+}
+
+int centre_patch(const std::vector<double>& b, int width, int height, int grid) {
+  const double sx = double(grid) / width, sy = double(grid) / height;
+  const int c = std::clamp(int((b[0] + b[2] / 2) * sx), 0, grid - 1);
+  const int r = std::clamp(int((b[1] + b[3] / 2) * sy), 0, grid - 1);
+  return r * grid + c;
+}
+
 }  // namespace
+
+std::vector<int> box_patches(const std::vector<double>& box, int width, int height, int grid) {
+  if (box.size() != 4 || width <= 0 || height <= 0 || grid <= 0)
+    throw Error("box_patches: need a box [x, y, w, h], an image size and a grid");
+  // A box that holds any patch centre holds the one nearest its own centre,
+  // so the centre patch only adds itself to a box that holds none.
+  auto out = patches_centred_in(box, width, height, grid);
+  if (out.empty()) out.push_back(centre_patch(box, width, height, grid));
+  return out;
+}
 
 std::array<float, 6> object_pixel_stats(const std::vector<uint8_t>& rgb, int side, const data::LabelledBox& o,
                                         int width, int height) {
@@ -88,25 +118,14 @@ DenseTargets dense_targets(const data::Example& ex, int grid, int bins, int clas
   auto area = [&](size_t i) { return ex.objects[i].box[2] * ex.objects[i].box[3]; };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return area(a) > area(b); });
 
-  const double sx = double(grid) / ex.image_width, sy = double(grid) / ex.image_height;  // pixels -> patches
   std::vector<int> owner(size_t(grid) * grid, -1);
-  for (size_t i : order) {
-    const auto& b = ex.objects[i].box;
-    for (int r = 0; r < grid; ++r)
-      for (int c = 0; c < grid; ++c) {
-        const double x = c + 0.5, y = r + 0.5;  // patch centre, in patches
-        if (x >= b[0] * sx && x <= (b[0] + b[2]) * sx && y >= b[1] * sy && y <= (b[1] + b[3]) * sy)
-          owner[r * grid + c] = int(i);
-      }
-  }
+  for (size_t i : order)
+    for (int p : patches_centred_in(ex.objects[i].box, ex.image_width, ex.image_height, grid)) owner[size_t(p)] = int(i);
   // The patch under each box centre, unless a smaller object already has it.
   std::vector<size_t> rank(order.size());
   for (size_t k = 0; k < order.size(); ++k) rank[order[k]] = k;
   for (size_t i : order) {
-    const auto& b = ex.objects[i].box;
-    const int c = std::clamp(int((b[0] + b[2] / 2) * sx), 0, grid - 1);
-    const int r = std::clamp(int((b[1] + b[3] / 2) * sy), 0, grid - 1);
-    int& o = owner[r * grid + c];
+    int& o = owner[size_t(centre_patch(ex.objects[i].box, ex.image_width, ex.image_height, grid))];
     if (o < 0 || rank[size_t(o)] < rank[i]) o = int(i);
   }
 

@@ -28,6 +28,13 @@ struct DenseTargets {
   std::vector<float> attributes; // [grid * grid * attributes] owner's attribute ids, multi-hot; empty for 0
 };
 
+// The patches (row-major in a grid x grid split of a width x height image)
+// that belong to `box` ([x, y, w, h] in pixels) by the assignment above when
+// no other object competes: those whose centre lies inside it, and the one
+// under its centre. Sorted, never empty. The grounding-attention loss
+// (train.grounding_attention) uses them as the referred object's patches.
+std::vector<int> box_patches(const std::vector<double>& box, int width, int height, int grid);
+
 // `rgb` (optional): the example's image 0 as the model sees it, side x side.
 // Errors name the example when its image size is unknown, a category id is
 // not in [1, classes) or an attribute id not in [0, attributes).

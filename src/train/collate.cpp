@@ -43,6 +43,16 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
   Batch batch;
   batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images), {}};
   batch.labels = labels;
+  if (std::any_of(seqs.begin(), seqs.end(), [](const Sequence& s) { return !s.look_from.empty(); })) {
+    batch.look_from = torch::zeros({b, n}, torch::kBool);
+    batch.look_at = torch::zeros({b, n}, torch::kBool);
+    for (int64_t r = 0; r < b; ++r) {
+      const auto& s = seqs[r];
+      const int64_t offset = left_pad ? n - int64_t(s.ids.size()) : 0;
+      for (int64_t p : s.look_from) batch.look_from[r][offset + p] = true;
+      for (int64_t p : s.look_at) batch.look_at[r][offset + p] = true;
+    }
+  }
   if (!dense.empty()) {
     const int64_t p = int64_t(dense[0].second->classes.size());
     batch.patch_classes = torch::full({int64_t(images.size()), p}, -100, torch::kLong);

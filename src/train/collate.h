@@ -17,11 +17,16 @@ struct Sequence {
   std::vector<uint8_t> loss;                        // 1 where the token is an answer token
   std::vector<const std::vector<uint8_t>*> images;  // side*side*3 RGB, one per run of image slots
   tasks::DenseTargets dense;                        // image 0's dense-head targets (empty = none)
+  // Grounding-attention target (train.grounding_attention): the query
+  // positions (the prompt's text after the image, up to the token that
+  // predicts the answer) and the referred object's visual tokens. Empty = none.
+  std::vector<int64_t> look_from, look_at;
 };
 
 // label[t] = ids[t+1] where loss[t+1], else -100; padding has modality 0 and mask false.
 // Dense targets go to Batch::patch_classes / patch_boxes (-100 for images
-// without) / patch_pixels / patch_attributes.
+// without) / patch_pixels / patch_attributes. Grounding-attention targets go
+// to Batch::look_from / look_at (undefined when no sequence has one).
 Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id, bool left_pad);
 
 // RGB bytes -> [3, side, side] float in [-1, 1].

@@ -55,6 +55,23 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
   return s;
 }
 
+void set_grounding_target(Sequence& seq, const data::Example& ex, int grid) {
+  if (ex.box.size() != 4 || ex.image_width <= 0 || ex.image_height <= 0)
+    throw Error(ex.task + " example " + ex.id + ": grounding attention needs the box and the image size");
+  std::vector<int64_t> visual;  // positions of image 0's visual tokens
+  for (size_t t = 0; t < seq.modality.size() && int64_t(visual.size()) < int64_t(grid) * grid; ++t)
+    if (seq.modality[t] == 1) visual.push_back(int64_t(t));
+  const auto answer = std::find(seq.loss.begin(), seq.loss.end(), uint8_t(1));
+  if (int64_t(visual.size()) != int64_t(grid) * grid || answer == seq.loss.begin() || answer == seq.loss.end())
+    throw Error(ex.task + " example " + ex.id + ": grounding attention needs " + std::to_string(grid * grid) +
+                " visual tokens and an answer after the prompt");
+  seq.look_from.clear();
+  for (int64_t t = visual.back() + 1; t < int64_t(answer - seq.loss.begin()); ++t)
+    if (seq.modality[size_t(t)] == 0) seq.look_from.push_back(t);
+  seq.look_at.clear();
+  for (int p : tasks::box_patches(ex.box, ex.image_width, ex.image_height, grid)) seq.look_at.push_back(visual[size_t(p)]);
+}
+
 bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
                  int max_text_len, size_t max_len) {
   auto t = data::tokenize(tok, tasks::without_image_tags(ex.prompt), target, /*image_tokens=*/0, max_text_len);
@@ -97,6 +114,8 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
                                                cfg_.model.location_bins, cfg_.model.vision_classes,
                                                seqs.back().images.at(0), cfg_.model.image_size,
                                                cfg_.model.vision_attributes);
+    if (cfg_.train.grounding_attention > 0 && task.task->kind == tasks::Kind::kGrounding)
+      set_grounding_target(seqs.back(), ex, cfg_.model.image_size / cfg_.model.patch_size);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);

@@ -41,6 +41,12 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
                        const std::string& target, int image_tokens, int max_text_len,
                        const std::string& image_position);
 
+// Sets seq.look_from / look_at for the grounding example `ex`: every text
+// token after image 0 up to the one that predicts the answer looks at the
+// visual tokens of tasks::box_patches(ex.box) on a grid x grid patch split.
+// Throws, naming the example, when its image size is unknown.
+void set_grounding_target(Sequence& seq, const data::Example& ex, int grid);
+
 // Appends `ex` as a later turn of `seq`: its prompt without "<image>" (the
 // images are already in the sequence), its target and EOS, no BOS. Returns
 // false, leaving `seq` unchanged, when that would make it longer than max_len.

@@ -72,6 +72,22 @@ Trainer::Trainer(Config cfg, model::MoEVLM model, BatchSource& data,
   spdlog::info("train: {} trainable parameters (stage {})", trainable, cfg_.train.stage);
 }
 
+std::pair<torch::Tensor, double> grounding_attention_loss(const torch::Tensor& probs, const torch::Tensor& look_from,
+                                                          const torch::Tensor& look_at) {
+  if (probs.dim() != 3 || look_from.sizes() != probs.sizes().slice(0, 2) || look_at.sizes() != look_from.sizes())
+    throw Error("grounding attention: probabilities " + c10::str(probs.sizes()) + ", query positions " +
+                c10::str(look_from.sizes()) + " and targets " + c10::str(look_at.sizes()) + " do not fit");
+  auto mass = torch::bmm(probs, look_at.to(probs.dtype()).unsqueeze(-1)).squeeze(-1);  // [B, S] per query row
+  auto rows = look_from.to(probs.dtype());
+  auto per_seq = rows.sum(1);
+  auto has = per_seq.gt(0);
+  auto mean_over_rows = [&](const torch::Tensor& v) {  // per sequence, then over sequences with rows
+    return ((v * rows).sum(1).index({has}) / per_seq.index({has})).mean();
+  };
+  // The epsilon keeps the log finite (and its gradient bounded) at zero mass.
+  return {mean_over_rows(-(mass + 1e-6).log()), mean_over_rows(mass.detach()).item<double>()};
+}
+
 double Trainer::train_step(int64_t step, nlohmann::json& record) {
   const auto& t = cfg_.train;
   double lr = lr_at(step, t.lr, t.warmup_steps, t.steps, t.min_lr_ratio);
@@ -94,9 +110,17 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
       tokens += batch.input.images.size(0) * model_->image_tokens();
       continue;
     }
-    auto out = model_->forward_loss(batch.input, batch.labels, t.loss_average == "sequence");
+    const bool look = t.grounding_attention > 0 && batch.look_from.defined();
+    auto out = model_->forward_loss(batch.input, batch.labels, t.loss_average == "sequence", look);
     auto task_loss = out.loss;
     auto loss = (task_loss + out.aux_loss) / t.grad_accum;
+    if (look) {
+      auto [g, mass] = grounding_attention_loss(out.attention_probs.at(size_t(t.grounding_attention_layer)),
+                                                batch.look_from, batch.look_at);
+      loss = loss + t.grounding_attention * g / t.grad_accum;
+      aux_parts["grounding_attention"] += g.item<double>() / t.grad_accum;
+      accuracies["grounding_attention_mass"] += mass / t.grad_accum;
+    }
     loss.backward();
     loss_sum += task_loss.item<double>() / t.grad_accum;
     aux_sum += out.aux_loss.item<double>() / t.grad_accum;

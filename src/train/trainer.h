@@ -25,6 +25,9 @@ struct Batch {
   torch::Tensor patch_classes, patch_boxes;
   torch::Tensor patch_pixels;  // [N, P, 6] object pixel statistics (read where patch_classes > 0)
   torch::Tensor patch_attributes;  // [N, P, A] multi-hot attributes (read where patch_classes > 0)
+  // Grounding-attention targets, [B, S] bool each: the query positions and
+  // the referred object's visual tokens.
+  torch::Tensor look_from, look_at;
 };
 
 // Where batches come from. `rng` is the run's data RNG (checkpointed), so a
@@ -50,6 +53,14 @@ struct TrainResult {
   double last_loss = 0;
   std::string last_checkpoint;
 };
+
+// The grounding-attention loss (train.grounding_attention): -log of the
+// attention mass that each query row (look_from[b][t]) of `probs` ([B, S, S],
+// one layer's head-averaged attention) puts on the positions look_at[b],
+// averaged over a sequence's query rows, then over the sequences that have
+// any. Also returns the mean mass, averaged the same way.
+std::pair<torch::Tensor, double> grounding_attention_loss(const torch::Tensor& probs, const torch::Tensor& look_from,
+                                                          const torch::Tensor& look_at);
 
 class Trainer {
  public:

@@ -139,3 +139,17 @@ TEST(DenseTargets, PatchesCarryTheirObjectsPixelStatistics) {
   EXPECT_EQ(std::vector<float>(t.pixels.begin() + 6, t.pixels.end()), std::vector<float>(18, 0.0f));
   EXPECT_TRUE(tasks::dense_targets(ex, 2, 4, 2).pixels.empty());  // no image, no pixel targets
 }
+
+// 64 px image, 4 x 4 patches of 16 px (centres at 8, 24, 40, 56).
+TEST(BoxPatches, CentresInsideTheBoxPlusTheCentrePatch) {
+  // x 20..50 holds centres 24 and 40; y 4..14 holds centre 8: patches (0,1), (0,2).
+  EXPECT_EQ(tasks::box_patches({20, 4, 30, 10}, 64, 64, 4), (std::vector<int>{1, 2}));
+  // A 9 px box between centres (x 26..35, y 42..51): no centre inside, so only
+  // the patch under its own centre (30.5, 46.5), row 2, column 1.
+  EXPECT_EQ(tasks::box_patches({26, 42, 9, 9}, 64, 64, 4), (std::vector<int>{9}));
+  // x 0..24 holds centres 8 and 24 (edges count), y 20..30 holds 24: row 1, columns 0 and 1.
+  EXPECT_EQ(tasks::box_patches({0, 20, 24, 10}, 64, 64, 4), (std::vector<int>{4, 5}));
+  // A 128 x 64 image: the box scales with the image, not with the grid.
+  EXPECT_EQ(tasks::box_patches({40, 4, 60, 10}, 128, 64, 4), (std::vector<int>{1, 2}));
+  EXPECT_THROW(tasks::box_patches({1, 2, 3}, 64, 64, 4), Error);
+}

@@ -341,3 +341,27 @@ TEST(Turns, EverySequenceTalksAboutOneImageAndTurnOneIsTheSingleTurnSequence) {
   EXPECT_TRUE(torch::equal(multi.input.input_ids[0].slice(0, 0, n), single.input.input_ids[0].slice(0, 0, n)));
   EXPECT_TRUE(torch::equal(multi.input.images[0], single.input.images[0]));
 }
+
+TEST(GroundingAttention, ThePromptTextAfterTheImageLooksAtTheBoxsVisualTokens) {
+  // BOS, 4 visual tokens (2 x 2 patches of a 16 px image), two prompt tokens, the answer.
+  train::Sequence seq{{2, 9, 9, 9, 9, 5, 6, 7, 3}, {0, 1, 1, 1, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 1}, {}, {}};
+  data::Example ex;
+  ex.task = "refcoco";
+  ex.id = "r1";
+  ex.image_width = ex.image_height = 16;
+  ex.box = {8, 0, 8, 16};  // the right half: patches 1 and 3, at positions 2 and 4
+  train::set_grounding_target(seq, ex, 2);
+  EXPECT_EQ(seq.look_from, (std::vector<int64_t>{5, 6}));  // 6 predicts the first answer token
+  EXPECT_EQ(seq.look_at, (std::vector<int64_t>{2, 4}));
+  // Collated with left padding, both shift with the sequence.
+  train::Sequence other{{2, 9, 9, 9, 9, 5, 6, 7, 3, 3, 3}, {0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+                        {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, {}, {}};
+  auto batch = train::collate({seq, other}, 16, 0, /*left_pad=*/true);
+  EXPECT_TRUE(batch.look_from[0].nonzero().flatten().equal(torch::tensor({int64_t(7), int64_t(8)})));
+  EXPECT_TRUE(batch.look_at[0].nonzero().flatten().equal(torch::tensor({int64_t(4), int64_t(6)})));
+  EXPECT_FALSE(batch.look_from[1].any().item<bool>());
+  EXPECT_FALSE(batch.look_at[1].any().item<bool>());
+  EXPECT_FALSE(train::collate({other}, 16, 0, false).look_from.defined());
+  ex.image_width = 0;
+  EXPECT_THROW(train::set_grounding_target(seq, ex, 2), Error);
+}

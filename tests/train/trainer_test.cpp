@@ -67,6 +67,34 @@ class ToySource : public train::BatchSource {
   }
 };
 
+// Grounding toy: one bright patch of four; the answer (always token 7) says
+// nothing about it, so only the grounding-attention loss pulls the two text
+// tokens' attention onto that patch.
+class ToyGroundingSource : public train::BatchSource {
+ public:
+  train::Batch next(std::mt19937_64& rng) override {
+    const int64_t b = 4;
+    auto images = torch::full({b, 3, 16, 16}, -1.0);
+    train::Batch batch;
+    batch.input.input_ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 5, 6, 7}).repeat({b, 1});
+    batch.input.modality = batch.input.input_ids.eq(kImage).to(torch::kLong);
+    batch.input.attention_mask = torch::ones({b, 7}, torch::kBool);
+    batch.labels = torch::full({b, 7}, -100, torch::kLong);
+    batch.labels.select(1, 5).fill_(7);
+    batch.look_from = torch::zeros({b, 7}, torch::kBool);
+    batch.look_from.narrow(1, 4, 2).fill_(true);
+    batch.look_at = torch::zeros({b, 7}, torch::kBool);
+    for (int64_t i = 0; i < b; ++i) {
+      const int64_t k = int64_t(rng() % 4), r = k / 2, c = k % 2;
+      images.index_put_({i, torch::indexing::Slice(), torch::indexing::Slice(r * 8, r * 8 + 8),
+                         torch::indexing::Slice(c * 8, c * 8 + 8)}, 1.0);
+      batch.look_at[i][k] = true;
+    }
+    batch.input.images = images;
+    return batch;
+  }
+};
+
 // Detection toy: one bright patch per 16 x 16 image (2 x 2 patches); its
 // dense targets are class 1 and a box that depends on which patch it is.
 class ToyDetectionSource : public train::BatchSource {
@@ -242,4 +270,61 @@ TEST(Trainer, VisionStageNeedsTheHeadAndDenseTargets) {
   ToySource captions_only;  // batches without dense targets
   model::MoEVLM m(cfg, kVocab, kImage);
   EXPECT_THROW(train::Trainer(cfg, m, captions_only).run(), Error);
+}
+
+TEST(GroundingAttention, LossIsMinusLogTheMassOnTheTargetsAveragedOverQueryRowsThenSequences) {
+  // Two sequences of 3 tokens. The first has query rows 1 and 2, putting
+  // 0.2 + 0.3 and 0.9 + 0.1 on its targets 0 and 1; the second one query row
+  // (2) with 0.25 on its target 0.
+  auto probs = torch::zeros({2, 3, 3});
+  probs[0][2] = torch::tensor({0.2f, 0.3f, 0.5f});
+  probs[0][1] = torch::tensor({0.9f, 0.1f, 0.0f});
+  probs[0][0] = torch::tensor({0.0f, 0.0f, 1.0f});  // not a query row: must not count
+  probs[1][2] = torch::tensor({0.25f, 0.75f, 0.0f});
+  auto rows = torch::tensor({false, true, true, false, false, true}).view({2, 3});
+  auto look_at = torch::tensor({true, true, false, true, false, false}).view({2, 3});
+  auto [loss, mass] = train::grounding_attention_loss(probs, rows, look_at);
+  const double e = 1e-6;
+  const double want = (-(std::log(0.5 + e) + std::log(1.0 + e)) / 2 - std::log(0.25 + e)) / 2;
+  EXPECT_NEAR(loss.item<double>(), want, 1e-6);
+  EXPECT_NEAR(mass, ((0.5 + 1.0) / 2 + 0.25) / 2, 1e-6);
+  // Its gradient reaches only the query rows' target entries: d/dp of -log(m) / (rows x sequences).
+  auto p = probs.clone().requires_grad_(true);
+  train::grounding_attention_loss(p, rows, look_at).first.backward();
+  auto grad = torch::zeros({2, 3, 3});
+  grad[0][2][0] = grad[0][2][1] = -1.0 / (0.5 + e) / 4;
+  grad[0][1][0] = grad[0][1][1] = -1.0 / (1.0 + e) / 4;
+  grad[1][2][0] = -1.0 / (0.25 + e) / 2;
+  EXPECT_TRUE(torch::allclose(p.grad(), grad, 1e-5, 1e-6));
+  EXPECT_THROW(train::grounding_attention_loss(probs, rows.narrow(1, 0, 2), look_at), Error);
+}
+
+TEST(GroundingAttention, TheLossTeachesTheLayerToLookAtTheTargetPatch) {
+  // Mass on the bright patch after training, on fresh batches; chance is a
+  // quarter of the attention that goes to the visual tokens.
+  auto mass_after = [](double weight) {
+    Config cfg = tiny_config(fresh(weight > 0 ? "look_on" : "look_off"));
+    cfg.train.steps = 60;
+    cfg.train.ckpt_every = 0;
+    cfg.train.grad_accum = 1;
+    cfg.train.grounding_attention = weight;
+    cfg.train.grounding_attention_layer = 1;
+    torch::manual_seed(0);
+    ToyGroundingSource data;
+    model::MoEVLM m(cfg, kVocab, kImage);
+    train::Trainer(cfg, m, data).run();
+    m->eval();
+    torch::NoGradGuard ng;
+    std::mt19937_64 rng(99);
+    double sum = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto batch = data.next(rng);
+      auto out = m->forward(batch.input, nullptr, /*want_attention=*/true);
+      sum += train::grounding_attention_loss(out.attention_probs.at(1), batch.look_from, batch.look_at).second / 5;
+    }
+    return sum;
+  };
+  const double off = mass_after(0.0), on = mass_after(5.0);
+  EXPECT_LT(off, 0.3);
+  EXPECT_GT(on, 0.6);
 }
