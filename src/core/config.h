@@ -40,6 +40,14 @@ struct ModelConfig {
   // Attribute ids the dense head predicts per patch (multi-hot; the files'
   // PACO-style attribute_ids: colour, material, ...); 0 = none.
   int vision_attributes = 0;
+  // Oscar-style object tags from the dense head's per-patch predictions, so
+  // what the head reads is explicit rather than a small direction next to
+  // objectness and position. "projector": class and attribute probabilities
+  // and the expected box go into the projector beside the ViT features.
+  // "words": each visual token also gets the probability-weighted decoder
+  // embeddings of the class and attribute names (Oscar feeds tags as words),
+  // so a question's "blue" can find the patch that reads "blue".
+  std::string object_tags = "none";
 
   template <class V>
   void fields(V& v) {
@@ -68,6 +76,9 @@ struct ModelConfig {
       Range(0, 1 << 16));
     v("vision_attributes", vision_attributes, "ViT dense head: attribute ids per patch, multi-hot (0 = none)",
       Range(0, 1 << 16));
+    v("object_tags", object_tags,
+      "dense-head predictions per patch: none, into the projector, or as name embeddings added to visual tokens",
+      OneOf({"none", "projector", "words"}));
   }
 };
 

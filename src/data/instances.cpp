@@ -4,7 +4,6 @@
 #include <climits>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -40,8 +39,8 @@ bool is_polygon_list(const json& seg) {
 bool has_list(const json& doc, const char* key) { return doc.contains(key) && doc[key].is_array(); }
 
 // PACO-style attributes: an optional top-level list of {id, name[, type]}.
-std::set<int> declared_attributes(const json& doc, const RecordErrors& errors) {
-  std::set<int> ids;
+std::map<int, std::string> declared_attributes(const json& doc, const RecordErrors& errors) {
+  std::map<int, std::string> ids;
   if (!doc.contains("attributes")) return ids;
   if (!doc["attributes"].is_array()) {
     errors.bad("attributes", "attributes", "not a list of {id, name}");
@@ -56,13 +55,37 @@ std::set<int> declared_attributes(const json& doc, const RecordErrors& errors) {
     else if (!a.contains("name") || !a["name"].is_string())
       errors.bad(rec, "name", "missing or not a string");
     else
-      ids.insert(int(a["id"].get<int64_t>()));
+      ids[int(a["id"].get<int64_t>())] = a["name"].get<std::string>();
   }
   return ids;
 }
 
+std::map<int64_t, std::string> category_names(const json& doc, const RecordErrors& errors) {
+  std::map<int64_t, std::string> category;
+  for (size_t i = 0; i < doc["categories"].size(); ++i) {
+    const json& c = doc["categories"][i];
+    std::string rec = "categories[" + std::to_string(i) + "]";
+    if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer())
+      errors.bad(rec, "id", "missing or not an integer");
+    else if (!c.contains("name") || !c["name"].is_string() || c["name"].get<std::string>().empty())
+      errors.bad(rec, "name", "missing, empty or not a string");
+    else
+      category[c["id"].get<int64_t>()] = c["name"].get<std::string>();
+  }
+  return category;
+}
+
+json parse_instances(const std::string& root, const std::string& split, std::string& file) {
+  file = (fs::path(root) / "annotations" / ("instances_" + split + ".json")).string();
+  verify_against_manifest(root, file);
+  json doc = parse_json_file(file);
+  if (!doc.is_object() || !has_list(doc, "images") || !has_list(doc, "annotations") || !has_list(doc, "categories"))
+    throw Error(file + ": expected a COCO instances object with \"images\", \"annotations\" and \"categories\" lists");
+  return doc;
+}
+
 // An annotation's attribute_ids: a list of declared attribute ids.
-bool read_attribute_ids(const json& ann, const std::set<int>& declared, std::vector<int>& out) {
+bool read_attribute_ids(const json& ann, const std::map<int, std::string>& declared, std::vector<int>& out) {
   if (!ann.contains("attribute_ids")) return true;
   if (!ann["attribute_ids"].is_array()) return false;
   for (const auto& v : ann["attribute_ids"]) {
@@ -78,25 +101,11 @@ bool read_attribute_ids(const json& ann, const std::set<int>& declared, std::vec
 
 std::vector<Example> load_coco_instances(const std::string& root, const std::string& split, bool strict,
                                          LoadReport* report) {
-  std::string file = (fs::path(root) / "annotations" / ("instances_" + split + ".json")).string();
-  verify_against_manifest(root, file);
-  json doc = parse_json_file(file);
+  std::string file;
+  json doc = parse_instances(root, split, file);
   RecordErrors errors{file, strict, report};
-  if (!doc.is_object() || !has_list(doc, "images") || !has_list(doc, "annotations") || !has_list(doc, "categories"))
-    throw Error(file + ": expected a COCO instances object with \"images\", \"annotations\" and \"categories\" lists");
-
-  std::map<int64_t, std::string> category;
-  for (size_t i = 0; i < doc["categories"].size(); ++i) {
-    const json& c = doc["categories"][i];
-    std::string rec = "categories[" + std::to_string(i) + "]";
-    if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer())
-      errors.bad(rec, "id", "missing or not an integer");
-    else if (!c.contains("name") || !c["name"].is_string() || c["name"].get<std::string>().empty())
-      errors.bad(rec, "name", "missing, empty or not a string");
-    else
-      category[c["id"].get<int64_t>()] = c["name"].get<std::string>();
-  }
-  const std::set<int> attributes = declared_attributes(doc, errors);
+  const auto category = category_names(doc, errors);
+  const auto attributes = declared_attributes(doc, errors);
   std::map<int64_t, Example> by_id;
   for (size_t i = 0; i < doc["images"].size(); ++i) {
     const json& img = doc["images"][i];
@@ -158,6 +167,16 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
   std::vector<Example> out;
   for (auto& [id, ex] : by_id) out.push_back(std::move(ex));
   return out;
+}
+
+LabelNames load_coco_label_names(const std::string& root, const std::string& split) {
+  std::string file;
+  json doc = parse_instances(root, split, file);
+  RecordErrors errors{file, /*strict=*/true, nullptr};
+  LabelNames names;
+  for (const auto& [id, name] : category_names(doc, errors)) names.categories[int(id)] = name;
+  names.attributes = declared_attributes(doc, errors);
+  return names;
 }
 
 }  // namespace smoes::data

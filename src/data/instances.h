@@ -10,6 +10,7 @@
 // {id, name, type} and, per annotation, "attribute_ids" (colour, material,
 // ...), kept in LabelledBox::attributes for the dense head.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,12 @@ extern const char* const kDetectionPrompt;  // "<image>\nDetect the objects."
 // without annotations are kept (an empty scene is a valid answer).
 std::vector<Example> load_coco_instances(const std::string& coco_root, const std::string& split, bool strict = true,
                                          LoadReport* report = nullptr);
+
+// The names behind the file's category and attribute ids (Oscar-style object
+// tags embed them as words). Bad records throw, naming file, record and field.
+struct LabelNames {
+  std::map<int, std::string> categories, attributes;
+};
+LabelNames load_coco_label_names(const std::string& coco_root, const std::string& split);
 
 }  // namespace smoes::data

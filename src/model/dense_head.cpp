@@ -19,6 +19,17 @@ DenseHeadOutput DenseHeadImpl::forward(const torch::Tensor& patches) {
           attribute ? attribute(patches) : torch::Tensor()};
 }
 
+torch::Tensor object_tags(const DenseHeadOutput& out) {
+  const int64_t bins = out.boxes.size(-1);
+  // A bin's value is its centre, so the expectation stays inside (0, 1).
+  auto centres = (torch::arange(bins, out.boxes.options()) + 0.5) / double(bins);
+  auto box = (out.boxes.softmax(-1) * centres).sum(-1);  // [N, P, 4]
+  std::vector<torch::Tensor> parts = {out.classes.softmax(-1)};
+  if (out.attributes.defined()) parts.push_back(out.attributes.sigmoid());
+  parts.push_back(box);
+  return torch::cat(parts, -1);
+}
+
 namespace {
 
 // Mean cross-entropy over the targets that are not -100; 0 (with a graph) when

@@ -27,6 +27,12 @@ struct DenseHeadImpl : torch::nn::Module {
 };
 TORCH_MODULE(DenseHead);
 
+// Per-patch object tags from the head's predictions: class probabilities [C],
+// attribute probabilities [A] (sigmoid) and the expected box [4] (x0, y0, x1,
+// y1 as fractions of the image), concatenated to [N, P, C + A + 4].
+torch::Tensor object_tags(const DenseHeadOutput& out);
+inline int64_t object_tag_width(int64_t classes, int64_t attributes) { return classes + attributes + 4; }
+
 struct DenseHeadLoss {
   // class CE over patches + box-bin CE over foreground patches
   // + kPixelLossWeight x pixel-statistics MSE over foreground patches

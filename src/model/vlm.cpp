@@ -42,7 +42,11 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   const auto& m = cfg.model;
   embed = register_module("embed", torch::nn::Embedding(vocab_size, m.d_model));
   vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
-  projector = register_module("projector", Projector(m.vit_width, m.d_model, m.projector_norm == "batch"));
+  const int64_t tags = m.object_tags == "projector" ? object_tag_width(m.vision_classes, m.vision_attributes) : 0;
+  projector = register_module("projector", Projector(m.vit_width + tags, m.d_model, m.projector_norm == "batch"));
+  if (m.object_tags == "words")
+    tag_words = register_buffer("tag_words",
+                                torch::full({m.vision_classes + m.vision_attributes, kMaxTagPieces}, -1, torch::kLong));
   if (m.vision_classes > 0)
     vision_head = register_module(
         "vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins, m.vision_attributes));
@@ -64,12 +68,50 @@ torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
   if (!in.images.defined()) return x;
   // A blind baseline sees blank images: same tokens and compute, no visual information.
   auto images = cfg.model.blind ? torch::zeros_like(in.images) : in.images;
-  auto vis = projector(vit(images)).reshape({-1, x.size(-1)});  // [N*P, d]
+  auto patches = vit(images);
+  torch::Tensor vis;
+  if (cfg.model.object_tags == "projector")
+    vis = projector(torch::cat({patches, object_tags(vision_head(patches))}, -1));
+  else if (cfg.model.object_tags == "words")
+    vis = projector(patches) + tag_word_embeddings(vision_head(patches));
+  else
+    vis = projector(patches);
+  vis = vis.reshape({-1, x.size(-1)});  // [N*P, d]
   if (slots.sum().item<int64_t>() != vis.size(0))
     throw Error("model: " + std::to_string(slots.sum().item<int64_t>()) + " image slots in the batch but " +
                 std::to_string(in.images.size(0)) + " images x " + std::to_string(image_tokens()) + " tokens");
   // masked_scatter fills slots in row-major order: image i's patches land in the i-th run of slots.
   return x.masked_scatter(slots.unsqueeze(-1), vis.to(x.dtype()));
+}
+
+void MoEVLMImpl::set_tag_words(const std::vector<std::vector<int>>& pieces) {
+  if (!tag_words.defined()) throw Error("model: tag words need model.object_tags = words");
+  if (int64_t(pieces.size()) != tag_words.size(0))
+    throw Error("model: " + std::to_string(pieces.size()) + " tag names for a dense head of " +
+                std::to_string(tag_words.size(0)) + " classes + attributes");
+  torch::NoGradGuard no_grad;
+  tag_words.fill_(-1);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (int64_t(pieces[i].size()) > kMaxTagPieces)
+      throw Error("model: tag " + std::to_string(i) + " is " + std::to_string(pieces[i].size()) +
+                  " token pieces; at most " + std::to_string(kMaxTagPieces) + " fit");
+    for (size_t j = 0; j < pieces[i].size(); ++j) {
+      if (pieces[i][j] < 0 || pieces[i][j] >= vocab_size)
+        throw Error("model: tag " + std::to_string(i) + " has token id " + std::to_string(pieces[i][j]) +
+                    " outside the vocabulary of " + std::to_string(vocab_size));
+      tag_words[int64_t(i)][int64_t(j)] = pieces[i][j];
+    }
+  }
+}
+
+torch::Tensor MoEVLMImpl::tag_word_embeddings(const DenseHeadOutput& head) {
+  // A tag's word is the mean embedding of its name's pieces; no pieces, no word.
+  auto valid = tag_words.ge(0);
+  auto pieces = embed(tag_words.clamp_min(0)) * valid.unsqueeze(-1);  // [T, K, d]
+  auto words = pieces.sum(1) / valid.sum(1, /*keepdim=*/true).clamp_min(1);  // [T, d]
+  std::vector<torch::Tensor> probs = {head.classes.softmax(-1)};
+  if (head.attributes.defined()) probs.push_back(head.attributes.sigmoid());
+  return torch::matmul(torch::cat(probs, -1), words);
 }
 
 VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {

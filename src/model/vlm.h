@@ -80,6 +80,13 @@ struct MoEVLMImpl : torch::nn::Module {
                          bool want_attention = false);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
+  // model.object_tags = "words": the token pieces of each dense-head class
+  // (background included) then each attribute name; an empty entry has no
+  // word. Kept in the checkpoint, so a loaded model needs no names.
+  void set_tag_words(const std::vector<std::vector<int>>& pieces);
+  static constexpr int64_t kMaxTagPieces = 4;
+  // What "words" tags add to each visual token: [N, P, d].
+  torch::Tensor tag_word_embeddings(const DenseHeadOutput& head);
 
   Config cfg;
   int64_t vocab_size, image_token_id;
@@ -87,6 +94,7 @@ struct MoEVLMImpl : torch::nn::Module {
   ViT vit{nullptr};
   Projector projector{nullptr};
   DenseHead vision_head{nullptr};  // only with model.vision_classes > 0 (train.stage = vision)
+  torch::Tensor tag_words;  // [classes + attributes, kMaxTagPieces] token ids, -1 = none ("words" tags)
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;

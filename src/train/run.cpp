@@ -5,6 +5,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "data/instances.h"
 #include "train/evaluate.h"
 #include "train/example_source.h"
 #include "train/init.h"
@@ -26,6 +27,18 @@ model::MoEVLM build_model(const Config& cfg, const data::Tokenizer& tok) {
                 tok.path() + " has only " + std::to_string(tok.location_bins()) + " <loc_i> tokens");
   torch::manual_seed(cfg.train.seed);  // initial weights are a function of the config
   return model::MoEVLM(cfg, tok.vocab_size(), tok.image_id());
+}
+
+std::vector<std::vector<int>> tag_word_pieces(const Config& cfg, const data::Tokenizer& tok) {
+  auto names = data::load_coco_label_names((fs::path(cfg.data.root) / "coco").string(), "train2014");
+  auto pieces = [&](const std::map<int, std::string>& named, int id) {
+    auto it = named.find(id);
+    return it == named.end() ? std::vector<int>{} : tok.encode(it->second);
+  };
+  std::vector<std::vector<int>> out;
+  for (int c = 0; c < cfg.model.vision_classes; ++c) out.push_back(pieces(names.categories, c));
+  for (int a = 0; a < cfg.model.vision_attributes; ++a) out.push_back(pieces(names.attributes, a));
+  return out;
 }
 
 nlohmann::json data_manifest(const Config& cfg, const std::string& tokenizer_file) {
@@ -63,6 +76,7 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);
+  if (cfg.model.object_tags == "words") model->set_tag_words(tag_word_pieces(cfg, tok));
   bool resuming = CheckpointDir((fs::path(cfg.train.out_dir) / "checkpoints").string(), 1).latest().has_value();
   if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
   data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);

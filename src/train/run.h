@@ -19,6 +19,11 @@ std::string tokenizer_path(const Config& cfg);
 // The model for `cfg` and `tok`, initialised from train.seed (model.vocab_size 0 = the tokenizer's; otherwise they must agree).
 model::MoEVLM build_model(const Config& cfg, const data::Tokenizer& tok);
 
+// model.object_tags = "words": the token pieces of each dense-head class id,
+// then each attribute id, named in <data.root>/coco's train instances file
+// (ids it does not name get none).
+std::vector<std::vector<int>> tag_word_pieces(const Config& cfg, const data::Tokenizer& tok);
+
 // {"root", "manifest_sha256" (of <root>/MANIFEST.json, if any), "tokenizer_sha256"}.
 nlohmann::json data_manifest(const Config& cfg, const std::string& tokenizer_file);
 

@@ -42,6 +42,17 @@ TEST(CocoInstances, ObjectsCarryCategoryNamesBoxesAndImageSize) {
   EXPECT_TRUE(examples[1].objects.empty());  // an image without objects is kept
 }
 
+TEST(CocoInstances, LabelNamesMapTheFilesIdsToTheirNames) {
+  auto root = root_with("names", read_file(fixture("instances_small.json")));
+  auto names = data::load_coco_label_names(root, "val2014");
+  EXPECT_EQ(names.categories, (std::map<int, std::string>{{1, "circle"}, {2, "square"}}));
+  EXPECT_EQ(names.attributes, (std::map<int, std::string>{{0, "red"}, {3, "wood"}}));
+  auto doc = json::parse(read_file(fixture("instances_small.json")));
+  doc["categories"][1]["name"] = "";
+  auto msg = error_of([&] { data::load_coco_label_names(root_with("badname", doc.dump()), "val2014"); });
+  EXPECT_NE(msg.find("categories[1]: field 'name'"), std::string::npos) << msg;
+}
+
 TEST(CocoInstances, TheWorldsFilesLoadWithEveryAnnotation) {
   const auto& root = world_dir();
   auto examples = data::load_coco_instances(root + "/coco", "train2014");

@@ -90,3 +90,17 @@ TEST(DenseHead, NoObjectsGivesAFiniteLossAndMismatchedTargetsAreAnError) {
   EXPECT_THROW(dense_head_loss(out, torch::zeros({1, 4}, torch::kLong), torch::zeros({1, 3, 4}, torch::kLong)),
                smoes::Error);
 }
+
+TEST(DenseHead, ObjectTagsAreClassAndAttributeProbabilitiesThenTheExpectedBox) {
+  DenseHeadOutput out;
+  out.classes = torch::tensor({0.0, std::log(3.0)}).view({1, 1, 2});  // p = 1/4, 3/4
+  out.attributes = torch::tensor({0.0, 100.0, -100.0}).view({1, 1, 3});
+  // 2 bins with centres 0.25 and 0.75: certain of bin 0, certain of bin 1, even, then 1:3.
+  out.boxes = torch::tensor({100.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, std::log(3.0)}).view({1, 1, 4, 2});
+  auto tags = object_tags(out);
+  ASSERT_EQ(tags.sizes(), (std::vector<int64_t>{1, 1, object_tag_width(2, 3)}));
+  std::vector<double> expected = {0.25, 0.75, 0.5, 1.0, 0.0, 0.25, 0.75, 0.5, 0.25 * 0.25 + 0.75 * 0.75};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(tags[0][0][i].item<double>(), expected[i], 1e-5) << i;
+  out.attributes = torch::Tensor();  // a head without attributes: class probabilities then the box
+  EXPECT_EQ(object_tags(out).size(-1), object_tag_width(2, 0));
+}

@@ -312,3 +312,52 @@ TEST(Model, InitGivesTheViTContentTheScaleOfItsPositions) {
   EXPECT_GT(content, 0.5f * position);
   EXPECT_LT(m->blocks[0]->as<DecoderBlock>()->attn->qkv->weight.std().item<float>(), 0.03f);  // decoder: GPT-2 init
 }
+
+TEST(VLM, ProjectorTagsFeedTheDenseHeadsPredictionsToTheProjector) {
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 3;
+  cfg.model.vision_attributes = 2;
+  auto in = prompt_with_image(1);
+  torch::NoGradGuard ng;
+  for (bool tags : {false, true}) {
+    cfg.model.object_tags = tags ? "projector" : "none";
+    torch::manual_seed(5);
+    MoEVLM m(cfg, kVocab, kImage);
+    m->eval();
+    EXPECT_EQ(m->projector->fc1->weight.size(1), cfg.model.vit_width + (tags ? 3 + 2 + 4 : 0));
+    auto before = m->forward(in).logits;
+    m->vision_head->attribute->bias.add_(3.0);  // the head now predicts other attributes
+    EXPECT_EQ(m->forward(in).logits.equal(before), !tags) << "tags " << tags;
+  }
+  cfg.model.vision_classes = cfg.model.vision_attributes = 0;
+  EXPECT_THROW(cfg.validate(), smoes::Error);  // tags without a head
+}
+
+TEST(VLM, WordTagsAreTheProbabilityWeightedMeanEmbeddingsOfTheTagNames) {
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 2;
+  cfg.model.vision_attributes = 1;
+  cfg.model.object_tags = "words";
+  torch::manual_seed(6);
+  MoEVLM m(cfg, kVocab, kImage);
+  EXPECT_THROW(m->set_tag_words({{5}, {6}}), smoes::Error);                    // 2 names for 3 tags
+  EXPECT_THROW(m->set_tag_words({{}, {6}, {7, 99}}), smoes::Error);            // outside the vocabulary
+  EXPECT_THROW(m->set_tag_words({{}, {6}, {7, 8, 9, 10, 11}}), smoes::Error);  // too many pieces
+  m->set_tag_words({{}, {6}, {7, 8}});  // background has no word; the attribute's name is 2 pieces
+  torch::NoGradGuard ng;
+  DenseHeadOutput head;
+  head.classes = torch::tensor({0.0, std::log(3.0)}).view({1, 1, 2});  // p = 1/4 background, 3/4 class 1
+  head.attributes = torch::zeros({1, 1, 1});                            // p = 1/2
+  auto e = m->embed->weight;
+  auto expected = 0.75 * e[6] + 0.5 * (e[7] + e[8]) / 2;
+  EXPECT_TRUE(torch::allclose(m->tag_word_embeddings(head)[0][0], expected, 1e-5, 1e-6));
+  // In the model: the head's predictions reach the logits through the words.
+  m->eval();
+  auto in = prompt_with_image(1);
+  auto before = m->forward(in).logits;
+  m->vision_head->attribute->bias.add_(3.0);
+  EXPECT_FALSE(m->forward(in).logits.equal(before));
+  cfg.model.object_tags = "none";
+  MoEVLM plain(cfg, kVocab, kImage);
+  EXPECT_THROW(plain->set_tag_words({{}, {6}, {7}}), smoes::Error);  // no tag words without "words"
+}

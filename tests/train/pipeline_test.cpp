@@ -188,6 +188,28 @@ TEST(Pipeline, VisionStageOnTheWorldStartsTheFinetuneRunsViT) {
   EXPECT_EQ(f.steps_done, 8);
 }
 
+TEST(Pipeline, WordTagsAreTheWorldsNamesAndTheCheckpointKeepsThem) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_tags").string();
+  fs::remove_all(base);
+  auto cfg = small_config(root, base + "/run");
+  cfg.model.vision_classes = 5;
+  cfg.model.vision_attributes = 14;
+  cfg.model.object_tags = "words";
+  cfg.train.steps = 2;
+  data::Tokenizer tok(root + "/tokenizer.model");
+  auto pieces = train::tag_word_pieces(cfg, tok);
+  ASSERT_EQ(pieces.size(), 19u);
+  EXPECT_TRUE(pieces[0].empty());                // background: no word
+  EXPECT_EQ(pieces[1], tok.encode("circle"));    // category 1
+  EXPECT_EQ(pieces[5 + 2], tok.encode("blue"));  // attribute 2
+  EXPECT_EQ(pieces[5 + 13], tok.encode("large"));
+  train::train_from_config(cfg);
+  auto run = train::load_run(base + "/run");  // a loaded run reads its words from the checkpoint
+  EXPECT_EQ(run.model->tag_words[1][0].item<int64_t>(), pieces[1][0]);
+  EXPECT_EQ(run.model->tag_words[0][0].item<int64_t>(), -1);
+}
+
 TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {
   try {
     smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "train");
