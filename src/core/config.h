@@ -77,8 +77,9 @@ struct ModelConfig {
     v("vision_attributes", vision_attributes, "ViT dense head: attribute ids per patch, multi-hot (0 = none)",
       Range(0, 1 << 16));
     v("object_tags", object_tags,
-      "dense-head predictions per patch: none, into the projector, or as name embeddings added to visual tokens",
-      OneOf({"none", "projector", "words"}));
+      "dense-head predictions per patch: none, into the projector, as name embeddings added to visual tokens, "
+      "or names plus the predicted box as location-token embeddings",
+      OneOf({"none", "projector", "words", "words_boxes"}));
   }
 };
 

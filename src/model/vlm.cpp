@@ -44,9 +44,13 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   vit = register_module("vit", ViT(m.image_size, m.patch_size, m.vit_width, m.vit_layers, m.vit_heads, m.vit_norm == "batch"));
   const int64_t tags = m.object_tags == "projector" ? object_tag_width(m.vision_classes, m.vision_attributes) : 0;
   projector = register_module("projector", Projector(m.vit_width + tags, m.d_model, m.projector_norm == "batch"));
-  if (m.object_tags == "words")
+  if (m.object_tags == "words" || m.object_tags == "words_boxes")
     tag_words = register_buffer("tag_words",
                                 torch::full({m.vision_classes + m.vision_attributes, kMaxTagPieces}, -1, torch::kLong));
+  if (m.object_tags == "words_boxes") {
+    tag_locations = register_buffer("tag_locations", torch::full({m.location_bins}, -1, torch::kLong));
+    box_roles = register_parameter("box_roles", torch::empty({4, m.d_model, m.d_model}));
+  }
   if (m.vision_classes > 0)
     vision_head = register_module(
         "vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins, m.vision_attributes));
@@ -60,6 +64,10 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   for (auto& p : named_parameters())
     if (p.key().rfind("vit.", 0) != 0 && p.key().find("norm") == std::string::npos && p.value().dim() >= 2)
       torch::nn::init::normal_(p.value(), 0.0, 0.02);
+  // Orthogonal roles keep each coordinate's location embedding at its own
+  // norm, so the box reaches the decoder as strongly as the words do.
+  if (box_roles.defined())
+    for (int64_t c = 0; c < 4; ++c) torch::nn::init::orthogonal_(box_roles[c]);
 }
 
 torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
@@ -74,6 +82,10 @@ torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
     vis = projector(torch::cat({patches, object_tags(vision_head(patches))}, -1));
   else if (cfg.model.object_tags == "words")
     vis = projector(patches) + tag_word_embeddings(vision_head(patches));
+  else if (cfg.model.object_tags == "words_boxes") {
+    auto head = vision_head(patches);
+    vis = projector(patches) + tag_word_embeddings(head) + tag_box_embeddings(head);
+  }
   else
     vis = projector(patches);
   vis = vis.reshape({-1, x.size(-1)});  // [N*P, d]
@@ -85,7 +97,7 @@ torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
 }
 
 void MoEVLMImpl::set_tag_words(const std::vector<std::vector<int>>& pieces) {
-  if (!tag_words.defined()) throw Error("model: tag words need model.object_tags = words");
+  if (!tag_words.defined()) throw Error("model: tag words need model.object_tags = words or words_boxes");
   if (int64_t(pieces.size()) != tag_words.size(0))
     throw Error("model: " + std::to_string(pieces.size()) + " tag names for a dense head of " +
                 std::to_string(tag_words.size(0)) + " classes + attributes");
@@ -112,6 +124,25 @@ torch::Tensor MoEVLMImpl::tag_word_embeddings(const DenseHeadOutput& head) {
   std::vector<torch::Tensor> probs = {head.classes.softmax(-1)};
   if (head.attributes.defined()) probs.push_back(head.attributes.sigmoid());
   return torch::matmul(torch::cat(probs, -1), words);
+}
+
+void MoEVLMImpl::set_tag_locations(const std::vector<int>& ids) {
+  if (!tag_locations.defined()) throw Error("model: tag locations need model.object_tags = words_boxes");
+  if (int64_t(ids.size()) != tag_locations.size(0))
+    throw Error("model: " + std::to_string(ids.size()) + " location tokens for a dense head of " +
+                std::to_string(tag_locations.size(0)) + " box bins");
+  for (int id : ids)
+    if (id < 0 || id >= vocab_size)
+      throw Error("model: location token id " + std::to_string(id) + " outside the vocabulary of " +
+                  std::to_string(vocab_size));
+  torch::NoGradGuard no_grad;
+  tag_locations.copy_(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())));
+}
+
+torch::Tensor MoEVLMImpl::tag_box_embeddings(const DenseHeadOutput& head) {
+  if (tag_locations.lt(0).any().item<bool>()) throw Error("model: words_boxes tags before set_tag_locations");
+  auto per_coordinate = torch::matmul(head.boxes.softmax(-1), embed(tag_locations));  // [N, P, 4, d]
+  return torch::einsum("npcd,cde->npe", {per_coordinate, box_roles});
 }
 
 VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {
@@ -175,7 +206,7 @@ VLMOutput MoEVLMImpl::forward_loss(VLMInput in, const torch::Tensor& labels, boo
 std::string parameter_group(const std::string& name) {
   auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
   if (name.rfind("vit.", 0) == 0) return "encoder";
-  if (name.rfind("projector.", 0) == 0) return "projector";
+  if (name.rfind("projector.", 0) == 0 || name == "box_roles") return "projector";
   if (name.rfind("vision_head.", 0) == 0) return "vision_head";
   if (name.rfind("embed.", 0) == 0) return "embeddings";
   if (has(".attn.")) return "attention";

@@ -87,6 +87,14 @@ struct MoEVLMImpl : torch::nn::Module {
   static constexpr int64_t kMaxTagPieces = 4;
   // What "words" tags add to each visual token: [N, P, d].
   torch::Tensor tag_word_embeddings(const DenseHeadOutput& head);
+  // model.object_tags = "words_boxes": the token ids of <loc_0>..<loc_{bins-1}>,
+  // kept in the checkpoint like the tag words.
+  void set_tag_locations(const std::vector<int>& ids);
+  // What "words_boxes" adds on top of the words: per coordinate c (x1, y1, x2,
+  // y2), the head's bin probabilities times the location tokens' embeddings,
+  // mapped by that coordinate's role matrix (box_roles[c]) so the four stay
+  // apart in one vector, summed: [N, P, d].
+  torch::Tensor tag_box_embeddings(const DenseHeadOutput& head);
 
   Config cfg;
   int64_t vocab_size, image_token_id;
@@ -95,6 +103,8 @@ struct MoEVLMImpl : torch::nn::Module {
   Projector projector{nullptr};
   DenseHead vision_head{nullptr};  // only with model.vision_classes > 0 (train.stage = vision)
   torch::Tensor tag_words;  // [classes + attributes, kMaxTagPieces] token ids, -1 = none ("words" tags)
+  torch::Tensor tag_locations;  // [bins] location token ids ("words_boxes" tags)
+  torch::Tensor box_roles;      // [4, d, d] per-coordinate maps of the box tags, orthogonal at init
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;

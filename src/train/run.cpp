@@ -41,6 +41,12 @@ std::vector<std::vector<int>> tag_word_pieces(const Config& cfg, const data::Tok
   return out;
 }
 
+std::vector<int> tag_location_ids(const Config& cfg, const data::Tokenizer& tok) {
+  std::vector<int> ids;
+  for (int b = 0; b < cfg.model.location_bins; ++b) ids.push_back(tok.location_id(b));
+  return ids;
+}
+
 nlohmann::json data_manifest(const Config& cfg, const std::string& tokenizer_file) {
   nlohmann::json m = {{"root", cfg.data.root}, {"tokenizer_sha256", sha256_file(tokenizer_file)}};
   auto manifest = fs::path(cfg.data.root) / "MANIFEST.json";
@@ -76,7 +82,9 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);
-  if (cfg.model.object_tags == "words") model->set_tag_words(tag_word_pieces(cfg, tok));
+  if (cfg.model.object_tags == "words" || cfg.model.object_tags == "words_boxes")
+    model->set_tag_words(tag_word_pieces(cfg, tok));
+  if (cfg.model.object_tags == "words_boxes") model->set_tag_locations(tag_location_ids(cfg, tok));
   bool resuming = CheckpointDir((fs::path(cfg.train.out_dir) / "checkpoints").string(), 1).latest().has_value();
   if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
   data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);

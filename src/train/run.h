@@ -23,6 +23,8 @@ model::MoEVLM build_model(const Config& cfg, const data::Tokenizer& tok);
 // then each attribute id, named in <data.root>/coco's train instances file
 // (ids it does not name get none).
 std::vector<std::vector<int>> tag_word_pieces(const Config& cfg, const data::Tokenizer& tok);
+// model.object_tags = "words_boxes": the ids of <loc_0>..<loc_{model.location_bins - 1}>.
+std::vector<int> tag_location_ids(const Config& cfg, const data::Tokenizer& tok);
 
 // {"root", "manifest_sha256" (of <root>/MANIFEST.json, if any), "tokenizer_sha256"}.
 nlohmann::json data_manifest(const Config& cfg, const std::string& tokenizer_file);

@@ -361,3 +361,41 @@ TEST(VLM, WordTagsAreTheProbabilityWeightedMeanEmbeddingsOfTheTagNames) {
   MoEVLM plain(cfg, kVocab, kImage);
   EXPECT_THROW(plain->set_tag_words({{}, {6}, {7}}), smoes::Error);  // no tag words without "words"
 }
+
+TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 2;
+  cfg.model.location_bins = 3;
+  cfg.model.object_tags = "words_boxes";
+  torch::manual_seed(7);
+  MoEVLM m(cfg, kVocab, kImage);
+  EXPECT_EQ(parameter_group("box_roles"), "projector");
+  for (int64_t c = 0; c < 4; ++c)  // orthogonal at init: the box arrives at the location embeddings' own norm
+    EXPECT_TRUE(torch::allclose(torch::matmul(m->box_roles[c], m->box_roles[c].t()), torch::eye(32), 1e-4, 1e-5));
+  DenseHeadOutput head;
+  head.classes = torch::zeros({1, 1, 2});
+  head.boxes = torch::randn({1, 1, 4, 3});
+  EXPECT_THROW(m->tag_box_embeddings(head), smoes::Error);  // location ids not set yet
+  EXPECT_THROW(m->set_tag_locations({10, 11}), smoes::Error);      // 2 ids for 3 bins
+  EXPECT_THROW(m->set_tag_locations({10, 11, 40}), smoes::Error);  // outside the vocabulary
+  m->set_tag_locations({10, 11, 12});
+  m->set_tag_words({{}, {6}});
+  torch::NoGradGuard ng;
+  // Naive reference: one coordinate, one bin at a time.
+  auto expected = torch::zeros({32});
+  auto e = m->embed->weight;
+  for (int64_t c = 0; c < 4; ++c) {
+    auto p = head.boxes[0][0][c].softmax(0);
+    for (int64_t b = 0; b < 3; ++b) expected += p[b] * torch::matmul(e[10 + b], m->box_roles[c]);
+  }
+  EXPECT_TRUE(torch::allclose(m->tag_box_embeddings(head)[0][0], expected, 1e-5, 1e-6));
+  // In the model: the head's box predictions reach the logits.
+  m->eval();
+  auto in = prompt_with_image(1);
+  auto before = m->forward(in).logits;
+  m->vision_head->box->bias.add_(torch::randn_like(m->vision_head->box->bias) * 3);
+  EXPECT_FALSE(m->forward(in).logits.equal(before));
+  cfg.model.object_tags = "words";
+  MoEVLM words(cfg, kVocab, kImage);
+  EXPECT_THROW(words->set_tag_locations({10, 11, 12}), smoes::Error);  // no box tags without "words_boxes"
+}

@@ -210,6 +210,25 @@ TEST(Pipeline, WordTagsAreTheWorldsNamesAndTheCheckpointKeepsThem) {
   EXPECT_EQ(run.model->tag_words[0][0].item<int64_t>(), -1);
 }
 
+TEST(Pipeline, BoxTagsAreTheTokenizersLocationTokensAndTheCheckpointKeepsThem) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_box_tags").string();
+  fs::remove_all(base);
+  auto cfg = small_config(root, base + "/run");
+  cfg.model.vision_classes = 5;
+  cfg.model.vision_attributes = 14;
+  cfg.model.object_tags = "words_boxes";
+  cfg.train.steps = 2;
+  data::Tokenizer tok(root + "/tokenizer.model");
+  auto ids = train::tag_location_ids(cfg, tok);
+  ASSERT_EQ(int(ids.size()), cfg.model.location_bins);
+  EXPECT_EQ(ids.back(), tok.location_id(cfg.model.location_bins - 1));
+  train::train_from_config(cfg);
+  auto run = train::load_run(base + "/run");
+  EXPECT_EQ(run.model->tag_locations[0].item<int64_t>(), tok.location_id(0));
+  EXPECT_EQ(run.model->tag_words[1][0].item<int64_t>(), tok.encode("circle")[0]);
+}
+
 TEST(Mixture, EvaluationOnlyTasksAreRefusedForTraining) {
   try {
     smoes::train::load_tasks("/nonexistent", {{"fact_qa", 1.0}}, "train");
