@@ -166,6 +166,7 @@ struct TrainConfig {
   // this weight next to the answer loss (0 = off).
   double grounding_attention = 0;
   int grounding_attention_layer = 2;
+  std::string grounding_attention_from = "prompt";  // which positions look: the prompt's text or the box's writers
   std::string out_dir = "runs/default";
   std::string init_from;  // checkpoint (or run dir) whose weights start this run; dense -> MoE upcycles
   int threads = 0;  // 0 = all cores (or SMOES_THREADS)
@@ -196,6 +197,10 @@ struct TrainConfig {
       "weight of -log(attention mass on the referred object's patches) on grounding examples (0 = off)", Range(0, 1e3));
     v("grounding_attention_layer", grounding_attention_layer, "decoder layer (from 0) that loss supervises",
       Range(0, 1 << 16));
+    v("grounding_attention_from", grounding_attention_from,
+      "positions that must look at the object: the prompt text after the image, or those that predict the box's "
+      "location tokens",
+      OneOf({"prompt", "box"}));
     v("out_dir", out_dir, "run directory");
     v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");
     v("threads", threads, "intra-op threads (0 = all cores)", Range(0, 4096));

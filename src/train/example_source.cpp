@@ -55,7 +55,8 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
   return s;
 }
 
-void set_grounding_target(Sequence& seq, const data::Example& ex, int grid) {
+void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, const std::string& from,
+                          int64_t first_location, int64_t bins) {
   if (ex.box.size() != 4 || ex.image_width <= 0 || ex.image_height <= 0)
     throw Error(ex.task + " example " + ex.id + ": grounding attention needs the box and the image size");
   std::vector<int64_t> visual;  // positions of image 0's visual tokens
@@ -66,8 +67,18 @@ void set_grounding_target(Sequence& seq, const data::Example& ex, int grid) {
     throw Error(ex.task + " example " + ex.id + ": grounding attention needs " + std::to_string(grid * grid) +
                 " visual tokens and an answer after the prompt");
   seq.look_from.clear();
-  for (int64_t t = visual.back() + 1; t < int64_t(answer - seq.loss.begin()); ++t)
-    if (seq.modality[size_t(t)] == 0) seq.look_from.push_back(t);
+  const int64_t first_answer = answer - seq.loss.begin();
+  if (from == "box") {
+    // The positions that write the box: the next token is a location token of this answer.
+    for (int64_t t = first_answer - 1; t + 1 < int64_t(seq.ids.size()) && seq.loss[size_t(t + 1)]; ++t)
+      if (seq.ids[size_t(t + 1)] >= first_location && seq.ids[size_t(t + 1)] < first_location + bins)
+        seq.look_from.push_back(t);
+    if (seq.look_from.empty())
+      throw Error(ex.task + " example " + ex.id + ": grounding attention from the box, but the answer has no location token");
+  } else {
+    for (int64_t t = visual.back() + 1; t < first_answer; ++t)
+      if (seq.modality[size_t(t)] == 0) seq.look_from.push_back(t);
+  }
   seq.look_at.clear();
   for (int p : tasks::box_patches(ex.box, ex.image_width, ex.image_height, grid)) seq.look_at.push_back(visual[size_t(p)]);
 }
@@ -115,7 +126,8 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
                                                seqs.back().images.at(0), cfg_.model.image_size,
                                                cfg_.model.vision_attributes);
     if (cfg_.train.grounding_attention > 0 && task.task->kind == tasks::Kind::kGrounding)
-      set_grounding_target(seqs.back(), ex, cfg_.model.image_size / cfg_.model.patch_size);
+      set_grounding_target(seqs.back(), ex, cfg_.model.image_size / cfg_.model.patch_size,
+                           cfg_.train.grounding_attention_from, tok_.location_id(0), cfg_.model.location_bins);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
   }
   return collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);

@@ -42,10 +42,13 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
                        const std::string& image_position);
 
 // Sets seq.look_from / look_at for the grounding example `ex`: every text
-// token after image 0 up to the one that predicts the answer looks at the
+// token after image 0 up to the one that predicts the answer (from =
+// "prompt"), or every answer position that predicts a location token, ids
+// [first_location, first_location + bins) (from = "box"), looks at the
 // visual tokens of tasks::box_patches(ex.box) on a grid x grid patch split.
 // Throws, naming the example, when its image size is unknown.
-void set_grounding_target(Sequence& seq, const data::Example& ex, int grid);
+void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, const std::string& from = "prompt",
+                          int64_t first_location = -1, int64_t bins = 0);
 
 // Appends `ex` as a later turn of `seq`: its prompt without "<image>" (the
 // images are already in the sequence), its target and EOS, no BOS. Returns

@@ -406,3 +406,19 @@ TEST(GroundingAttention, ThePromptTextAfterTheImageLooksAtTheBoxsVisualTokens) {
   ex.image_width = 0;
   EXPECT_THROW(train::set_grounding_target(seq, ex, 2), Error);
 }
+
+TEST(GroundingAttention, FromTheBoxThePositionsThatWriteLocationTokensLook) {
+  // BOS, 4 visual tokens, two prompt tokens, the answer: a space piece (8), two location tokens (20, 21), EOS.
+  train::Sequence seq{{2, 9, 9, 9, 9, 5, 6, 8, 20, 21, 3}, {0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+                      {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, {}, {}};
+  data::Example ex;
+  ex.task = "refcoco";
+  ex.id = "r2";
+  ex.image_width = ex.image_height = 16;
+  ex.box = {0, 0, 8, 8};  // the top-left patch, at position 1
+  train::set_grounding_target(seq, ex, 2, "box", /*first_location=*/20, /*bins=*/4);
+  EXPECT_EQ(seq.look_from, (std::vector<int64_t>{7, 8}));  // they predict 20 and 21
+  EXPECT_EQ(seq.look_at, (std::vector<int64_t>{1}));
+  seq.ids[8] = seq.ids[9] = 30;  // no location token in the answer
+  EXPECT_THROW(train::set_grounding_target(seq, ex, 2, "box", 20, 4), Error);
+}
