@@ -1,5 +1,6 @@
 // smoes analyze: measurements on a trained run that explain its scores.
-//   vision  does the model read its images? (train/vision_probe.h)
+//   vision     does the model read its images? (train/vision_probe.h)
+//   grounding  where does it look when it writes a box? (train/grounding_probe.h)
 #include <cstdio>
 #include <filesystem>
 
@@ -7,6 +8,7 @@
 #include "core/error.h"
 #include "core/git_revision.h"
 #include "eval/results.h"
+#include "train/grounding_probe.h"
 #include "train/run.h"
 #include "train/vision_probe.h"
 
@@ -18,6 +20,21 @@ struct VisionOptions {
   std::vector<std::string> tasks = {"coco_captions", "vqa_v2", "refcoco"};
   train::ProbeOptions probe;
 };
+
+// <run>/analyze_<what>_<split>.json (or `out`), with the run's provenance.
+void write_analysis(const train::LoadedRun& run, const std::string& root, const std::string& ckpt, std::string out,
+                    const std::string& what, const std::string& split, const nlohmann::json& result) {
+  if (out.empty()) {
+    auto dir = std::filesystem::is_directory(ckpt) ? std::filesystem::path(ckpt)
+                                                   : std::filesystem::path(ckpt).parent_path().parent_path();
+    out = (dir / ("analyze_" + what + "_" + split + ".json")).string();
+  }
+  eval::write_metrics(out, {{what, result},
+                            {"provenance",
+                             {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()},
+                              {"data_manifest", run.manifest}, {"root", root}, {"git_revision", git_revision()}}}});
+  std::printf("wrote %s\n", out.c_str());
+}
 
 void print_split(const char* where, const nlohmann::json& s) {
   std::printf("%-10s energy %.4g: constant %.4f  position %.4f  image %.4f\n", where, s["mean_square"].get<double>(),
@@ -38,17 +55,36 @@ void run_vision(const VisionOptions& o) {
   for (const auto& [task, l] : result["loss"].items())
     std::printf("%-16s %-10.4f %-10.4f %+.4f\n", task.c_str(), l["real"].get<double>(), l["blank"].get<double>(),
                 l["gap"].get<double>());
-  auto out = o.out;
-  if (out.empty()) {
-    auto dir = std::filesystem::is_directory(o.ckpt) ? std::filesystem::path(o.ckpt)
-                                                     : std::filesystem::path(o.ckpt).parent_path().parent_path();
-    out = (dir / ("analyze_vision_" + probe.split + ".json")).string();
+  write_analysis(run, root, o.ckpt, o.out, "vision", probe.split, result);
+}
+
+struct GroundingOptions {
+  std::string ckpt, root, out, task = "refcoco";
+  train::GroundingProbeOptions probe;
+};
+
+void run_grounding(const GroundingOptions& o) {
+  auto run = train::load_run(o.ckpt);
+  const std::string root = o.root.empty() ? run.cfg.data.root : o.root;
+  data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
+  auto probe = o.probe;
+  probe.max_text_len = run.cfg.data.max_text_len;
+  auto result = train::probe_grounding(run.model, *run.tok, cache, root, o.task, probe);
+  std::printf("%s %s, %d examples, teacher-forced", o.task.c_str(), probe.split.c_str(), result["examples"].get<int>());
+  if (result.contains("head_box_acc"))
+    std::printf("; the dense head's box at the object has IoU >= 0.5 on %.3f", result["head_box_acc"].get<double>());
+  std::printf("\n%-5s %-8s %-8s %s\n", "coord", "accuracy", "+-1 bin",
+              "per layer: attention on object / object+neighbours / all visual tokens, argmax on object");
+  for (const auto& c : result["coordinates"]) {
+    std::printf("%-5s %-8.3f %-8.3f", c["name"].get<std::string>().c_str(), c["accuracy"].get<double>(),
+                c["within_one_bin"].get<double>());
+    int l = 0;
+    for (const auto& s : c["layers"])
+      std::printf(" L%d %.2f/%.2f/%.2f %.2f", l++, s["object"].get<double>(), s["neighbourhood"].get<double>(),
+                  s["visual"].get<double>(), s["argmax_on_object"].get<double>());
+    std::printf("\n");
   }
-  eval::write_metrics(out, {{"vision", result},
-                            {"provenance",
-                             {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()},
-                              {"data_manifest", run.manifest}, {"root", root}, {"git_revision", git_revision()}}}});
-  std::printf("wrote %s\n", out.c_str());
+  write_analysis(run, root, o.ckpt, o.out, "grounding", probe.split, result);
 }
 
 }  // namespace
@@ -65,7 +101,19 @@ Command add_analyze(CLI::App& app) {
   vision->add_option("--examples", o->probe.examples, "examples per task for the loss gap")->capture_default_str();
   vision->add_option("--root", o->root, "dataset root (default: the run's data.root)");
   vision->add_option("--out", o->out, "JSON output (default: <run>/analyze_vision_<split>.json)");
-  return {cmd, [o] { run_vision(*o); }};
+  auto* grounding =
+      cmd->add_subcommand("grounding", "Where does the model look when it writes a box? Per coordinate and layer");
+  auto g = std::make_shared<GroundingOptions>();
+  grounding->add_option("--ckpt", g->ckpt, "checkpoint file or run directory")->required();
+  grounding->add_option("--task", g->task, "grounding task")->capture_default_str();
+  grounding->add_option("--split", g->probe.split, "train, val or test")->capture_default_str();
+  grounding->add_option("--examples", g->probe.examples, "examples to probe")->capture_default_str();
+  grounding->add_option("--root", g->root, "dataset root (default: the run's data.root)");
+  grounding->add_option("--out", g->out, "JSON output (default: <run>/analyze_grounding_<split>.json)");
+  return {cmd, [o, vision, g] {
+            if (vision->parsed()) run_vision(*o);
+            else run_grounding(*g);
+          }};
 }
 
 }  // namespace smoes::cli

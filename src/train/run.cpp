@@ -82,9 +82,8 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);
-  if (cfg.model.object_tags == "words" || cfg.model.object_tags == "words_boxes")
-    model->set_tag_words(tag_word_pieces(cfg, tok));
-  if (cfg.model.object_tags == "words_boxes") model->set_tag_locations(tag_location_ids(cfg, tok));
+  if (model->tag_words.defined()) model->set_tag_words(tag_word_pieces(cfg, tok));
+  if (model->tag_locations.defined()) model->set_tag_locations(tag_location_ids(cfg, tok));
   bool resuming = CheckpointDir((fs::path(cfg.train.out_dir) / "checkpoints").string(), 1).latest().has_value();
   if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
   data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);

@@ -15,6 +15,7 @@
 #include "train/collate.h"
 #include "train/example_source.h"
 #include "train/init.h"
+#include "train/grounding_probe.h"
 #include "train/run.h"
 #include "train/vision_probe.h"
 #include "world/generate.h"
@@ -296,6 +297,47 @@ TEST(VisionProbe, BlindModelHasNoLossGapAndASeeingOneDoes) {
   auto b = train::probe_vision(blind, tok, cache, root, {"coco_captions"}, o);
   EXPECT_EQ(b["loss"]["coco_captions"]["gap"].get<double>(), 0.0);
   EXPECT_TRUE(blind->cfg.model.blind);
+}
+
+TEST(GroundingProbe, LookSharesSplitARowIntoObjectNeighboursAndTheRest) {
+  // 3 x 3 grid, the object on patch 0: its neighbours are 1, 3 and 4.
+  auto row = torch::tensor({0.1, 0.2, 0.05, 0.15, 0.25, 0.0, 0.0, 0.05, 0.0});
+  auto s = train::look_shares(row, {0}, 3);
+  EXPECT_DOUBLE_EQ(s.object, row[0].item<double>());
+  EXPECT_NEAR(s.neighbourhood, 0.1 + 0.2 + 0.15 + 0.25, 1e-6);  // float row
+  EXPECT_NEAR(s.visual, 0.8, 1e-6);
+  EXPECT_FALSE(s.argmax_on_object);  // patch 4 has the most
+  EXPECT_TRUE(train::look_shares(row, {4, 8}, 3).argmax_on_object);
+  EXPECT_NEAR(train::look_shares(row, {4, 8}, 3).neighbourhood, 0.8, 1e-6);  // 4's neighbours are every patch
+  EXPECT_THROW(train::look_shares(torch::ones({8}), {0}, 3), Error);
+}
+
+TEST(GroundingProbe, ReportsEachCoordinateAndLayerOnTheWorld) {
+  const auto& root = tiny_world();
+  auto cfg = small_config(root, "unused");
+  cfg.model.vision_classes = 5;
+  data::Tokenizer tok(root + "/tokenizer.model");
+  data::ImageCache cache("", cfg.model.image_size);
+  auto model = train::build_model(cfg, tok);
+  train::GroundingProbeOptions o;
+  o.examples = 5;
+  o.batch_size = 2;
+  auto r = train::probe_grounding(model, tok, cache, root, "refcoco", o);
+  EXPECT_EQ(r["examples"].get<int>(), 5);
+  ASSERT_TRUE(r.contains("head_box_acc"));
+  ASSERT_EQ(r["coordinates"].size(), 4u);
+  EXPECT_EQ(r["coordinates"][2]["name"], "x2");
+  for (const auto& c : r["coordinates"]) {
+    EXPECT_LE(c["accuracy"].get<double>(), c["within_one_bin"].get<double>());
+    ASSERT_EQ(c["layers"].size(), size_t(cfg.model.n_layers));
+    for (const auto& l : c["layers"]) {
+      EXPECT_LE(l["object"].get<double>(), l["neighbourhood"].get<double>() + 1e-9);
+      EXPECT_LE(l["neighbourhood"].get<double>(), l["visual"].get<double>() + 1e-9);
+      EXPECT_LE(l["visual"].get<double>(), 1.0 + 1e-6);
+      EXPECT_GT(l["visual"].get<double>(), 0.0);  // an untrained model looks everywhere
+    }
+  }
+  EXPECT_THROW(train::probe_grounding(model, tok, cache, root, "vqa_v2", o), Error);  // not a grounding task
 }
 
 TEST(ImagePosition, LastPutsTheVisualTokensBetweenQuestionAndAnswer) {
