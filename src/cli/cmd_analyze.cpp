@@ -21,6 +21,18 @@ struct VisionOptions {
   train::ProbeOptions probe;
 };
 
+// A run loaded for analysis, with its dataset root (`root`, else the run's
+// data.root) and its image cache.
+struct Analysed {
+  Analysed(const std::string& ckpt, const std::string& root_option)
+      : run(train::load_run(ckpt)),
+        root(root_option.empty() ? run.cfg.data.root : root_option),
+        cache(run.cfg.data.image_cache, run.cfg.model.image_size) {}
+  train::LoadedRun run;
+  std::string root;
+  data::ImageCache cache;
+};
+
 // <run>/analyze_<what>_<split>.json (or `out`), with the run's provenance.
 void write_analysis(const train::LoadedRun& run, const std::string& root, const std::string& ckpt, std::string out,
                     const std::string& what, const std::string& split, const nlohmann::json& result) {
@@ -42,12 +54,11 @@ void print_split(const char* where, const nlohmann::json& s) {
 }
 
 void run_vision(const VisionOptions& o) {
-  auto run = train::load_run(o.ckpt);
-  const std::string root = o.root.empty() ? run.cfg.data.root : o.root;
-  data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
+  Analysed a(o.ckpt, o.root);
+  auto& run = a.run;
   auto probe = o.probe;
   probe.max_text_len = run.cfg.data.max_text_len;
-  auto result = train::probe_vision(run.model, *run.tok, cache, root, o.tasks, probe);
+  auto result = train::probe_vision(run.model, *run.tok, a.cache, a.root, o.tasks, probe);
   std::printf("visual tokens over %d images (share of their mean square):\n", result["images"].get<int>());
   print_split("ViT", result["vit"]);
   print_split("projector", result["projector"]);
@@ -55,7 +66,7 @@ void run_vision(const VisionOptions& o) {
   for (const auto& [task, l] : result["loss"].items())
     std::printf("%-16s %-10.4f %-10.4f %+.4f\n", task.c_str(), l["real"].get<double>(), l["blank"].get<double>(),
                 l["gap"].get<double>());
-  write_analysis(run, root, o.ckpt, o.out, "vision", probe.split, result);
+  write_analysis(run, a.root, o.ckpt, o.out, "vision", probe.split, result);
 }
 
 struct GroundingOptions {
@@ -64,12 +75,11 @@ struct GroundingOptions {
 };
 
 void run_grounding(const GroundingOptions& o) {
-  auto run = train::load_run(o.ckpt);
-  const std::string root = o.root.empty() ? run.cfg.data.root : o.root;
-  data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
+  Analysed a(o.ckpt, o.root);
+  auto& run = a.run;
   auto probe = o.probe;
   probe.max_text_len = run.cfg.data.max_text_len;
-  auto result = train::probe_grounding(run.model, *run.tok, cache, root, o.task, probe);
+  auto result = train::probe_grounding(run.model, *run.tok, a.cache, a.root, o.task, probe);
   std::printf("%s %s, %d examples, teacher-forced", o.task.c_str(), probe.split.c_str(), result["examples"].get<int>());
   if (result.contains("head_box_acc"))
     std::printf("; the dense head's box at the object has IoU >= 0.5 on %.3f", result["head_box_acc"].get<double>());
@@ -84,7 +94,7 @@ void run_grounding(const GroundingOptions& o) {
                   s["visual"].get<double>(), s["argmax_on_object"].get<double>());
     std::printf("\n");
   }
-  write_analysis(run, root, o.ckpt, o.out, "grounding", probe.split, result);
+  write_analysis(run, a.root, o.ckpt, o.out, "grounding", probe.split, result);
 }
 
 }  // namespace
