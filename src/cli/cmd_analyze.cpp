@@ -83,6 +83,12 @@ void run_grounding(const GroundingOptions& o) {
   std::printf("%s %s, %d examples, teacher-forced", o.task.c_str(), probe.split.c_str(), result["examples"].get<int>());
   if (result.contains("head_box_acc"))
     std::printf("; the dense head's box at the object has IoU >= 0.5 on %.3f", result["head_box_acc"].get<double>());
+  if (result.contains("tag_match_on_object"))
+    std::printf("; matching the prompt's words to the tags picks the object on %.3f",
+                result["tag_match_on_object"].get<double>());
+  if (result.contains("pointer_on_object"))
+    std::printf("; the box pointer picks the object on %.3f, its box has IoU >= 0.5 on %.3f",
+                result["pointer_on_object"].get<double>(), result["pointer_box_acc"].get<double>());
   std::printf("\n%-5s %-8s %-8s %s\n", "coord", "accuracy", "+-1 bin",
               "per layer: attention on object / object+neighbours / all visual tokens, argmax on object");
   for (const auto& c : result["coordinates"]) {

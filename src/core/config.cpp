@@ -160,6 +160,8 @@ void Config::validate(const std::string& source) const {
                                  "largest category id + 1 (the world: 5, COCO: 91)");
   if (model.object_tags != "none" && model.vision_classes == 0)
     fail("model.object_tags", "the tags are the dense head's predictions: set model.vision_classes too");
+  if (model.box_pointer && model.vision_classes == 0)
+    fail("model.box_pointer", "the pointer's boxes are the dense head's: set model.vision_classes too");
   if (model.vision_attributes > 0 && model.vision_classes == 0)
     fail("model.vision_attributes", "attributes are an output of the dense head: set model.vision_classes too");
   if (train.grounding_attention > 0 && train.grounding_attention_layer >= model.n_layers)

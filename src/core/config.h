@@ -48,6 +48,11 @@ struct ModelConfig {
   // embeddings of the class and attribute names (Oscar feeds tags as words),
   // so a question's "blue" can find the patch that reads "blue".
   std::string object_tags = "none";
+  // A pointer head (MDETR / two-stage REC style): from the last prompt
+  // token's final state it scores every visual token as the referred object;
+  // grounding boxes are then the dense head's box at the chosen token rather
+  // than four generated location tokens (docs/training.md, "Box pointer").
+  bool box_pointer = false;
 
   template <class V>
   void fields(V& v) {
@@ -80,6 +85,8 @@ struct ModelConfig {
       "dense-head predictions per patch: none, into the projector, as name embeddings added to visual tokens, "
       "or names plus the predicted box as location-token embeddings",
       OneOf({"none", "projector", "words", "words_boxes"}));
+    v("box_pointer", box_pointer,
+      "pointer head over the visual tokens; grounding boxes come from the dense head at the token it picks");
   }
 };
 
@@ -167,6 +174,7 @@ struct TrainConfig {
   double grounding_attention = 0;
   int grounding_attention_layer = 2;
   std::string grounding_attention_from = "prompt";  // which positions look: the prompt's text or the box's writers
+  double box_pointer = 1.0;  // weight of the pointer head's cross-entropy on grounding examples (model.box_pointer)
   std::string out_dir = "runs/default";
   std::string init_from;  // checkpoint (or run dir) whose weights start this run; dense -> MoE upcycles
   int threads = 0;  // 0 = all cores (or SMOES_THREADS)
@@ -201,6 +209,9 @@ struct TrainConfig {
       "positions that must look at the object: the prompt text after the image, or those that predict the box's "
       "location tokens",
       OneOf({"prompt", "box"}));
+    v("box_pointer", box_pointer,
+      "weight of the box pointer's cross-entropy over visual tokens on grounding examples (needs model.box_pointer)",
+      Range(0, 1e3));
     v("out_dir", out_dir, "run directory");
     v("init_from", init_from, "checkpoint or run dir to start from (a dense one is upcycled into MoE)");
     v("threads", threads, "intra-op threads (0 = all cores)", Range(0, 4096));

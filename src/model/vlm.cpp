@@ -1,5 +1,8 @@
 #include "model/vlm.h"
 
+#include <cmath>
+#include <limits>
+
 #include "core/error.h"
 
 namespace smoes::model {
@@ -54,6 +57,11 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   if (m.vision_classes > 0)
     vision_head = register_module(
         "vision_head", DenseHead(m.vit_width, m.vision_classes, m.location_bins, m.vision_attributes));
+  if (m.box_pointer) {
+    auto no_bias = torch::nn::LinearOptions(m.d_model, m.d_model).bias(false);
+    pointer_query = register_module("pointer_query", torch::nn::Linear(no_bias));
+    pointer_key = register_module("pointer_key", torch::nn::Linear(no_bias));
+  }
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
     blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
@@ -68,6 +76,12 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   // norm, so the box reaches the decoder as strongly as the words do.
   if (box_roles.defined())
     for (int64_t c = 0; c < 4; ++c) torch::nn::init::orthogonal_(box_roles[c]);
+  // The pointer starts as the plain cosine match of words and tags.
+  if (pointer_query) {
+    torch::NoGradGuard no_grad;
+    torch::nn::init::eye_(pointer_query->weight);
+    torch::nn::init::eye_(pointer_key->weight);
+  }
 }
 
 torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
@@ -145,6 +159,30 @@ torch::Tensor MoEVLMImpl::tag_box_embeddings(const DenseHeadOutput& head) {
   return torch::einsum("npcd,cde->npe", {per_coordinate, box_roles});
 }
 
+torch::Tensor MoEVLMImpl::pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality,
+                                         const torch::Tensor& from) {
+  if (!pointer_query) throw Error("model: pointer logits need model.box_pointer = true");
+  if (embedded.dim() != 3 || modality.sizes() != embedded.sizes().slice(0, 2) || from.dim() != 1 ||
+      from.size(0) != embedded.size(0))
+    throw Error("model: pointer over states " + c10::str(embedded.sizes()) + ", modality " +
+                c10::str(modality.sizes()) + " and query positions " + c10::str(from.sizes()) + " that do not fit");
+  if (from.numel() > 0 && (from.min().item<int64_t>() < 0 || from.max().item<int64_t>() >= embedded.size(1)))
+    throw Error("model: pointer query position outside the sequence of " + std::to_string(embedded.size(1)));
+  // The decoder's input, not its output: there each word is its own embedding
+  // and each visual token carries its tags, so the match is lexical and fast
+  // to learn (docs/RESULTS.md, "Box pointer": final states stayed near 0.3).
+  auto at = torch::arange(embedded.size(1), from.options()).unsqueeze(0);         // [1, S]
+  auto last_visual = (at * modality.eq(1)).amax(1, /*keepdim=*/true);            // [B, 1]
+  auto text = at.gt(last_visual).logical_and(at.le(from.unsqueeze(1))).to(embedded.dtype());
+  auto bag = torch::einsum("bs,bsd->bd", {text, embedded}) / text.sum(1, /*keepdim=*/true).clamp_min(1);
+  // Unit RMS on both sides: at the embeddings' N(0, 0.02) scale the scores
+  // start near 0 and learn slowly; this way they start as sqrt(d) x cosine.
+  auto unit = [](const torch::Tensor& v) { return v * torch::rsqrt(v.pow(2).mean(-1, /*keepdim=*/true) + 1e-12); };
+  auto q = pointer_query(unit(bag));                                                // [B, d]
+  auto scores = torch::einsum("bd,bsd->bs", {q, pointer_key(unit(embedded))}) / std::sqrt(double(embedded.size(-1)));
+  return scores.masked_fill(modality.ne(1), -std::numeric_limits<double>::infinity());
+}
+
 VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {
   const int64_t b = in.input_ids.size(0), s = in.input_ids.size(1);
   if (in.modality.defined() && in.modality.sizes() != in.input_ids.sizes())
@@ -169,6 +207,7 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   VLMOutput out;
   out.aux_loss = torch::zeros({});
   auto x = embed_tokens(in);
+  out.embedded = x;
   auto modality = in.modality.defined() ? in.modality : torch::zeros({b, s}, torch::kLong);
   for (size_t i = 0; i < blocks->size(); ++i)
     x = blocks[i]->as<DecoderBlock>()->forward(x, modality, bias, rope, positions,
@@ -208,6 +247,7 @@ std::string parameter_group(const std::string& name) {
   if (name.rfind("vit.", 0) == 0) return "encoder";
   if (name.rfind("projector.", 0) == 0 || name == "box_roles") return "projector";
   if (name.rfind("vision_head.", 0) == 0) return "vision_head";
+  if (name.rfind("pointer_", 0) == 0) return "pointer";
   if (name.rfind("embed.", 0) == 0) return "embeddings";
   if (has(".attn.")) return "attention";
   if (has("norm")) return "norms";

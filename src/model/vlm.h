@@ -51,6 +51,7 @@ struct VLMOutput {
   torch::Tensor aux_loss;                        // weighted sum of all MoE auxiliary losses
   std::map<std::string, torch::Tensor> losses;   // each auxiliary loss, summed over layers
   std::vector<torch::Tensor> attention_probs;    // per decoder layer [B, S, S_keys], if asked
+  torch::Tensor embedded;                        // [B, S, d] the decoder's input: token embeddings and visual tokens
   std::vector<LayerRouting> routing;             // per MoE layer
 };
 
@@ -95,6 +96,13 @@ struct MoEVLMImpl : torch::nn::Module {
   // mapped by that coordinate's role matrix (box_roles[c]) so the four stay
   // apart in one vector, summed: [N, P, d].
   torch::Tensor tag_box_embeddings(const DenseHeadOutput& head);
+  // model.box_pointer: each row's score for every position as the referred
+  // object, [B, S]. It reads the decoder's input `embedded` [B, S, d]
+  // (VLMOutput::embedded): the query is the mean of the text tokens after
+  // the row's last visual token up to position from[b] ([B] int64), the keys
+  // are the visual tokens; both at unit RMS, then (W_q q) . (W_k k) / sqrt(d).
+  // Only visual tokens (modality 1) can be chosen; the rest score -inf.
+  torch::Tensor pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality, const torch::Tensor& from);
 
   Config cfg;
   int64_t vocab_size, image_token_id;
@@ -105,6 +113,7 @@ struct MoEVLMImpl : torch::nn::Module {
   torch::Tensor tag_words;  // [classes + attributes, kMaxTagPieces] token ids, -1 = none ("words" tags)
   torch::Tensor tag_locations;  // [bins] location token ids ("words_boxes" tags)
   torch::Tensor box_roles;      // [4, d, d] per-coordinate maps of the box tags, orthogonal at init
+  torch::nn::Linear pointer_query{nullptr}, pointer_key{nullptr};  // model.box_pointer
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;
@@ -115,7 +124,7 @@ struct MoEVLMImpl : torch::nn::Module {
 TORCH_MODULE(MoEVLM);
 
 // Parameter groups that `train.freeze` can name: embeddings, encoder,
-// projector, attention, norms, experts, routers, dense_ffn, vision_head. Returns the group
+// projector, attention, norms, experts, routers, dense_ffn, vision_head, pointer. Returns the group
 // of a parameter name (from named_parameters()).
 std::string parameter_group(const std::string& name);
 

@@ -43,14 +43,16 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
   Batch batch;
   batch.input = {ids, modality, mask, images.empty() ? torch::Tensor() : torch::stack(images), {}};
   batch.labels = labels;
-  if (std::any_of(seqs.begin(), seqs.end(), [](const Sequence& s) { return !s.look_from.empty(); })) {
+  if (std::any_of(seqs.begin(), seqs.end(), [](const Sequence& s) { return !s.look_at.empty(); })) {
     batch.look_from = torch::zeros({b, n}, torch::kBool);
     batch.look_at = torch::zeros({b, n}, torch::kBool);
+    batch.point_from = torch::full({b}, -1, torch::kLong);
     for (int64_t r = 0; r < b; ++r) {
       const auto& s = seqs[r];
       const int64_t offset = left_pad ? n - int64_t(s.ids.size()) : 0;
       for (int64_t p : s.look_from) batch.look_from[r][offset + p] = true;
       for (int64_t p : s.look_at) batch.look_at[r][offset + p] = true;
+      if (s.point_from >= 0) batch.point_from[r] = offset + s.point_from;
     }
   }
   if (!dense.empty()) {

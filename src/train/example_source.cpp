@@ -79,6 +79,7 @@ void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, cons
     for (int64_t t = visual.back() + 1; t < first_answer; ++t)
       if (seq.modality[size_t(t)] == 0) seq.look_from.push_back(t);
   }
+  seq.point_from = first_answer - 1;
   seq.look_at.clear();
   for (int p : tasks::box_patches(ex.box, ex.image_width, ex.image_height, grid)) seq.look_at.push_back(visual[size_t(p)]);
 }
@@ -125,7 +126,7 @@ Batch ExampleSource::next(std::mt19937_64& rng) {
                                                cfg_.model.location_bins, cfg_.model.vision_classes,
                                                seqs.back().images.at(0), cfg_.model.image_size,
                                                cfg_.model.vision_attributes);
-    if (cfg_.train.grounding_attention > 0 && task.task->kind == tasks::Kind::kGrounding)
+    if ((cfg_.train.grounding_attention > 0 || cfg_.model.box_pointer) && task.task->kind == tasks::Kind::kGrounding)
       set_grounding_target(seqs.back(), ex, cfg_.model.image_size / cfg_.model.patch_size,
                            cfg_.train.grounding_attention_from, tok_.location_id(0), cfg_.model.location_bins);
     if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);

@@ -45,8 +45,8 @@ Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, cons
 // token after image 0 up to the one that predicts the answer (from =
 // "prompt"), or every answer position that predicts a location token, ids
 // [first_location, first_location + bins) (from = "box"), looks at the
-// visual tokens of tasks::box_patches(ex.box) on a grid x grid patch split.
-// Throws, naming the example, when its image size is unknown.
+// visual tokens of tasks::box_patches(ex.box) on a grid x grid patch split;
+// and seq.point_from to the last prompt token (the box pointer's query). Throws, naming the example, when its image size is unknown.
 void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, const std::string& from = "prompt",
                           int64_t first_location = -1, int64_t bins = 0);
 

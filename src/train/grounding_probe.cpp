@@ -42,21 +42,48 @@ namespace {
 constexpr const char* kCoordinates[4] = {"x1", "y1", "x2", "y2"};
 
 struct Sums {
-  int examples = 0, head_hits = 0;
+  int examples = 0, head_hits = 0, pointer_on_object = 0, pointer_box_hits = 0, tag_match_on_object = 0;
   double accuracy[4] = {}, within_one[4] = {};
   std::vector<std::array<double, 4>> looks;  // [4 coordinates * layers]: object, neighbourhood, visual, argmax
 };
 
-// The dense head's best box at one of the object's patches has IoU >= 0.5.
+// The dense head's box at `patch` has IoU >= 0.5 with the truth.
+bool head_box_hit(const torch::Tensor& bins, int patch, const data::Example& ex, int nbins) {
+  auto b = bins[patch];
+  auto box = tasks::location_bins_to_box({b[0].item<int>(), b[1].item<int>(), b[2].item<int>(), b[3].item<int>()},
+                                         ex.image_width, ex.image_height, nbins);
+  return eval::box_iou({box[0], box[1], box[2], box[3]}, {ex.box[0], ex.box[1], ex.box[2], ex.box[3]}) >= 0.5;
+}
+
+// ... at one of the object's patches.
 bool head_box_hits(const torch::Tensor& bins, const std::vector<int>& object, const data::Example& ex, int nbins) {
-  const eval::Box truth{ex.box[0], ex.box[1], ex.box[2], ex.box[3]};
-  for (int p : object) {
-    auto b = bins[p];
-    auto box = tasks::location_bins_to_box({b[0].item<int>(), b[1].item<int>(), b[2].item<int>(), b[3].item<int>()},
-                                           ex.image_width, ex.image_height, nbins);
-    if (eval::box_iou({box[0], box[1], box[2], box[3]}, truth) >= 0.5) return true;
+  return std::any_of(object.begin(), object.end(), [&](int p) { return head_box_hit(bins, p, ex, nbins); });
+}
+
+bool tags_used(model::MoEVLM& model) { return model->tag_words.defined(); }
+
+// No learning: the patch whose active tags (`active` [P, T]) have the most
+// names all of whose pieces (`words` [T, K], -1 = none) occur in the prompt
+// is on the object (first such patch on ties).
+bool tag_match_hits(const torch::Tensor& words, const torch::Tensor& active, const std::vector<int64_t>& prompt,
+                    const std::vector<int>& object) {
+  auto w = words.accessor<int64_t, 2>();
+  std::vector<bool> named(size_t(words.size(0)), false);
+  for (int64_t t = 0; t < words.size(0); ++t) {
+    bool all = w[t][0] >= 0;
+    for (int64_t k = 0; k < words.size(1) && w[t][k] >= 0; ++k)
+      all = all && std::find(prompt.begin(), prompt.end(), w[t][k]) != prompt.end();
+    named[size_t(t)] = all;
   }
-  return false;
+  auto a = active.to(torch::kBool).contiguous();
+  auto acc = a.accessor<bool, 2>();
+  int best = 0, best_count = -1;
+  for (int64_t p = 0; p < a.size(0); ++p) {
+    int count = 0;
+    for (int64_t t = 0; t < a.size(1); ++t) count += acc[p][t] && named[size_t(t)];
+    if (count > best_count) best = int(p), best_count = count;
+  }
+  return std::find(object.begin(), object.end(), best) != object.end();
 }
 
 }  // namespace
@@ -89,6 +116,18 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
     auto out = model->forward(batch.input, nullptr, /*want_attention=*/true);
     torch::Tensor head_bins;
     if (model->vision_head) head_bins = model->vision_head(model->vit(batch.input.images)).boxes.argmax(-1);
+    torch::Tensor head_tags;  // [N, P, classes + attributes] bool: the head's argmax class and attributes > 0.5
+    if (model->tag_words.defined()) {
+      auto head = model->vision_head(model->vit(batch.input.images));
+      auto cls = torch::one_hot(head.classes.argmax(-1), head.classes.size(-1)).to(torch::kBool);
+      head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;
+    }
+    torch::Tensor pointed;  // the box pointer's chosen position per row
+    if (model->pointer_query) {
+      std::vector<int64_t> from;
+      for (const auto& s : seqs) from.push_back(s.point_from);
+      pointed = model->pointer_logits(out.embedded, batch.input.modality, torch::tensor(from)).argmax(1);
+    }
     for (size_t r = 0; r < seqs.size(); ++r) {
       const auto& seq = seqs[r];
       const auto& ex = *batch_examples[r];
@@ -114,6 +153,15 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
         }
       }
       if (head_bins.defined()) sums.head_hits += head_box_hits(head_bins[int64_t(r)], object, ex, bins);
+      if (head_tags.defined()) {
+        const std::vector<int64_t> prompt(seq.ids.begin() + visual.back() + 1, seq.ids.begin() + seq.point_from + 1);
+        sums.tag_match_on_object += tag_match_hits(model->tag_words, head_tags[int64_t(r)], prompt, object);
+      }
+      if (pointed.defined()) {
+        const int patch = int(std::find(visual.begin(), visual.end(), pointed[int64_t(r)].item<int64_t>()) - visual.begin());
+        sums.pointer_on_object += std::find(object.begin(), object.end(), patch) != object.end();
+        sums.pointer_box_hits += head_box_hit(head_bins[int64_t(r)], patch, ex, bins);
+      }
       ++sums.examples;
     }
   }
@@ -134,6 +182,11 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
   }
   nlohmann::json result = {{"task", task_name}, {"split", o.split}, {"examples", sums.examples}, {"coordinates", coordinates}};
   if (model->vision_head) result["head_box_acc"] = sums.head_hits / k;
+  if (tags_used(model)) result["tag_match_on_object"] = sums.tag_match_on_object / k;
+  if (model->pointer_query) {
+    result["pointer_on_object"] = sums.pointer_on_object / k;
+    result["pointer_box_acc"] = sums.pointer_box_hits / k;
+  }
   return result;
 }
 

@@ -6,7 +6,9 @@
 // (tasks::box_patches), on those and their 8 neighbours, on all visual
 // tokens, and whether its most-attended visual token is on the object. With
 // a dense head (model.vision_classes), also how often the head's own box at
-// one of the object's patches has IoU >= 0.5: what copying could reach.
+// one of the object's patches has IoU >= 0.5: what copying could reach; with
+// a box pointer (model.box_pointer), how often it points at the object and
+// how often the head's box where it points has IoU >= 0.5.
 #pragma once
 #include <torch/torch.h>
 
@@ -37,7 +39,8 @@ struct GroundingProbeOptions {
   uint64_t seed = 1;  // picks the reference sentence of multi-sentence refs
 };
 
-// {"examples", "head_box_acc" (with a dense head), "coordinates": [{"name",
+// {"examples", "head_box_acc" (with a dense head), "pointer_on_object" and
+// "pointer_box_acc" (with a box pointer), "coordinates": [{"name",
 // "accuracy", "within_one_bin", "layers": [{"object", "neighbourhood",
 // "visual", "argmax_on_object"}]}]}, each a mean over the examples.
 nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,

@@ -1,6 +1,7 @@
 // A model's answers to task examples, in the form each task is scored in:
 // generated text (captions, VQA, GQA), a box decoded from location tokens
-// (grounding), the highest-likelihood choice (multiple choice), or the
+// (grounding; with model.box_pointer, the dense head's box where the pointer
+// points), the highest-likelihood choice (multiple choice), or the
 // per-token log-likelihood of the reference (text perplexity).
 #pragma once
 #include <string>

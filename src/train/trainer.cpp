@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "core/checkpoint.h"
@@ -21,7 +22,7 @@ std::set<std::string> trainable_groups(const std::string& stage) {
   if (stage == "moe") return {"experts", "routers", "projector"};  // MoE-LLaVA's MoE stage
   if (stage == "finetune") {
     auto all = decoder;
-    all.insert({"encoder", "projector"});
+    all.insert({"encoder", "projector", "pointer"});
     return all;
   }
   throw Error("train.stage: unknown stage '" + stage + "'");
@@ -31,7 +32,7 @@ int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
   auto groups = trainable_groups(cfg.stage);
   for (const auto& f : cfg.freeze) {
     static const std::set<std::string> known = {"embeddings", "encoder",  "projector", "attention",
-                                                "norms",      "experts",  "routers",   "dense_ffn", "vision_head"};
+                                                "norms",      "experts",  "routers",   "dense_ffn", "vision_head", "pointer"};
     if (!known.count(f)) throw Error("train.freeze: unknown parameter group '" + f + "'");
     groups.erase(f);
   }
@@ -88,6 +89,17 @@ std::pair<torch::Tensor, double> grounding_attention_loss(const torch::Tensor& p
   return {mean_over_rows(-(mass + 1e-6).log()), mean_over_rows(mass.detach()).item<double>()};
 }
 
+std::pair<torch::Tensor, double> box_pointer_loss(const torch::Tensor& logits, const torch::Tensor& target) {
+  if (logits.dim() != 2 || target.sizes() != logits.sizes() || target.scalar_type() != torch::kBool)
+    throw Error("box pointer: logits " + c10::str(logits.sizes()) + " and targets " + c10::str(target.sizes()) +
+                " do not fit");
+  if (!target.any(1).all().item<bool>()) throw Error("box pointer: a row has no target position");
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  auto on_target = logits.masked_fill(target.logical_not(), neg_inf).logsumexp(1);
+  auto hits = target.gather(1, logits.argmax(1, /*keepdim=*/true)).to(torch::kDouble);
+  return {(logits.logsumexp(1) - on_target).mean(), hits.mean().item<double>()};
+}
+
 double Trainer::train_step(int64_t step, nlohmann::json& record) {
   const auto& t = cfg_.train;
   double lr = lr_at(step, t.lr, t.warmup_steps, t.steps, t.min_lr_ratio);
@@ -114,6 +126,15 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     auto out = model_->forward_loss(batch.input, batch.labels, t.loss_average == "sequence", look);
     auto task_loss = out.loss;
     auto loss = (task_loss + out.aux_loss) / t.grad_accum;
+    if (cfg_.model.box_pointer && t.box_pointer > 0 && batch.point_from.defined()) {
+      auto rows = batch.point_from.ge(0).nonzero().select(1, 0);
+      auto logits = model_->pointer_logits(out.embedded.index_select(0, rows), batch.input.modality.index_select(0, rows),
+                                           batch.point_from.index_select(0, rows));
+      auto [p, hit] = box_pointer_loss(logits, batch.look_at.index_select(0, rows));
+      loss = loss + t.box_pointer * p / t.grad_accum;
+      aux_parts["box_pointer"] += p.item<double>() / t.grad_accum;
+      accuracies["box_pointer_accuracy"] += hit / t.grad_accum;
+    }
     if (look) {
       auto [g, mass] = grounding_attention_loss(out.attention_probs.at(size_t(t.grounding_attention_layer)),
                                                 batch.look_from, batch.look_at);

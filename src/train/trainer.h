@@ -25,9 +25,10 @@ struct Batch {
   torch::Tensor patch_classes, patch_boxes;
   torch::Tensor patch_pixels;  // [N, P, 6] object pixel statistics (read where patch_classes > 0)
   torch::Tensor patch_attributes;  // [N, P, A] multi-hot attributes (read where patch_classes > 0)
-  // Grounding-attention targets, [B, S] bool each: the query positions and
-  // the referred object's visual tokens.
+  // Grounding targets, [B, S] bool each: the grounding-attention query
+  // positions and the referred object's visual tokens.
   torch::Tensor look_from, look_at;
+  torch::Tensor point_from;  // [B] int64: the box pointer's query position (the last prompt token), -1 = none
 };
 
 // Where batches come from. `rng` is the run's data RNG (checkpointed), so a
@@ -61,6 +62,12 @@ struct TrainResult {
 // any. Also returns the mean mass, averaged the same way.
 std::pair<torch::Tensor, double> grounding_attention_loss(const torch::Tensor& probs, const torch::Tensor& look_from,
                                                           const torch::Tensor& look_at);
+
+// The box pointer's loss (train.box_pointer): per row of `logits` ([M, S],
+// model::pointer_logits), -log of the softmax mass on the row's target
+// positions (`target` [M, S] bool: the referred object's visual tokens),
+// averaged over rows. Also returns how often the row's argmax is a target.
+std::pair<torch::Tensor, double> box_pointer_loss(const torch::Tensor& logits, const torch::Tensor& target);
 
 class Trainer {
  public:

@@ -85,6 +85,8 @@ TEST(Config, IncompatibleCombinations) {
                                      {"router", {{"name", "hard_modality"}, {"text_experts", 48}, {"vision_experts", 16}}}}));
   msg = error_of([] { Config::from_json({{"train", {{"steps", 10}, {"warmup_steps", 20}}}}); });
   EXPECT_NE(msg.find("train.warmup_steps"), std::string::npos) << msg;
+  msg = error_of([] { Config::from_json({{"model", {{"box_pointer", true}}}}); });
+  EXPECT_NE(msg.find("model.box_pointer: the pointer's boxes are the dense head's"), std::string::npos) << msg;
 }
 
 TEST(Config, OverridesParseJsonValuesAndBareStrings) {

@@ -178,6 +178,7 @@ TEST(VLM, ParameterGroupsCoverEveryParameter) {
   EXPECT_EQ(parameter_group("vit.blocks.0.attn.qkv.weight"), "encoder");
   EXPECT_EQ(parameter_group("blocks.1.attn.qkv.weight"), "attention");
   EXPECT_EQ(parameter_group("projector.fc1.weight"), "projector");
+  EXPECT_EQ(parameter_group("pointer_key.weight"), "pointer");
 }
 
 TEST(VLM, BlindBaselineIgnoresTheImage) {
@@ -398,4 +399,39 @@ TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
   cfg.model.object_tags = "words";
   MoEVLM words(cfg, kVocab, kImage);
   EXPECT_THROW(words->set_tag_locations({10, 11, 12}), smoes::Error);  // no box tags without "words_boxes"
+}
+
+TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
+  torch::manual_seed(3);
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 5;
+  cfg.model.box_pointer = true;
+  MoEVLM m(cfg, kVocab, kImage);
+  torch::NoGradGuard no_grad;
+  for (auto* w : {&m->pointer_query->weight, &m->pointer_key->weight}) w->normal_(0, 0.3);  // not the identity
+  auto in = prompt_with_image(2);
+  in.modality[1][3] = 0;  // row 1: its last slot is not visual here, so it joins the words and cannot be chosen
+  auto embedded = m->forward(in).embedded;
+  ASSERT_EQ(embedded.sizes(), (std::vector<int64_t>{2, 7, 32}));
+  auto from = torch::tensor({int64_t(6), int64_t(5)});
+  auto scores = m->pointer_logits(embedded, in.modality, from);
+  auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
+  const std::vector<std::vector<int64_t>> words = {{4, 5, 6}, {3, 4, 5}};  // after the last visual token, up to from
+  for (int64_t b = 0; b < 2; ++b) {
+    auto bag = torch::zeros({32});
+    for (int64_t t : words[size_t(b)]) bag += embedded[b][t] / double(words[size_t(b)].size());
+    auto q = torch::mv(m->pointer_query->weight, unit(bag));
+    for (int64_t s = 0; s < 7; ++s) {
+      const double got = scores[b][s].item<double>();
+      if (in.modality[b][s].item<int64_t>() != 1) {
+        EXPECT_TRUE(std::isinf(got) && got < 0) << b << " " << s;
+        continue;
+      }
+      auto k = torch::mv(m->pointer_key->weight, unit(embedded[b][s]));
+      EXPECT_NEAR(got, q.dot(k).item<double>() / std::sqrt(32.0), 1e-4) << b << " " << s;
+    }
+  }
+  EXPECT_THROW(m->pointer_logits(embedded, in.modality, torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
+  MoEVLM plain(tiny_config(), kVocab, kImage);
+  EXPECT_THROW(plain->pointer_logits(embedded, in.modality, from), smoes::Error);  // no pointer head
 }

@@ -14,8 +14,9 @@
 #include "tasks/tasks.h"
 #include "train/collate.h"
 #include "train/example_source.h"
-#include "train/init.h"
 #include "train/grounding_probe.h"
+#include "train/init.h"
+#include "train/predict.h"
 #include "train/run.h"
 #include "train/vision_probe.h"
 #include "world/generate.h"
@@ -463,4 +464,73 @@ TEST(GroundingAttention, FromTheBoxThePositionsThatWriteLocationTokensLook) {
   EXPECT_EQ(seq.look_at, (std::vector<int64_t>{1}));
   seq.ids[8] = seq.ids[9] = 30;  // no location token in the answer
   EXPECT_THROW(train::set_grounding_target(seq, ex, 2, "box", 20, 4), Error);
+}
+
+TEST(BoxPointer, QueriesFromTheLastPromptTokenAndShiftsWithPadding) {
+  train::Sequence seq{{2, 9, 9, 9, 9, 5, 6, 7, 3}, {0, 1, 1, 1, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1, 1}, {}, {}};
+  data::Example ex;
+  ex.task = "refcoco";
+  ex.id = "r3";
+  ex.image_width = ex.image_height = 16;
+  ex.box = {8, 0, 8, 16};
+  train::set_grounding_target(seq, ex, 2);
+  EXPECT_EQ(seq.point_from, 6);  // 6 predicts the first answer token
+  train::Sequence other{{2, 9, 9, 9, 9, 5, 6, 7, 3, 3, 3}, {0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+                        {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, {}, {}};
+  auto batch = train::collate({seq, other}, 16, 0, /*left_pad=*/true);
+  EXPECT_TRUE(batch.point_from.equal(torch::tensor({int64_t(8), int64_t(-1)})));
+}
+
+TEST(BoxPointer, TrainsOnGroundingAndItsBoxesAreTheDenseHeadsWhereItPoints) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_pointer").string();
+  fs::remove_all(base);
+  auto cfg = small_config(root, base + "/run");
+  cfg.model.vision_classes = 5;
+  cfg.model.box_pointer = true;
+  cfg.data.mixture = {{"refcoco", 1.0}};
+  cfg.train.steps = 3;
+  auto off = cfg;  // the same run with the pointer's loss weighted 0: its weights never move
+  off.train.box_pointer = 0;
+  off.train.out_dir = base + "/off";
+  train::train_from_config(off);
+  train::train_from_config(cfg);
+  auto run = train::load_run(base + "/run");
+  EXPECT_FALSE(torch::equal(run.model->pointer_query->weight, train::load_run(base + "/off").model->pointer_query->weight));
+  std::ifstream metrics(base + "/run/metrics.jsonl");
+  std::string line, all;
+  while (std::getline(metrics, line)) all += line;
+  EXPECT_NE(all.find("\"loss_box_pointer\""), std::string::npos);
+  EXPECT_NE(all.find("\"box_pointer_accuracy\""), std::string::npos);
+
+  // Batched, left-padded prediction == one example at a time by hand: the
+  // argmax visual token's patch, and the dense head's box there.
+  auto& model = run.model;
+  data::ImageCache cache("", cfg.model.image_size);
+  auto examples = tasks::find_task("refcoco").load(root, "val", false, nullptr);
+  ASSERT_GE(examples.size(), 3u);
+  examples.resize(3);
+  train::PredictOptions o;
+  o.batch_size = 3;
+  auto predicted = train::predict(model, *run.tok, cache, tasks::find_task("refcoco"), examples, o);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    auto seq = train::make_sequence(*run.tok, cache, examples[i], "", int(model->image_tokens()), o.max_text_len,
+                                    cfg.data.image_position);
+    seq.ids.pop_back();  // the prompt alone: no eos
+    seq.modality.pop_back();
+    seq.loss.pop_back();
+    auto in = train::collate({seq}, cfg.model.image_size, run.tok->pad_id(), false).input;
+    const int64_t last = int64_t(seq.ids.size()) - 1;
+    auto logits = model->pointer_logits(model->forward(in).embedded, in.modality, torch::tensor({last}))[0];
+    const int64_t first_visual = in.modality[0].nonzero()[0][0].item<int64_t>();
+    const int64_t patch = logits.argmax().item<int64_t>() - first_visual;
+    ASSERT_GE(patch, 0);
+    ASSERT_LT(patch, model->image_tokens());
+    auto b = model->vision_head(model->vit(in.images)).boxes.argmax(-1)[0][patch];
+    auto expected = tasks::location_bins_to_box({b[0].item<int>(), b[1].item<int>(), b[2].item<int>(), b[3].item<int>()},
+                                                examples[i].image_width, examples[i].image_height,
+                                                cfg.model.location_bins);
+    EXPECT_EQ(predicted[i].box, expected) << i;
+  }
 }

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "core/checkpoint.h"
 #include "core/error.h"
@@ -327,4 +329,17 @@ TEST(GroundingAttention, TheLossTeachesTheLayerToLookAtTheTargetPatch) {
   const double off = mass_after(0.0), on = mass_after(5.0);
   EXPECT_LT(off, 0.3);
   EXPECT_GT(on, 0.6);
+}
+
+TEST(BoxPointerLoss, IsMinusTheLogOfTheSoftmaxMassOnTheTargets) {
+  const double inf = std::numeric_limits<double>::infinity();
+  // Row 0: softmax over {0, log 3} puts 1/4 on the target; row 1's targets hold all the mass.
+  auto logits = torch::tensor({-inf, 0.0, std::log(3.0), -inf, -inf, 0.0, std::log(3.0), -inf}).view({2, 4});
+  auto target = torch::tensor({false, true, false, false, false, true, true, false}).view({2, 4});
+  auto [loss, hits] = train::box_pointer_loss(logits.to(torch::kFloat), target);
+  EXPECT_NEAR(loss.item<double>(), std::log(4.0) / 2, 1e-6);
+  EXPECT_DOUBLE_EQ(hits, 0.5);  // row 0's argmax (log 3) is not its target
+  target[1].fill_(false);
+  EXPECT_THROW(train::box_pointer_loss(logits, target), Error);  // a row without a target
+  EXPECT_THROW(train::box_pointer_loss(logits, target.view({8})), Error);
 }
