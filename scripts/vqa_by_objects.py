@@ -5,6 +5,7 @@ Reads a results file written by `smoes eval --task vqa_v2` and the world's VQA
 and COCO instances files:
 
   scripts/vqa_by_objects.py --world /tmp/wc --results /tmp/c1/vqa_v2_results.json
+  scripts/vqa_by_objects.py --world /tmp/wq2 --results RUN/vqa_v2_results.json --type "what color is the"
 """
 import argparse
 import collections
@@ -17,6 +18,7 @@ def main():
     ap.add_argument("--world", required=True)
     ap.add_argument("--results", required=True, help='[{"question_id", "answer"}]')
     ap.add_argument("--split", default="val2014")
+    ap.add_argument("--type", help="only questions of this question_type (e.g. \"what color is the\")")
     args = ap.parse_args()
     with open(args.results) as f:
         answers = {int(r["question_id"]): r["answer"] for r in json.load(f)}
@@ -29,6 +31,8 @@ def main():
         if qid not in truth:
             raise SystemExit(f"vqa_by_objects: question {qid} of {args.results} is not in the annotations")
         a = truth[qid]
+        if args.type and a["question_type"] != args.type:
+            continue
         hits[objects[a["image_id"]]].append(answer == a["multiple_choice_answer"])
     print("objects  questions  accuracy")
     for n in sorted(hits):

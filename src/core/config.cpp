@@ -162,6 +162,8 @@ void Config::validate(const std::string& source) const {
     fail("model.object_tags", "the tags are the dense head's predictions: set model.vision_classes too");
   if (model.box_pointer && model.vision_classes == 0)
     fail("model.box_pointer", "the pointer's boxes are the dense head's: set model.vision_classes too");
+  if (model.pointer_readout && !model.box_pointer)
+    fail("model.pointer_readout", "it reads what the box pointer picks: set model.box_pointer too");
   if (model.vision_attributes > 0 && model.vision_classes == 0)
     fail("model.vision_attributes", "attributes are an output of the dense head: set model.vision_classes too");
   if (train.grounding_attention > 0 && train.grounding_attention_layer >= model.n_layers)

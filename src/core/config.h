@@ -53,6 +53,11 @@ struct ModelConfig {
   // grounding boxes are then the dense head's box at the chosen token rather
   // than four generated location tokens (docs/training.md, "Box pointer").
   bool box_pointer = false;
+  // With box_pointer: every text token also reads the visual token the
+  // pointer picks for the words so far (since the last image), through a
+  // zero-initialised map added to its input, so "what color is the small
+  // circle" can answer from the circle's tags (docs/training.md).
+  bool pointer_readout = false;
 
   template <class V>
   void fields(V& v) {
@@ -87,6 +92,8 @@ struct ModelConfig {
       OneOf({"none", "projector", "words", "words_boxes"}));
     v("box_pointer", box_pointer,
       "pointer head over the visual tokens; grounding boxes come from the dense head at the token it picks");
+    v("pointer_readout", pointer_readout,
+      "text tokens also read the visual token the pointer picks for the words so far (needs box_pointer)");
   }
 };
 

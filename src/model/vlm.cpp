@@ -7,6 +7,14 @@
 
 namespace smoes::model {
 
+namespace {
+
+// Unit RMS per vector: the pointer's scores start as sqrt(d) x cosine whatever
+// the states' scale (at the embeddings' N(0, 0.02) they start near 0 and learn slowly).
+torch::Tensor unit_rms(const torch::Tensor& v) { return v * torch::rsqrt(v.pow(2).mean(-1, /*keepdim=*/true) + 1e-12); }
+
+}  // namespace
+
 DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) : layer(layer_) {
   attn_norm = register_module("attn_norm", RMSNorm(cfg.model.d_model));
   attn = register_module("attn", SelfAttention(cfg.model.d_model, cfg.model.n_heads));
@@ -61,6 +69,7 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
     auto no_bias = torch::nn::LinearOptions(m.d_model, m.d_model).bias(false);
     pointer_query = register_module("pointer_query", torch::nn::Linear(no_bias));
     pointer_key = register_module("pointer_key", torch::nn::Linear(no_bias));
+    if (m.pointer_readout) pointer_value = register_module("pointer_value", torch::nn::Linear(no_bias));
   }
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
@@ -81,6 +90,7 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
     torch::NoGradGuard no_grad;
     torch::nn::init::eye_(pointer_query->weight);
     torch::nn::init::eye_(pointer_key->weight);
+    if (pointer_value) torch::nn::init::zeros_(pointer_value->weight);  // the readout starts as a no-op
   }
 }
 
@@ -175,12 +185,51 @@ torch::Tensor MoEVLMImpl::pointer_logits(const torch::Tensor& embedded, const to
   auto last_visual = (at * modality.eq(1)).amax(1, /*keepdim=*/true);            // [B, 1]
   auto text = at.gt(last_visual).logical_and(at.le(from.unsqueeze(1))).to(embedded.dtype());
   auto bag = torch::einsum("bs,bsd->bd", {text, embedded}) / text.sum(1, /*keepdim=*/true).clamp_min(1);
-  // Unit RMS on both sides: at the embeddings' N(0, 0.02) scale the scores
-  // start near 0 and learn slowly; this way they start as sqrt(d) x cosine.
-  auto unit = [](const torch::Tensor& v) { return v * torch::rsqrt(v.pow(2).mean(-1, /*keepdim=*/true) + 1e-12); };
-  auto q = pointer_query(unit(bag));                                                // [B, d]
-  auto scores = torch::einsum("bd,bsd->bs", {q, pointer_key(unit(embedded))}) / std::sqrt(double(embedded.size(-1)));
+  auto q = pointer_query(unit_rms(bag));                                            // [B, d]
+  auto scores = torch::einsum("bd,bsd->bs", {q, pointer_key(unit_rms(embedded))}) / std::sqrt(double(embedded.size(-1)));
   return scores.masked_fill(modality.ne(1), -std::numeric_limits<double>::infinity());
+}
+
+torch::Tensor MoEVLMImpl::pointer_readout(const torch::Tensor& x, const torch::Tensor& modality,
+                                          const torch::Tensor& valid, KVCache* cache) {
+  const int64_t b = x.size(0), s = x.size(1), d = x.size(2);
+  auto vis = modality.eq(1).logical_and(valid);
+  auto text = modality.eq(0).logical_and(valid).to(x.dtype());
+  // The bag of text since the last visual token: running sums that restart at
+  // each visual token, or continue the cache's when none came in this chunk.
+  auto sums = (x * text.unsqueeze(-1)).cumsum(1);                                  // [B, s, d]
+  auto counts = text.cumsum(1);                                                    // [B, s]
+  auto at = torch::arange(s, modality.options()).unsqueeze(0).expand({b, s});
+  auto seen_visual = std::get<0>(vis.to(torch::kLong).cummax(1)).to(torch::kBool);      // a visual token at or before t
+  auto last = std::get<0>((at * vis).cummax(1));                                   // ... at this position
+  auto carry_sum = (cache && cache->pointer_bag.defined()) ? cache->pointer_bag : torch::zeros({b, d}, x.options());
+  auto carry_count = (cache && cache->pointer_bag.defined()) ? cache->pointer_bag_count : torch::zeros({b}, x.options());
+  auto bag_sum = torch::where(seen_visual.unsqueeze(-1), sums - sums.gather(1, last.unsqueeze(-1).expand({b, s, d})),
+                              sums + carry_sum.unsqueeze(1));
+  auto bag_count = torch::where(seen_visual, counts - counts.gather(1, last), counts + carry_count.unsqueeze(1));
+  // Keys and values of every position so far; only visual ones can be read.
+  auto keys = pointer_key(unit_rms(x)), values = unit_rms(x), key_visual = vis;
+  if (cache) {
+    if (cache->pointer_keys.defined()) {
+      keys = torch::cat({cache->pointer_keys, keys}, 1);
+      values = torch::cat({cache->pointer_values, values}, 1);
+      key_visual = torch::cat({cache->pointer_visual, key_visual}, 1);
+    }
+    cache->pointer_keys = keys;
+    cache->pointer_values = values;
+    cache->pointer_visual = key_visual;
+    cache->pointer_bag = bag_sum.select(1, s - 1);
+    cache->pointer_bag_count = bag_count.select(1, s - 1);
+  }
+  const int64_t past = keys.size(1) - s;
+  auto q = pointer_query(unit_rms(bag_sum / bag_count.clamp_min(1).unsqueeze(-1)));  // [B, s, d]
+  auto scores = torch::einsum("bsd,btd->bst", {q, keys}) / std::sqrt(double(d));
+  auto key_at = torch::arange(keys.size(1), modality.options()).unsqueeze(0);
+  auto causal = key_at.le(torch::arange(s, modality.options()).unsqueeze(1) + past);  // [s, T]
+  auto allowed = key_visual.unsqueeze(1).logical_and(causal.unsqueeze(0));          // [B, s, T]
+  // A finite fill keeps a row with no visual token yet free of NaN; `any` then zeroes it.
+  auto probs = scores.masked_fill(allowed.logical_not(), -1e9).softmax(-1) * allowed.any(-1, /*keepdim=*/true);
+  return pointer_value(torch::matmul(probs, values)) * text.unsqueeze(-1);
 }
 
 VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {
@@ -213,6 +262,9 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
     x = blocks[i]->as<DecoderBlock>()->forward(x, modality, bias, rope, positions,
                                                cache ? &cache->layers[i] : nullptr, out, want_attention);
   auto h = final_norm(x);
+  // The readout joins at the output, next to the tied embeddings: a tag word
+  // it carries ("red") can reach its own logit without passing every layer.
+  if (pointer_value) h = h + pointer_readout(out.embedded, modality, valid, cache);
   if (in.logits_at.defined()) {
     if (in.logits_at.sizes() != in.input_ids.sizes() || in.logits_at.scalar_type() != torch::kBool)
       throw Error("model: logits_at must be a bool mask shaped like the input ids " + c10::str(in.input_ids.sizes()));

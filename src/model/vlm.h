@@ -35,6 +35,10 @@ struct KVCache {
   std::vector<LayerKV> layers;
   torch::Tensor key_valid;      // [B, S_past] bool
   torch::Tensor next_position;  // [B] int64
+  // model.pointer_readout: the pointer's keys, unit-RMS values and visual
+  // flags of every past position, and the running bag of text since the
+  // last visual token (sum [B, d], count [B]).
+  torch::Tensor pointer_keys, pointer_values, pointer_visual, pointer_bag, pointer_bag_count;
   int64_t length() const { return layers.empty() ? 0 : layers[0].length(); }
 };
 
@@ -103,6 +107,15 @@ struct MoEVLMImpl : torch::nn::Module {
   // are the visual tokens; both at unit RMS, then (W_q q) . (W_k k) / sqrt(d).
   // Only visual tokens (modality 1) can be chosen; the rest score -inf.
   torch::Tensor pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality, const torch::Tensor& from);
+  // model.pointer_readout: what each text position of `x` [B, s, d] (the
+  // decoder's input; modality / valid [B, s]) adds to its input:
+  // W_o sum_j softmax_j(score) unit(x_j) over the visual tokens j at or before
+  // it, scored as pointer_logits scores them, with the bag of text since the
+  // last visual token up to and including it as the query. Zero at visual
+  // tokens and where no visual token came before. With `cache`, past
+  // positions come from it and it is extended.
+  torch::Tensor pointer_readout(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& valid,
+                                KVCache* cache);
 
   Config cfg;
   int64_t vocab_size, image_token_id;
@@ -114,6 +127,7 @@ struct MoEVLMImpl : torch::nn::Module {
   torch::Tensor tag_locations;  // [bins] location token ids ("words_boxes" tags)
   torch::Tensor box_roles;      // [4, d, d] per-coordinate maps of the box tags, orthogonal at init
   torch::nn::Linear pointer_query{nullptr}, pointer_key{nullptr};  // model.box_pointer
+  torch::nn::Linear pointer_value{nullptr};                         // model.pointer_readout (W_o, zero at init)
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;

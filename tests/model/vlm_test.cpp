@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.h"
 #include "model/generate.h"
@@ -434,4 +435,85 @@ TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
   EXPECT_THROW(m->pointer_logits(embedded, in.modality, torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
   MoEVLM plain(tiny_config(), kVocab, kImage);
   EXPECT_THROW(plain->pointer_logits(embedded, in.modality, from), smoes::Error);  // no pointer head
+}
+
+namespace {
+
+MoEVLM readout_model() {
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 5;
+  cfg.model.box_pointer = true;
+  cfg.model.pointer_readout = true;
+  MoEVLM m(cfg, kVocab, kImage);
+  torch::NoGradGuard no_grad;
+  for (auto* w : {&m->pointer_query->weight, &m->pointer_key->weight, &m->pointer_value->weight}) w->normal_(0, 0.3);
+  return m;
+}
+
+}  // namespace
+
+TEST(VLM, PointerReadoutIsTheSoftmaxOverEarlierVisualTokensOfTheBagSinceTheLastImage) {
+  torch::manual_seed(4);
+  auto m = readout_model();
+  torch::NoGradGuard no_grad;
+  // Two images' worth of visual tokens with text between and after: the bag restarts at position 4.
+  auto modality = torch::tensor(std::vector<int64_t>{1, 1, 0, 0, 1, 0, 0}).unsqueeze(0);
+  auto valid = torch::ones({1, 7}, torch::kBool);
+  valid[0][5] = false;  // a padded slot is neither a word nor a visual token
+  auto x = torch::randn({1, 7, 32}) * 0.05;
+  auto got = m->pointer_readout(x, modality, valid, nullptr)[0];
+  auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
+  const std::map<int64_t, std::vector<int64_t>> bags = {{2, {2}}, {3, {2, 3}}, {6, {6}}};
+  for (int64_t t = 0; t < 7; ++t) {
+    if (!bags.count(t)) {
+      EXPECT_TRUE(got[t].abs().max().item<double>() == 0) << t;  // visual or padding: nothing read
+      continue;
+    }
+    auto bag = torch::zeros({32});
+    for (int64_t w : bags.at(t)) bag += x[0][w] / double(bags.at(t).size());
+    auto q = torch::mv(m->pointer_query->weight, unit(bag));
+    std::vector<int64_t> visual;
+    for (int64_t j = 0; j <= t; ++j)
+      if (modality[0][j].item<int64_t>() == 1) visual.push_back(j);
+    auto scores = torch::zeros({int64_t(visual.size())});
+    for (size_t j = 0; j < visual.size(); ++j)
+      scores[int64_t(j)] = q.dot(torch::mv(m->pointer_key->weight, unit(x[0][visual[j]]))) / std::sqrt(32.0);
+    auto weights = scores.softmax(0);
+    auto read = torch::zeros({32});
+    for (size_t j = 0; j < visual.size(); ++j) read += weights[int64_t(j)] * unit(x[0][visual[j]]);
+    EXPECT_TRUE(torch::allclose(got[t], torch::mv(m->pointer_value->weight, read), 1e-4, 1e-5)) << t;
+  }
+  auto no_image = torch::zeros({1, 7}, torch::kLong);
+  EXPECT_EQ(m->pointer_readout(x, no_image, valid, nullptr).abs().max().item<double>(), 0);  // nothing to read yet
+}
+
+TEST(Generate, KVCacheGreedyEqualsFullRecomputeWithThePointerReadout) {
+  torch::manual_seed(5);
+  auto m = readout_model();
+  m->eval();
+  auto in = prompt_with_image(1);
+  auto reference = greedy_without_cache(m, in, 6);
+  auto cached = greedy_generate(m, in, 6, kEos);
+  EXPECT_EQ(cached[0], reference);
+}
+
+TEST(VLM, PointerReadoutStartsAsANoOp) {
+  torch::manual_seed(6);
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 5;
+  cfg.model.box_pointer = true;
+  MoEVLM plain(cfg, kVocab, kImage);
+  cfg.model.pointer_readout = true;
+  MoEVLM readout(cfg, kVocab, kImage);
+  torch::NoGradGuard no_grad;
+  auto from = plain->named_parameters();
+  for (auto& p : readout->named_parameters())
+    if (auto* t = from.find(p.key())) p.value().copy_(*t);
+  auto buffers = plain->named_buffers();
+  for (auto& b : readout->named_buffers())
+    if (auto* t = buffers.find(b.key())) b.value().copy_(*t);
+  plain->eval();
+  readout->eval();
+  auto in = prompt_with_image(2);
+  EXPECT_TRUE(torch::equal(plain->forward(in).logits, readout->forward(in).logits));
 }

@@ -2,6 +2,7 @@
 // top-k model only where they should.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/config.h"
@@ -53,4 +54,21 @@ TEST(Configs, TheAttributeWarmupFeedsTheTopkRunAndAsksOnlyAttributes) {
   EXPECT_EQ(warmup.architecture_diff(topk), "");  // the top-k run starts from it with train.init_from
   ASSERT_FALSE(warmup.data.mixture.empty());
   for (const auto& [name, weight] : warmup.data.mixture) EXPECT_EQ(name.rfind("vqa_v2/what ", 0), 0u) << name;
+}
+
+TEST(Configs, ThePointerRecipesStageZeroFeedsItAndItsHeadStaysFrozen) {
+  auto vision = Config::load((kConfigs / "quick_vision_pointer.json").string());
+  auto pointer = Config::load((kConfigs / "quick_pointer.json").string());
+  auto topk = Config::load((kConfigs / "quick_topk.json").string());
+  EXPECT_EQ(vision.train.stage, "vision");
+  EXPECT_EQ(vision.architecture_diff(pointer), "");  // train.init_from needs the same architecture
+  EXPECT_EQ(pointer.train.init_from, vision.train.out_dir);
+  EXPECT_TRUE(pointer.model.box_pointer);
+  EXPECT_EQ(pointer.router.name, "topk");
+  // The boxes are the dense head's: training must not move it.
+  EXPECT_NE(std::find(pointer.train.freeze.begin(), pointer.train.freeze.end(), "vision_head"), pointer.train.freeze.end());
+  // Beyond the pointer, the decoder is the top-k model's.
+  EXPECT_EQ(pointer.model.d_model, topk.model.d_model);
+  EXPECT_EQ(pointer.moe.num_experts, topk.moe.num_experts);
+  EXPECT_EQ(pointer.train.steps, topk.train.steps);
 }
