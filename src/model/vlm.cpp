@@ -169,11 +169,19 @@ torch::Tensor MoEVLMImpl::tag_box_embeddings(const DenseHeadOutput& head) {
   return torch::einsum("npcd,cde->npe", {per_coordinate, box_roles});
 }
 
+torch::Tensor MoEVLMImpl::pointer_words(const torch::Tensor& input_ids, const torch::Tensor& modality) {
+  auto text = modality.eq(0);
+  if (!tag_words.defined()) return text;
+  auto names = tag_words.flatten();
+  names = names.index({names.ge(0)});
+  return text.logical_and(input_ids.unsqueeze(-1).eq(names).any(-1));
+}
+
 torch::Tensor MoEVLMImpl::pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality,
-                                         const torch::Tensor& from) {
+                                         const torch::Tensor& words, const torch::Tensor& from) {
   if (!pointer_query) throw Error("model: pointer logits need model.box_pointer = true");
-  if (embedded.dim() != 3 || modality.sizes() != embedded.sizes().slice(0, 2) || from.dim() != 1 ||
-      from.size(0) != embedded.size(0))
+  if (embedded.dim() != 3 || modality.sizes() != embedded.sizes().slice(0, 2) || words.sizes() != modality.sizes() ||
+      from.dim() != 1 || from.size(0) != embedded.size(0))
     throw Error("model: pointer over states " + c10::str(embedded.sizes()) + ", modality " +
                 c10::str(modality.sizes()) + " and query positions " + c10::str(from.sizes()) + " that do not fit");
   if (from.numel() > 0 && (from.min().item<int64_t>() < 0 || from.max().item<int64_t>() >= embedded.size(1)))
@@ -183,7 +191,7 @@ torch::Tensor MoEVLMImpl::pointer_logits(const torch::Tensor& embedded, const to
   // to learn (docs/RESULTS.md, "Box pointer": final states stayed near 0.3).
   auto at = torch::arange(embedded.size(1), from.options()).unsqueeze(0);         // [1, S]
   auto last_visual = (at * modality.eq(1)).amax(1, /*keepdim=*/true);            // [B, 1]
-  auto text = at.gt(last_visual).logical_and(at.le(from.unsqueeze(1))).to(embedded.dtype());
+  auto text = words.logical_and(at.gt(last_visual)).logical_and(at.le(from.unsqueeze(1))).to(embedded.dtype());
   auto bag = torch::einsum("bs,bsd->bd", {text, embedded}) / text.sum(1, /*keepdim=*/true).clamp_min(1);
   auto q = pointer_query(unit_rms(bag));                                            // [B, d]
   auto scores = torch::einsum("bd,bsd->bs", {q, pointer_key(unit_rms(embedded))}) / std::sqrt(double(embedded.size(-1)));
@@ -191,14 +199,15 @@ torch::Tensor MoEVLMImpl::pointer_logits(const torch::Tensor& embedded, const to
 }
 
 torch::Tensor MoEVLMImpl::pointer_readout(const torch::Tensor& x, const torch::Tensor& modality,
-                                          const torch::Tensor& valid, KVCache* cache) {
+                                          const torch::Tensor& words, const torch::Tensor& valid, KVCache* cache) {
   const int64_t b = x.size(0), s = x.size(1), d = x.size(2);
   auto vis = modality.eq(1).logical_and(valid);
   auto text = modality.eq(0).logical_and(valid).to(x.dtype());
+  auto bagged = words.logical_and(valid).to(x.dtype());
   // The bag of text since the last visual token: running sums that restart at
   // each visual token, or continue the cache's when none came in this chunk.
-  auto sums = (x * text.unsqueeze(-1)).cumsum(1);                                  // [B, s, d]
-  auto counts = text.cumsum(1);                                                    // [B, s]
+  auto sums = (x * bagged.unsqueeze(-1)).cumsum(1);                                // [B, s, d]
+  auto counts = bagged.cumsum(1);                                                  // [B, s]
   auto at = torch::arange(s, modality.options()).unsqueeze(0).expand({b, s});
   auto seen_visual = std::get<0>(vis.to(torch::kLong).cummax(1)).to(torch::kBool);      // a visual token at or before t
   auto last = std::get<0>((at * vis).cummax(1));                                   // ... at this position
@@ -264,7 +273,7 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   auto h = final_norm(x);
   // The readout joins at the output, next to the tied embeddings: a tag word
   // it carries ("red") can reach its own logit without passing every layer.
-  if (pointer_value) h = h + pointer_readout(out.embedded, modality, valid, cache);
+  if (pointer_value) h = h + pointer_readout(out.embedded, modality, pointer_words(in.input_ids, modality), valid, cache);
   if (in.logits_at.defined()) {
     if (in.logits_at.sizes() != in.input_ids.sizes() || in.logits_at.scalar_type() != torch::kBool)
       throw Error("model: logits_at must be a bool mask shaped like the input ids " + c10::str(in.input_ids.sizes()));

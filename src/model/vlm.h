@@ -106,7 +106,12 @@ struct MoEVLMImpl : torch::nn::Module {
   // the row's last visual token up to position from[b] ([B] int64), the keys
   // are the visual tokens; both at unit RMS, then (W_q q) . (W_k k) / sqrt(d).
   // Only visual tokens (modality 1) can be chosen; the rest score -inf.
-  torch::Tensor pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality, const torch::Tensor& from);
+  torch::Tensor pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality, const torch::Tensor& words,
+                               const torch::Tensor& from);
+  // The text positions that may join the pointer's bag ([B, S] bool, the
+  // `words` of pointer_logits / pointer_readout): with word tags, only the
+  // pieces of tag names ("red", "square"); without, every text token.
+  torch::Tensor pointer_words(const torch::Tensor& input_ids, const torch::Tensor& modality);
   // model.pointer_readout: what each text position of `x` [B, s, d] (the
   // decoder's input; modality / valid [B, s]) adds to its input:
   // W_o sum_j softmax_j(score) unit(x_j) over the visual tokens j at or before
@@ -114,8 +119,8 @@ struct MoEVLMImpl : torch::nn::Module {
   // last visual token up to and including it as the query. Zero at visual
   // tokens and where no visual token came before. With `cache`, past
   // positions come from it and it is extended.
-  torch::Tensor pointer_readout(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& valid,
-                                KVCache* cache);
+  torch::Tensor pointer_readout(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& words,
+                                const torch::Tensor& valid, KVCache* cache);
 
   Config cfg;
   int64_t vocab_size, image_token_id;

@@ -126,7 +126,8 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
     if (model->pointer_query) {
       std::vector<int64_t> from;
       for (const auto& s : seqs) from.push_back(s.point_from);
-      pointed = model->pointer_logits(out.embedded, batch.input.modality, torch::tensor(from)).argmax(1);
+      pointed = model->pointer_logits(out.embedded, batch.input.modality,
+                                      model->pointer_words(batch.input.input_ids, batch.input.modality), torch::tensor(from)).argmax(1);
     }
     for (size_t r = 0; r < seqs.size(); ++r) {
       const auto& seq = seqs[r];

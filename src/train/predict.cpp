@@ -52,7 +52,7 @@ void point_batch(model::MoEVLM& model, const std::vector<const data::Example*>& 
   step.logits_at.select(1, last).fill_(true);
   auto embedded = model->forward(step).embedded;
   auto from = torch::full({embedded.size(0)}, last, torch::kLong);
-  auto chosen = model->pointer_logits(embedded, input.modality, from).argmax(1);  // [B] positions
+  auto chosen = model->pointer_logits(embedded, input.modality, model->pointer_words(input.input_ids, input.modality), from).argmax(1);  // [B] positions
   auto head_bins = model->vision_head(model->vit(input.images)).boxes.argmax(-1);  // [N, P, 4]
   const int bins = model->cfg.model.location_bins;
   for (size_t i = 0; i < batch.size(); ++i) {

@@ -128,9 +128,11 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     auto loss = (task_loss + out.aux_loss) / t.grad_accum;
     if (cfg_.model.box_pointer && t.box_pointer > 0 && batch.point_from.defined()) {
       auto rows = batch.point_from.ge(0).nonzero().select(1, 0);
-      auto logits = model_->pointer_logits(out.embedded.index_select(0, rows), batch.input.modality.index_select(0, rows),
-                                           batch.point_from.index_select(0, rows));
-      auto [p, hit] = box_pointer_loss(logits, batch.look_at.index_select(0, rows));
+      auto of_rows = [&](const torch::Tensor& v) { return v.index_select(0, rows); };
+      auto logits = model_->pointer_logits(
+          of_rows(out.embedded), of_rows(batch.input.modality),
+          of_rows(model_->pointer_words(batch.input.input_ids, batch.input.modality)), of_rows(batch.point_from));
+      auto [p, hit] = box_pointer_loss(logits, of_rows(batch.look_at));
       loss = loss + t.box_pointer * p / t.grad_accum;
       aux_parts["box_pointer"] += p.item<double>() / t.grad_accum;
       accuracies["box_pointer_accuracy"] += hit / t.grad_accum;

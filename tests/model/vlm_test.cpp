@@ -415,7 +415,7 @@ TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
   auto embedded = m->forward(in).embedded;
   ASSERT_EQ(embedded.sizes(), (std::vector<int64_t>{2, 7, 32}));
   auto from = torch::tensor({int64_t(6), int64_t(5)});
-  auto scores = m->pointer_logits(embedded, in.modality, from);
+  auto scores = m->pointer_logits(embedded, in.modality, in.modality.eq(0), from);
   auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
   const std::vector<std::vector<int64_t>> words = {{4, 5, 6}, {3, 4, 5}};  // after the last visual token, up to from
   for (int64_t b = 0; b < 2; ++b) {
@@ -432,9 +432,9 @@ TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
       EXPECT_NEAR(got, q.dot(k).item<double>() / std::sqrt(32.0), 1e-4) << b << " " << s;
     }
   }
-  EXPECT_THROW(m->pointer_logits(embedded, in.modality, torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
+  EXPECT_THROW(m->pointer_logits(embedded, in.modality, in.modality.eq(0), torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
   MoEVLM plain(tiny_config(), kVocab, kImage);
-  EXPECT_THROW(plain->pointer_logits(embedded, in.modality, from), smoes::Error);  // no pointer head
+  EXPECT_THROW(plain->pointer_logits(embedded, in.modality, in.modality.eq(0), from), smoes::Error);  // no pointer head
 }
 
 namespace {
@@ -461,7 +461,7 @@ TEST(VLM, PointerReadoutIsTheSoftmaxOverEarlierVisualTokensOfTheBagSinceTheLastI
   auto valid = torch::ones({1, 7}, torch::kBool);
   valid[0][5] = false;  // a padded slot is neither a word nor a visual token
   auto x = torch::randn({1, 7, 32}) * 0.05;
-  auto got = m->pointer_readout(x, modality, valid, nullptr)[0];
+  auto got = m->pointer_readout(x, modality, modality.eq(0), valid, nullptr)[0];
   auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
   const std::map<int64_t, std::vector<int64_t>> bags = {{2, {2}}, {3, {2, 3}}, {6, {6}}};
   for (int64_t t = 0; t < 7; ++t) {
@@ -484,7 +484,7 @@ TEST(VLM, PointerReadoutIsTheSoftmaxOverEarlierVisualTokensOfTheBagSinceTheLastI
     EXPECT_TRUE(torch::allclose(got[t], torch::mv(m->pointer_value->weight, read), 1e-4, 1e-5)) << t;
   }
   auto no_image = torch::zeros({1, 7}, torch::kLong);
-  EXPECT_EQ(m->pointer_readout(x, no_image, valid, nullptr).abs().max().item<double>(), 0);  // nothing to read yet
+  EXPECT_EQ(m->pointer_readout(x, no_image, no_image.eq(0), valid, nullptr).abs().max().item<double>(), 0);  // nothing to read yet
 }
 
 TEST(Generate, KVCacheGreedyEqualsFullRecomputeWithThePointerReadout) {
@@ -516,4 +516,21 @@ TEST(VLM, PointerReadoutStartsAsANoOp) {
   readout->eval();
   auto in = prompt_with_image(2);
   EXPECT_TRUE(torch::equal(plain->forward(in).logits, readout->forward(in).logits));
+}
+
+TEST(VLM, PointerBagsOnlyTagNamesWhenTheModelHasWordTags) {
+  auto cfg = tiny_config();
+  cfg.model.vision_classes = 3;
+  cfg.model.box_pointer = true;
+  MoEVLM untagged(cfg, kVocab, kImage);
+  cfg.model.object_tags = "words";
+  MoEVLM tagged(cfg, kVocab, kImage);
+  tagged->set_tag_words({{}, {10}, {11, 12}});  // background, then two names (one of two pieces)
+  auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 13, 12}).unsqueeze(0);
+  auto modality = ids.eq(kImage).to(torch::kLong);
+  auto expect = [](const torch::Tensor& got, std::vector<int64_t> want) {
+    EXPECT_TRUE(got.to(torch::kLong).equal(torch::tensor(want).unsqueeze(0))) << got;
+  };
+  expect(tagged->pointer_words(ids, modality), {0, 0, 0, 0, 1, 0, 1});  // 13 names no tag
+  expect(untagged->pointer_words(ids, modality), {0, 0, 0, 0, 1, 1, 1});  // every text token
 }

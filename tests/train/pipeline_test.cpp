@@ -522,7 +522,8 @@ TEST(BoxPointer, TrainsOnGroundingAndItsBoxesAreTheDenseHeadsWhereItPoints) {
     seq.loss.pop_back();
     auto in = train::collate({seq}, cfg.model.image_size, run.tok->pad_id(), false).input;
     const int64_t last = int64_t(seq.ids.size()) - 1;
-    auto logits = model->pointer_logits(model->forward(in).embedded, in.modality, torch::tensor({last}))[0];
+    auto logits = model->pointer_logits(model->forward(in).embedded, in.modality, model->pointer_words(in.input_ids, in.modality),
+                                         torch::tensor({last}))[0];
     const int64_t first_visual = in.modality[0].nonzero()[0][0].item<int64_t>();
     const int64_t patch = logits.argmax().item<int64_t>() - first_visual;
     ASSERT_GE(patch, 0);
