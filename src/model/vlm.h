@@ -83,6 +83,9 @@ struct MoEVLMImpl : torch::nn::Module {
   // over the sequences that have labels.
   VLMOutput forward_loss(VLMInput in, const torch::Tensor& labels, bool per_sequence = false,
                          bool want_attention = false);
+  // The decoder's input for `in`: token embeddings with the visual tokens in
+  // the image slots (VLMOutput::embedded, without running the decoder).
+  torch::Tensor embed_tokens(const VLMInput& in);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
   // model.object_tags = "words": the token pieces of each dense-head class
@@ -137,8 +140,6 @@ struct MoEVLMImpl : torch::nn::Module {
   RMSNorm final_norm{nullptr};
   RoPE rope;
 
- private:
-  torch::Tensor embed_tokens(const VLMInput& in);
 };
 TORCH_MODULE(MoEVLM);
 

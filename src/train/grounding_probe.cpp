@@ -114,20 +114,19 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
     }
     auto batch = collate(seqs, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/false);
     auto out = model->forward(batch.input, nullptr, /*want_attention=*/true);
-    torch::Tensor head_bins;
-    if (model->vision_head) head_bins = model->vision_head(model->vit(batch.input.images)).boxes.argmax(-1);
-    torch::Tensor head_tags;  // [N, P, classes + attributes] bool: the head's argmax class and attributes > 0.5
-    if (model->tag_words.defined()) {
+    torch::Tensor head_bins, head_tags;  // [N, P, 4]; [N, P, classes + attributes]: argmax class, attributes > 0.5
+    if (model->vision_head) {
       auto head = model->vision_head(model->vit(batch.input.images));
+      head_bins = head.boxes.argmax(-1);
       auto cls = torch::one_hot(head.classes.argmax(-1), head.classes.size(-1)).to(torch::kBool);
-      head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;
+      if (model->tag_words.defined()) head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;
     }
     torch::Tensor pointed;  // the box pointer's chosen position per row
     if (model->pointer_query) {
       std::vector<int64_t> from;
       for (const auto& s : seqs) from.push_back(s.point_from);
-      pointed = model->pointer_logits(out.embedded, batch.input.modality,
-                                      model->pointer_words(batch.input.input_ids, batch.input.modality), torch::tensor(from)).argmax(1);
+      auto words = model->pointer_words(batch.input.input_ids, batch.input.modality);
+      pointed = model->pointer_logits(out.embedded, batch.input.modality, words, torch::tensor(from)).argmax(1);
     }
     for (size_t r = 0; r < seqs.size(); ++r) {
       const auto& seq = seqs[r];

@@ -47,10 +47,7 @@ std::vector<double> decode_box(const data::Tokenizer& tok, const std::vector<int
 void point_batch(model::MoEVLM& model, const std::vector<const data::Example*>& batch, const model::VLMInput& input,
                  std::vector<Prediction>& out) {
   const int64_t last = input.input_ids.size(1) - 1;
-  auto step = input;
-  step.logits_at = torch::zeros_like(input.input_ids, torch::kBool);
-  step.logits_at.select(1, last).fill_(true);
-  auto embedded = model->forward(step).embedded;
+  auto embedded = model->embed_tokens(input);
   auto from = torch::full({embedded.size(0)}, last, torch::kLong);
   auto chosen = model->pointer_logits(embedded, input.modality, model->pointer_words(input.input_ids, input.modality), from).argmax(1);  // [B] positions
   auto head_bins = model->vision_head(model->vit(input.images)).boxes.argmax(-1);  // [N, P, 4]

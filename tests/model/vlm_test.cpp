@@ -34,6 +34,14 @@ smoes::Config tiny_config() {
 
 constexpr int64_t kVocab = 40, kImage = 3, kEos = 2;
 
+// tiny_config with a dense head and the box pointer.
+smoes::Config pointer_config() {
+  auto c = tiny_config();
+  c.model.vision_classes = 5;
+  c.model.box_pointer = true;
+  return c;
+}
+
 // A prompt with one image (4 patches) then text.
 VLMInput prompt_with_image(int64_t batch) {
   auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 11, 12}).repeat({batch, 1});
@@ -404,10 +412,7 @@ TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
 
 TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
   torch::manual_seed(3);
-  auto cfg = tiny_config();
-  cfg.model.vision_classes = 5;
-  cfg.model.box_pointer = true;
-  MoEVLM m(cfg, kVocab, kImage);
+  MoEVLM m(pointer_config(), kVocab, kImage);
   torch::NoGradGuard no_grad;
   for (auto* w : {&m->pointer_query->weight, &m->pointer_key->weight}) w->normal_(0, 0.3);  // not the identity
   auto in = prompt_with_image(2);
@@ -440,9 +445,7 @@ TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
 namespace {
 
 MoEVLM readout_model() {
-  auto cfg = tiny_config();
-  cfg.model.vision_classes = 5;
-  cfg.model.box_pointer = true;
+  auto cfg = pointer_config();
   cfg.model.pointer_readout = true;
   MoEVLM m(cfg, kVocab, kImage);
   torch::NoGradGuard no_grad;
@@ -499,9 +502,7 @@ TEST(Generate, KVCacheGreedyEqualsFullRecomputeWithThePointerReadout) {
 
 TEST(VLM, PointerReadoutStartsAsANoOp) {
   torch::manual_seed(6);
-  auto cfg = tiny_config();
-  cfg.model.vision_classes = 5;
-  cfg.model.box_pointer = true;
+  auto cfg = pointer_config();
   MoEVLM plain(cfg, kVocab, kImage);
   cfg.model.pointer_readout = true;
   MoEVLM readout(cfg, kVocab, kImage);
@@ -519,9 +520,8 @@ TEST(VLM, PointerReadoutStartsAsANoOp) {
 }
 
 TEST(VLM, PointerBagsOnlyTagNamesWhenTheModelHasWordTags) {
-  auto cfg = tiny_config();
+  auto cfg = pointer_config();
   cfg.model.vision_classes = 3;
-  cfg.model.box_pointer = true;
   MoEVLM untagged(cfg, kVocab, kImage);
   cfg.model.object_tags = "words";
   MoEVLM tagged(cfg, kVocab, kImage);
