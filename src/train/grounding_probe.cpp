@@ -60,8 +60,6 @@ bool head_box_hits(const torch::Tensor& bins, const std::vector<int>& object, co
   return std::any_of(object.begin(), object.end(), [&](int p) { return head_box_hit(bins, p, ex, nbins); });
 }
 
-bool tags_used(model::MoEVLM& model) { return model->tag_words.defined(); }
-
 // No learning: the patch whose active tags (`active` [P, T]) have the most
 // names all of whose pieces (`words` [T, K], -1 = none) occur in the prompt
 // is on the object (first such patch on ties).
@@ -182,7 +180,7 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
   }
   nlohmann::json result = {{"task", task_name}, {"split", o.split}, {"examples", sums.examples}, {"coordinates", coordinates}};
   if (model->vision_head) result["head_box_acc"] = sums.head_hits / k;
-  if (tags_used(model)) result["tag_match_on_object"] = sums.tag_match_on_object / k;
+  if (model->tag_words.defined()) result["tag_match_on_object"] = sums.tag_match_on_object / k;
   if (model->pointer_query) {
     result["pointer_on_object"] = sums.pointer_on_object / k;
     result["pointer_box_acc"] = sums.pointer_box_hits / k;
