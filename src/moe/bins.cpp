@@ -45,6 +45,8 @@ ExpertBins bin_by_expert(const torch::Tensor& indices, int64_t num_experts, int6
   }
   bins.slot = order;
   bins.token = order.div(k, "floor");
+  // The inverse of `slot`, so combine can gather each token's k rows instead of scattering.
+  bins.position = torch::full({n}, -1, torch::kLong).index_put_({order}, torch::arange(order.size(0))).view({t, k});
   return bins;
 }
 

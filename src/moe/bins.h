@@ -11,6 +11,7 @@ namespace smoes::moe {
 struct ExpertBins {
   torch::Tensor slot;            // [N] flat slot ids (token * k + rank) of kept slots, sorted by expert
   torch::Tensor token;           // [N] token of each sorted slot
+  torch::Tensor position;        // [T, k] where slot (token, rank) sits in the sorted order, -1 if dropped
   std::vector<int64_t> counts;   // kept slots per expert (host; the one sync dispatch needs)
   std::vector<int64_t> offsets;  // start of each expert's rows in the sorted order
   int64_t dropped = 0;           // slots over capacity

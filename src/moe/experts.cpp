@@ -1,7 +1,14 @@
-// Why a custom autograd Function: the experts run on contiguous slices of
-// expert-sorted rows, writing straight into preallocated buffers, with a
-// hand-written backward that reuses the saved pre-activations: no per-expert
-// cat, no autograd graph of slices.
+// Why a custom autograd Function: dispatch, experts and combine run as one
+// pass per expert on contiguous slices of expert-sorted rows, writing straight
+// into preallocated buffers, with a hand-written backward that reuses the
+// saved pre-activations: no per-expert cat, no autograd graph of slices, no
+// [N, d] temporaries for the gathered, gate-scaled or scattered rows.
+//
+// Each expert's thread gathers its own rows (and, in backward, its rows'
+// gate-scaled output gradients) right before its first GEMM, so they are
+// still in cache. Combine is the gather form of a scatter-add: each token sums
+// its k rows through bins.position, in parallel over tokens, with no atomics
+// and no zero-filled output.
 //
 // Experts are spread over the threads (largest first onto the least loaded
 // thread) and each thread runs its experts' GEMMs single-threaded (OpenBLAS
@@ -84,65 +91,137 @@ bool accumulates_in_place(const torch::Tensor& w) {
          g.scalar_type() == w.scalar_type();
 }
 
-struct GroupedSwiGLU : public torch::autograd::Function<GroupedSwiGLU> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& rows, const torch::Tensor& w13,
-                               const torch::Tensor& w2, std::vector<int64_t> counts, bool fuse_grad_accumulation) {
-    const int64_t n = rows.size(0), f = w2.size(1), d = w2.size(2);
-    auto h = torch::empty({n, 2 * f}, rows.options());  // gate | up pre-activations
-    auto a = torch::empty({n, f}, rows.options());      // silu(gate) * up
-    auto out = torch::empty({n, d}, rows.options());
-    for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-      auto hs = h.narrow(0, o, c), as = a.narrow(0, o, c);
-      mm_into(hs, rows.narrow(0, o, c), w13[e]);
-      at::silu_out(as, hs.narrow(1, 0, f));
-      as.mul_(hs.narrow(1, f, f));
-      mm_into(out.narrow(0, o, c), as, w2[e]);
+// out[t] = sum over t's kept slots p = pos[t][r] of (w ? w[p] : 1) * rows[p]:
+// combine in forward (with the gates) and the input gradient in backward.
+template <class T>
+void sum_slots(const T* rows, const T* w, const int64_t* pos, T* out, int64_t tokens, int64_t k, int64_t d) {
+  at::parallel_for(0, tokens, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      T* o = out + t * d;
+      std::fill(o, o + d, T(0));
+      for (int64_t r = 0; r < k; ++r) {
+        const int64_t p = pos[t * k + r];
+        if (p < 0) continue;  // dropped over capacity
+        const T g = w ? w[p] : T(1), *src = rows + p * d;
+        for (int64_t j = 0; j < d; ++j) o[j] += g * src[j];
+      }
+    }
+  });
+}
+
+// a . b with 16 independent partial sums: a single running sum is one long
+// dependency chain the compiler may not reorder (no -ffast-math), ~4x slower.
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  constexpr int64_t lanes = 16;
+  T part[lanes] = {};
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes)
+    for (int64_t l = 0; l < lanes; ++l) part[l] += a[j + l] * b[j + l];
+  T sum = 0;
+  for (; j < n; ++j) sum += a[j] * b[j];
+  for (int64_t l = 0; l < lanes; ++l) sum += part[l];
+  return sum;
+}
+
+// Backward of combine for one expert's rows: dout[p] = gate[p] * dy[token[p]]
+// and, if wanted, dgate[p] = dy[token[p]] . out[p].
+template <class T>
+void scaled_output_grads(const T* dy, const T* out, const T* gate, const int64_t* token, T* dout, T* dgate,
+                         int64_t first, int64_t rows, int64_t d) {
+  for (int64_t p = first; p < first + rows; ++p) {
+    const T *g = dy + token[p] * d;
+    T* dst = dout + p * d;
+    for (int64_t j = 0; j < d; ++j) dst[j] = gate[p] * g[j];
+    if (dgate) dgate[p] = dot(g, out + p * d, d);
+  }
+}
+
+// Inputs: x [T, d], gate [N] (sorted slot order), w13, w2, token [N], position [T, k].
+struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
+                               const torch::Tensor& w13, const torch::Tensor& w2, const torch::Tensor& token,
+                               const torch::Tensor& position, std::vector<int64_t> counts, bool fuse_grad_accumulation) {
+    const int64_t n = token.size(0), f = w2.size(1), d = w2.size(2);
+    auto xs = torch::empty({n, d}, x.options());      // x gathered into sorted slot order
+    auto h = torch::empty({n, 2 * f}, x.options());   // gate | up pre-activations
+    auto a = torch::empty({n, f}, x.options());       // silu(gate) * up
+    auto out = torch::empty({n, d}, x.options());     // expert outputs before the gate
+    auto y = torch::empty_like(x);
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_forward", [&] {
+      const scalar_t* xp = x.data_ptr<scalar_t>();
+      scalar_t* xsp = xs.data_ptr<scalar_t>();
+      const int64_t* tok = token.data_ptr<int64_t>();
+      for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
+        for (int64_t p = o; p < o + c; ++p) std::copy_n(xp + tok[p] * d, d, xsp + p * d);
+        auto hs = h.narrow(0, o, c), as = a.narrow(0, o, c);
+        mm_into(hs, xs.narrow(0, o, c), w13[e]);
+        at::silu_out(as, hs.narrow(1, 0, f));
+        as.mul_(hs.narrow(1, f, f));
+        mm_into(out.narrow(0, o, c), as, w2[e]);
+      });
+      sum_slots(out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(), position.data_ptr<int64_t>(),
+                y.data_ptr<scalar_t>(), x.size(0), position.size(1), d);
     });
-    ctx->save_for_backward({rows, w13, w2, h, a});
+    ctx->save_for_backward({xs, gate, w13, w2, token, position, h, a, out});
     ctx->saved_data["counts"] = counts;
     ctx->saved_data["fuse"] = fuse_grad_accumulation;
-    return out;
+    return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    auto rows = saved[0], w13 = saved[1], w2 = saved[2], h = saved[3], a = saved[4];
+    auto xs = saved[0], gate = saved[1], w13 = saved[2], w2 = saved[3], token = saved[4], position = saved[5],
+         h = saved[6], a = saved[7], out = saved[8];
     auto counts = ctx->saved_data["counts"].toIntVector();
-    auto dout = grads[0].contiguous();
-    const int64_t f = w2.size(1);
-    const bool need_rows = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
-    auto drows = need_rows ? torch::empty_like(rows) : torch::Tensor();
+    auto dy = grads[0].contiguous();
+    const int64_t f = w2.size(1), d = w2.size(2);
+    const bool need_x = ctx->needs_input_grad(0), need_gate = ctx->needs_input_grad(1),
+               need_w = ctx->needs_input_grad(2) || ctx->needs_input_grad(3);
+    auto dxs = need_x ? torch::empty_like(xs) : torch::Tensor();
+    auto dgate = need_gate ? torch::empty_like(gate) : torch::Tensor();
     // Fused: add each expert's weight gradient straight into the existing .grad
     // with the GEMM (beta = 1). Unfused, a fresh [E, ...] tensor is written and
     // AccumulateGrad adds it: three more passes over weights E/k times the
     // size of a dense FFN's, which is most of the MoE overhead at small T.
-    const bool fused = ctx->needs_input_grad(1) && ctx->needs_input_grad(2) && ctx->saved_data["fuse"].toBool() &&
+    const bool fused = ctx->needs_input_grad(2) && ctx->needs_input_grad(3) && ctx->saved_data["fuse"].toBool() &&
                        accumulates_in_place(w13) && accumulates_in_place(w2);
     auto dw13 = !need_w ? torch::Tensor() : fused ? w13.grad() : torch::empty_like(w13);
     auto dw2 = !need_w ? torch::Tensor() : fused ? w2.grad() : torch::empty_like(w2);
     if (need_w && !fused)  // experts without rows get no gradient; the others are written in full below
       for (size_t e = 0; e < counts.size(); ++e)
         if (counts[e] == 0) dw13[e].zero_(), dw2[e].zero_();
-    auto dh = torch::empty_like(h);
+    auto dout = torch::empty_like(out), dh = torch::empty_like(h);
     auto da = torch::empty_like(a), sig = torch::empty_like(a);  // sig: sigmoid(gate), one exp per element
     auto weight_grad = [fused](torch::Tensor dst, const torch::Tensor& x, const torch::Tensor& dy) {
       if (fused) dst.addmm_(x, dy);
       else at::mm_out(dst, x, dy);
     };
-    for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-      auto dy = dout.narrow(0, o, c), das = da.narrow(0, o, c), dhs = dh.narrow(0, o, c);
-      mm_into(das, dy, w2[e].t());
-      sigmoid_into(sig.narrow(0, o, c), h.narrow(0, o, c).narrow(1, 0, f));
-      if (need_w) weight_grad(dw2[e], a.narrow(0, o, c).t(), dy);
-      AT_DISPATCH_FLOATING_TYPES(rows.scalar_type(), "swiglu_backward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "dispatched_swiglu_backward", [&] {
+      for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
+        scaled_output_grads(dy.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(),
+                            token.data_ptr<int64_t>(), dout.data_ptr<scalar_t>(),
+                            need_gate ? dgate.data_ptr<scalar_t>() : nullptr, o, c, d);
+        auto dys = dout.narrow(0, o, c), das = da.narrow(0, o, c), dhs = dh.narrow(0, o, c);
+        mm_into(das, dys, w2[e].t());
+        sigmoid_into(sig.narrow(0, o, c), h.narrow(0, o, c).narrow(1, 0, f));
+        if (need_w) weight_grad(dw2[e], a.narrow(0, o, c).t(), dys);
         swiglu_backward_rows(h.narrow(0, o, c).data_ptr<scalar_t>(), sig.narrow(0, o, c).data_ptr<scalar_t>(),
                              das.data_ptr<scalar_t>(), dhs.data_ptr<scalar_t>(), c, f);
+        if (need_x) mm_into(dxs.narrow(0, o, c), dhs, w13[e].t());
+        if (need_w) weight_grad(dw13[e], xs.narrow(0, o, c).t(), dhs);
       });
-      if (need_rows) mm_into(drows.narrow(0, o, c), dhs, w13[e].t());
-      if (need_w) weight_grad(dw13[e], rows.narrow(0, o, c).t(), dhs);
     });
+    torch::Tensor dx;
+    if (need_x) {
+      dx = torch::empty({position.size(0), d}, xs.options());
+      AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "dispatched_swiglu_dx", [&] {
+        sum_slots<scalar_t>(dxs.data_ptr<scalar_t>(), nullptr, position.data_ptr<int64_t>(), dx.data_ptr<scalar_t>(),
+                            position.size(0), position.size(1), d);
+      });
+    }
     if (fused) dw13 = dw2 = torch::Tensor();  // already added into .grad
-    return {drows, dw13, dw2, torch::Tensor(), torch::Tensor()};
+    return {dx, dgate, dw13, dw2, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -153,11 +232,16 @@ GroupedExpertsImpl::GroupedExpertsImpl(int64_t e, int64_t d, int64_t f) : num_ex
   w2 = register_parameter("w2", torch::randn({e, f, d}) / std::sqrt(double(f)));
 }
 
-torch::Tensor GroupedExpertsImpl::forward(const torch::Tensor& rows, const std::vector<int64_t>& counts) {
+torch::Tensor GroupedExpertsImpl::forward(const torch::Tensor& x, const ExpertBins& bins, const torch::Tensor& gate) {
+  const auto& counts = bins.counts;
   if (int64_t(counts.size()) != num_experts)
     throw Error("experts: " + std::to_string(counts.size()) + " counts for " + std::to_string(num_experts) + " experts");
-  if (rows.size(0) == 0) return rows.new_zeros({0, d_model}) + 0 * (w13.sum() + w2.sum());
-  return GroupedSwiGLU::apply(rows.contiguous(), w13, w2, counts, fuse_grad_accumulation);
+  if (x.dim() != 2 || x.size(1) != d_model || bins.position.size(0) != x.size(0) || gate.numel() != bins.token.numel())
+    throw Error("experts: input " + c10::str(x.sizes()) + ", " + c10::str(bins.position.sizes()) + " slot positions, " +
+                std::to_string(gate.numel()) + " gates for " + std::to_string(bins.token.numel()) + " rows");
+  if (bins.token.numel() == 0) return x.new_zeros(x.sizes()) + 0 * (w13.sum() + w2.sum());
+  return DispatchedSwiGLU::apply(x.contiguous(), gate.to(x.dtype()).contiguous(), w13, w2, bins.token.contiguous(),
+                                 bins.position.contiguous(), counts, fuse_grad_accumulation);
 }
 
 torch::Tensor GroupedExpertsImpl::expert(int64_t e, const torch::Tensor& x) const {

@@ -41,9 +41,8 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   const int64_t tokens = flat.size(0);
   auto bins = bin_by_expert(routed.decision.indices, cfg.num_experts,
                             expert_capacity(cfg.capacity_factor, tokens, cfg.top_k, cfg.num_experts));
-  auto rows = experts->forward(flat.index_select(0, bins.token), bins.counts);
-  auto gate = routed.decision.weights.reshape(-1).index_select(0, bins.slot).unsqueeze(1);
-  auto y = torch::zeros_like(flat).index_add(0, bins.token, rows * gate.to(rows.dtype()));
+  auto gate = routed.decision.weights.reshape(-1).index_select(0, bins.slot);
+  auto y = experts->forward(flat, bins, gate);
   if (shared) y = y + shared(flat);
 
   MoEOutput out;

@@ -36,7 +36,9 @@ TEST(Bins, SortedOrderCountsAndOffsetsMatchNaive) {
       auto [e, r, t] = expected[i];
       EXPECT_EQ(bins.slot[i].item<int64_t>(), t * 2 + r);
       EXPECT_EQ(bins.token[i].item<int64_t>(), t);
+      EXPECT_EQ(bins.position[t][r].item<int64_t>(), int64_t(i));
     }
+    EXPECT_EQ(bins.position.lt(0).sum().item<int64_t>(), bins.dropped);
     int64_t total = 0;
     for (int64_t e = 0; e < 5; ++e) {
       EXPECT_EQ(bins.offsets[e], total);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "moe/bins.h"
 #include "moe/losses.h"
 #include "../error_of.h"
 
@@ -25,13 +26,16 @@ RouterConfig router_cfg(const std::string& name) {
   return r;
 }
 
-// Reference: every token, every chosen expert, one at a time.
-torch::Tensor naive_moe(MoELayer& layer, const torch::Tensor& x, const RoutingDecision& d) {
+// Reference: every token, every chosen expert, one at a time (`kept` [T, k]
+// false for slots dropped over capacity).
+torch::Tensor naive_moe(MoELayer& layer, const torch::Tensor& x, const RoutingDecision& d,
+                        const torch::Tensor& kept = {}) {
   std::vector<torch::Tensor> rows;
   for (int64_t t = 0; t < x.size(0); ++t) {
     auto y = torch::zeros({1, x.size(1)}, x.options());
     for (int64_t j = 0; j < d.indices.size(1); ++j)
-      y = y + d.weights[t][j] * layer->experts->expert(d.indices[t][j].item<int64_t>(), x.narrow(0, t, 1));
+      if (!kept.defined() || kept[t][j].item<bool>())
+        y = y + d.weights[t][j] * layer->experts->expert(d.indices[t][j].item<int64_t>(), x.narrow(0, t, 1));
     rows.push_back(y);
   }
   return torch::cat(rows, 0);
@@ -51,9 +55,9 @@ TEST(MoELayer, DispatchEqualsNaiveLoopForwardAndBackward) {
     EXPECT_TRUE(torch::allclose(out.y, ref, 1e-5, 1e-6)) << router;
 
     auto g = torch::randn({13, 8});
-    auto grads = torch::autograd::grad({(out.y * g).sum()}, {x, layer->experts->w13, layer->experts->w2}, {},
-                                       /*retain_graph=*/true);
-    auto ref_grads = torch::autograd::grad({(ref * g).sum()}, {x, layer->experts->w13, layer->experts->w2});
+    const std::vector<torch::Tensor> wrt = {x, layer->experts->w13, layer->experts->w2, layer->router->gate->weight};
+    auto grads = torch::autograd::grad({(out.y * g).sum()}, wrt, {}, /*retain_graph=*/true);
+    auto ref_grads = torch::autograd::grad({(ref * g).sum()}, wrt);
     for (size_t i = 0; i < grads.size(); ++i)
       EXPECT_TRUE(torch::allclose(grads[i], ref_grads[i], 1e-4, 1e-5)) << router << " grad " << i;
   }
@@ -209,9 +213,17 @@ TEST(MoELayer, CapacityFactorDropsAndCountsSlots) {
   auto cfg = moe_cfg(4, 2);
   cfg.capacity_factor = 0.5;  // capacity = ceil(0.5 * 16 * 2 / 4) = 4 slots per expert
   MoELayer layer(cfg, router_cfg("topk"), 8, "cap");
-  auto out = layer->forward(torch::randn({16, 8}), torch::zeros({16}, torch::kLong));
+  auto x = torch::randn({16, 8}, torch::requires_grad());
+  auto out = layer->forward(x, torch::zeros({16}, torch::kLong));
   EXPECT_EQ(out.total_slots, 32);
   EXPECT_EQ(out.dropped_slots, 32 - 16);  // 4 experts x 4 kept
+  // Dropped slots contribute nothing, forward and backward.
+  auto kept = bin_by_expert(out.decision.indices, 4, 4).position.ge(0);
+  auto ref = naive_moe(layer, x, out.decision, kept);
+  EXPECT_TRUE(torch::allclose(out.y, ref, 1e-5, 1e-6));
+  auto g = torch::randn({16, 8});
+  auto dx = torch::autograd::grad({(out.y * g).sum()}, {x}, {}, /*retain_graph=*/true)[0];
+  EXPECT_TRUE(torch::allclose(dx, torch::autograd::grad({(ref * g).sum()}, {x})[0], 1e-4, 1e-5));
 }
 
 TEST(MoELayer, DeterministicUnderAFixedSeed) {
@@ -248,6 +260,18 @@ TEST(MoELayer, BadInputsNameTheLayer) {
             std::string::npos);
 }
 
+namespace {
+
+// Runs `rows` through the experts as already sorted: counts[e] rows for expert e, gate 1.
+torch::Tensor run_sorted(GroupedExperts& experts, const torch::Tensor& rows, const std::vector<int64_t>& counts) {
+  std::vector<int64_t> ids;
+  for (size_t e = 0; e < counts.size(); ++e) ids.insert(ids.end(), counts[e], int64_t(e));
+  auto bins = bin_by_expert(torch::tensor(ids, torch::kLong).view({-1, 1}), int64_t(counts.size()));
+  return experts->forward(rows, bins, torch::ones({rows.size(0)}));
+}
+
+}  // namespace
+
 // Gradient-accumulation fusion: with .grad already set, backward adds the
 // expert weight gradients into it in place; the sum must equal what plain
 // autograd accumulation gives, including an expert that gets no rows.
@@ -264,7 +288,7 @@ TEST(GroupedExperts, FusedGradAccumulationEqualsAutogradAccumulation) {
   for (const auto& counts : steps) {
     auto rows = torch::randn({7, 6});
     auto g = torch::randn({7, 6});
-    for (auto* m : {&fused, &plain}) ((*m)->forward(rows, counts) * g).sum().backward();
+    for (auto* m : {&fused, &plain}) (run_sorted(*m, rows, counts) * g).sum().backward();
   }
   ASSERT_TRUE(fused->w13.grad().defined());
   EXPECT_TRUE(torch::allclose(fused->w13.grad(), plain->w13.grad(), 1e-5, 1e-6));
@@ -272,7 +296,7 @@ TEST(GroupedExperts, FusedGradAccumulationEqualsAutogradAccumulation) {
   // The first backward found no .grad and handed autograd a fresh one (not fused).
   auto once = GroupedExperts(3, 6, 5);
   auto rows = torch::randn({2, 6});
-  (once->forward(rows, {1, 1, 0}) * 2).sum().backward();
+  (run_sorted(once, rows, {1, 1, 0}) * 2).sum().backward();
   EXPECT_EQ(once->w13.grad()[2].abs().sum().item<float>(), 0.f);  // the idle expert's gradient is zero
   EXPECT_GT(once->w13.grad()[0].abs().sum().item<float>(), 0.f);
 }
@@ -282,11 +306,11 @@ TEST(GroupedExperts, FusionLeavesAFrozenWeightsGradAlone) {
   torch::manual_seed(6);
   GroupedExperts experts(2, 4, 3);
   auto rows = torch::randn({3, 4});
-  (experts->forward(rows, {2, 1}) * 3).sum().backward();  // both now hold a .grad
+  (run_sorted(experts, rows, {2, 1}) * 3).sum().backward();  // both now hold a .grad
   auto stale = experts->w2.grad().clone();
   experts->w2.set_requires_grad(false);
   auto before = experts->w13.grad().clone();
-  (experts->forward(rows, {2, 1}) * 3).sum().backward();
+  (run_sorted(experts, rows, {2, 1}) * 3).sum().backward();
   EXPECT_TRUE(torch::equal(experts->w2.grad(), stale));
   EXPECT_TRUE(torch::allclose(experts->w13.grad(), 2 * before, 1e-5, 1e-6));
 }
