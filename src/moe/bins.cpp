@@ -1,6 +1,10 @@
 #include "moe/bins.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "core/error.h"
 
 namespace smoes::moe {
 
@@ -9,44 +13,45 @@ int64_t expert_capacity(double capacity_factor, int64_t tokens, int64_t top_k, i
   return static_cast<int64_t>(std::ceil(capacity_factor * double(tokens * top_k) / double(num_experts)));
 }
 
+// A counting sort in one pass over the slots, in priority order (all first
+// choices in token order, then all second choices, ...): it visits slots
+// already sorted by (rank, token) within each expert, so placing each at its
+// expert's next free row gives the order (expert, rank, token) and keeps the
+// first `capacity` of each expert, without a sort or a dozen small ATen ops.
 ExpertBins bin_by_expert(const torch::Tensor& indices, int64_t num_experts, int64_t capacity) {
   const int64_t t = indices.size(0), k = indices.size(1), n = t * k;
+  auto ids = indices.to(torch::kLong).contiguous();
+  const int64_t* id = ids.data_ptr<int64_t>();
   ExpertBins bins;
   bins.total_slots = n;
-  // Sort key (expert, rank, token): unique per slot, so the order is fully determined.
-  auto slot_ids = torch::arange(n, torch::kLong);
-  auto rank = slot_ids.remainder(k), token = slot_ids.div(k, "floor");
-  auto expert = indices.reshape(-1);
-  auto key = expert * n + rank * t + token;
-  auto order = std::get<1>(key.sort());
-  auto counts = torch::bincount(expert, {}, num_experts);
-  auto counts_acc = counts.accessor<int64_t, 1>();
-
-  std::vector<int64_t> all(num_experts);
-  for (int64_t e = 0; e < num_experts; ++e) all[e] = counts_acc[e];
-  if (capacity > 0) {
-    // Keep the first `capacity` rows of each expert's block.
-    auto keep = torch::zeros({n}, torch::kBool);
-    int64_t start = 0;
-    for (int64_t e = 0; e < num_experts; ++e) {
-      keep.narrow(0, start, std::min(all[e], capacity)).fill_(true);
-      start += all[e];
-    }
-    order = order.masked_select(keep);
+  std::vector<int64_t> all(num_experts, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (id[i] < 0 || id[i] >= num_experts)
+      throw Error("expert bins: expert id " + std::to_string(id[i]) + " outside [0, " + std::to_string(num_experts) + ")");
+    ++all[id[i]];
   }
   bins.counts.resize(num_experts);
   bins.offsets.resize(num_experts);
-  int64_t offset = 0;
+  int64_t kept = 0;
   for (int64_t e = 0; e < num_experts; ++e) {
     bins.counts[e] = capacity > 0 ? std::min(all[e], capacity) : all[e];
-    bins.offsets[e] = offset;
-    offset += bins.counts[e];
+    bins.offsets[e] = kept;
+    kept += bins.counts[e];
     bins.dropped += all[e] - bins.counts[e];
   }
-  bins.slot = order;
-  bins.token = order.div(k, "floor");
-  // The inverse of `slot`, so combine can gather each token's k rows instead of scattering.
-  bins.position = torch::full({n}, -1, torch::kLong).index_put_({order}, torch::arange(order.size(0))).view({t, k});
+  bins.slot = torch::empty({kept}, torch::kLong);
+  bins.token = torch::empty({kept}, torch::kLong);
+  bins.position = torch::full({t, k}, -1, torch::kLong);
+  int64_t *slot = bins.slot.data_ptr<int64_t>(), *token = bins.token.data_ptr<int64_t>(),
+          *position = bins.position.data_ptr<int64_t>();
+  std::vector<int64_t> next = bins.offsets, placed(num_experts, 0);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t tok = 0; tok < t; ++tok) {
+      const int64_t s = tok * k + r, e = id[s];
+      if (placed[e]++ >= bins.counts[e]) continue;  // over capacity: dropped
+      const int64_t row = next[e]++;
+      slot[row] = s, token[row] = tok, position[s] = row;
+    }
   return bins;
 }
 

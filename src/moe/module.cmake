@@ -1,11 +1,12 @@
 smoes_module(moe DEPS smoes_core)
 
-# The expert loops spread experts over threads with at::parallel_for, an inline
+# The expert loops (and the fused router) spread work over threads with at::parallel_for, an inline
 # template whose `#pragma omp parallel` is compiled in *our* translation unit:
 # without -fopenmp it silently runs on one thread (each GEMM then threads
 # itself inside OpenBLAS, at about half the rate on these small GEMMs). The
 # torch PCH was parsed without -fopenmp, so these files skip it.
 find_package(OpenMP REQUIRED)
-set_source_files_properties(${PROJECT_SOURCE_DIR}/src/moe/experts.cpp ${PROJECT_SOURCE_DIR}/src/moe/bench.cpp
+set_source_files_properties(
+  ${PROJECT_SOURCE_DIR}/src/moe/experts.cpp ${PROJECT_SOURCE_DIR}/src/moe/softmax_topk.cpp ${PROJECT_SOURCE_DIR}/src/moe/bench.cpp
   TARGET_DIRECTORY smoes_moe PROPERTIES COMPILE_OPTIONS "${OpenMP_CXX_FLAGS}" SKIP_PRECOMPILE_HEADERS ON)
 target_link_libraries(smoes_moe PUBLIC ${OpenMP_CXX_LIBRARIES})

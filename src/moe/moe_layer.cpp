@@ -20,9 +20,12 @@ void MoELayerImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& mod
     throw Error(name + ": modality ids " + (modality.defined() ? c10::str(modality.sizes()) : "missing") +
                 " do not match input " + c10::str(x.sizes()));
   if (modality.scalar_type() != torch::kLong) throw Error(name + ": modality ids must be int64");
-  if (modality.numel() > 0 && (modality.min().item<int64_t>() < 0 || modality.max().item<int64_t>() > 1))
-    throw Error(name + ": modality ids must be 0 (text) or 1 (vision), got values in [" +
-                std::to_string(modality.min().item<int64_t>()) + ", " + std::to_string(modality.max().item<int64_t>()) + "]");
+  if (modality.numel() == 0) return;
+  auto [lo_t, hi_t] = torch::aminmax(modality);
+  const int64_t lo = lo_t.item<int64_t>(), hi = hi_t.item<int64_t>();
+  if (lo < 0 || hi > 1)
+    throw Error(name + ": modality ids must be 0 (text) or 1 (vision), got values in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]");
 }
 
 void MoELayerImpl::check_logits(const torch::Tensor& logits) const {

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "moe/losses.h"
 #include "moe/router.h"
+#include "moe/softmax_topk.h"
 
 namespace smoes::moe {
 
@@ -30,12 +31,9 @@ RouterImpl::RouterImpl(const MoEConfig& moe, const RouterConfig& cfg, int64_t d_
 RouterOutput RouterImpl::softmax_topk(const torch::Tensor& logits, const torch::Tensor& allowed,
                                       bool renormalize) const {
   RouterOutput out;
-  auto masked = allowed.defined() ? logits.masked_fill(allowed.logical_not(), -1e30) : logits;
-  auto probs = torch::softmax(masked, -1);
-  auto [top_w, top_i] = probs.topk(moe_.top_k, -1);
-  if (renormalize) top_w = top_w / top_w.sum(-1, true);
-  out.decision = {top_i, top_w, probs, logits};
-  out.losses["balance"] = load_balancing_loss(probs, top_i);
+  auto routed = moe::softmax_topk(logits, allowed, moe_.top_k, renormalize);
+  out.decision = {routed.indices, routed.weights, routed.probs, logits};
+  out.losses["balance"] = load_balancing_loss(routed.probs, routed.indices);
   out.losses["z"] = z_loss(logits);
   return out;
 }

@@ -1,5 +1,7 @@
 #include "moe/bins.h"
 
+#include "core/error.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -63,4 +65,10 @@ TEST(Bins, CapacityDropsSecondChoicesFirst) {
   EXPECT_EQ(bins.slot[3].item<int64_t>(), 1);
   EXPECT_EQ(smoes::moe::expert_capacity(1.5, 3, 2, 2), 5);
   EXPECT_EQ(smoes::moe::expert_capacity(0, 3, 2, 2), 0);
+}
+
+TEST(Bins, ExpertIdOutsideTheLayerIsAnError) {
+  auto idx = torch::tensor({0, 3}, torch::kLong).view({1, 2});
+  EXPECT_THROW(bin_by_expert(idx, 3), smoes::Error);
+  EXPECT_NO_THROW(bin_by_expert(idx, 4));
 }
