@@ -1,6 +1,7 @@
 // smoes bench: performance measurements with their same-run baselines.
 //   smoes bench moe    MoE layer vs dense-equivalent FFN vs per-expert loop
 //   smoes bench train  training throughput vs the measured matmul rate
+#include <array>
 #include <cstdio>
 #include <iostream>
 
@@ -19,6 +20,10 @@ Command add_bench(CLI::App& app) {
   auto* moe = bench->add_subcommand("moe", "MoE layer fwd+bwd vs dense SwiGLU of equal active FLOPs and a per-expert loop");
   moe->add_flag("--json", *json_out, "print results as JSON");
   moe->add_option("--repeats", *repeats, "timed repeats per variant (median is reported)")->capture_default_str();
+  auto only = std::make_shared<std::array<int64_t, 3>>(std::array<int64_t, 3>{0, 0, 0});  // T, E, k; 0 = all
+  moe->add_option("--tokens", (*only)[0], "only cases with this many tokens (T)");
+  moe->add_option("--experts", (*only)[1], "only cases with this many experts (E)");
+  moe->add_option("--top-k", (*only)[2], "only cases with this top-k");
 
   auto* train = bench->add_subcommand("train", "training throughput (tokens/s, GFLOP/s vs matmul rate)");
   auto config_path = std::make_shared<std::string>();
@@ -34,6 +39,8 @@ Command add_bench(CLI::App& app) {
             if (moe->parsed()) {
               nlohmann::json all = nlohmann::json::array();
               for (const auto& c : moe::default_moe_cases()) {
+                const auto& [t, e, k] = *only;
+                if ((t && c.tokens != t) || (e && c.experts != e) || (k && c.top_k != k)) continue;
                 auto r = moe::bench_moe_case(c, *repeats);
                 all.push_back(r.to_json());
                 if (!*json_out)

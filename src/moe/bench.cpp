@@ -113,6 +113,11 @@ MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
     dense_g.push_back(time_ms(run_dense_gemms));
     expert_g.push_back(time_ms(run_expert_gemms));
   }
+  auto ratios = [](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> r(a.size());
+    for (size_t i = 0; i < a.size(); ++i) r[i] = a[i] / b[i];
+    return median(r);
+  };
   MoEBenchResult result;
   result.shape = s;
   result.moe_ms = median(moe);
@@ -120,6 +125,9 @@ MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
   result.loop_ms = median(loop);
   result.dense_gemm_ms = median(dense_g);
   result.expert_gemm_ms = median(expert_g);
+  result.dense_ratio = ratios(moe, dense_t);
+  result.loop_ratio = ratios(moe, loop);
+  result.gemms_ratio = ratios(expert_g, dense_g);
   return result;
 }
 

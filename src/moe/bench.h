@@ -21,9 +21,12 @@ struct MoEBenchResult {
   // spread over threads as the layer does, and for the dense FFN. Their ratio
   // is the floor under ratio_vs_dense that routing, gather and scatter add to.
   double expert_gemm_ms = 0, dense_gemm_ms = 0;
-  double ratio_vs_dense() const { return moe_ms / dense_ms; }
-  double ratio_vs_loop() const { return moe_ms / loop_ms; }
-  double gemm_ratio() const { return expert_gemm_ms / dense_gemm_ms; }
+  // Medians of the per-repeat ratios (each repeat times every variant back to
+  // back), so a machine that speeds up or slows down mid-run moves both sides.
+  double dense_ratio = 0, loop_ratio = 0, gemms_ratio = 0;
+  double ratio_vs_dense() const { return dense_ratio; }
+  double ratio_vs_loop() const { return loop_ratio; }
+  double gemm_ratio() const { return gemms_ratio; }
   nlohmann::json to_json() const;
 };
 
@@ -31,6 +34,7 @@ struct MoEBenchResult {
 std::vector<MoEBenchCase> default_moe_cases();
 
 // Times each variant `repeats` times (after one warm-up), interleaved.
+// Reported times are medians; ratios are medians of per-repeat ratios.
 MoEBenchResult bench_moe_case(const MoEBenchCase& shape, int repeats);
 
 }  // namespace smoes::moe

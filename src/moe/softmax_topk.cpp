@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace smoes::moe {
 namespace {
@@ -12,10 +13,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// One token: p = softmax over allowed experts, then the k largest (lower id on ties).
+// One token: p = softmax over allowed experts, then the k largest (lower id on
+// ties). `chosen` is scratch of e_count flags, all false on entry and on return.
 template <class T>
 void route_token(const T* logit, const bool* allowed, int64_t e_count, int64_t k, bool renormalize, T* p, T* w,
-                 int64_t* idx) {
+                 int64_t* idx, std::vector<char>& chosen) {
   T top = -std::numeric_limits<T>::infinity();
   for (int64_t e = 0; e < e_count; ++e)
     if (!allowed || allowed[e]) top = std::max(top, logit[e]);
@@ -25,15 +27,13 @@ void route_token(const T* logit, const bool* allowed, int64_t e_count, int64_t k
   T chosen_sum = 0;
   for (int64_t r = 0; r < k; ++r) {
     int64_t best = -1;
-    for (int64_t e = 0; e < e_count; ++e) {
-      if (allowed && !allowed[e]) continue;
-      bool taken = false;
-      for (int64_t q = 0; q < r; ++q) taken = taken || idx[q] == e;
-      if (!taken && (best < 0 || p[e] > p[best])) best = e;
-    }
+    for (int64_t e = 0; e < e_count; ++e)
+      if ((!allowed || allowed[e]) && !chosen[e] && (best < 0 || p[e] > p[best])) best = e;
     idx[r] = best < 0 ? 0 : best;  // best < 0 only if fewer than k experts are allowed
+    chosen[idx[r]] = 1;
     chosen_sum += w[r] = p[idx[r]];
   }
+  for (int64_t r = 0; r < k; ++r) chosen[idx[r]] = 0;
   if (renormalize)
     for (int64_t r = 0; r < k; ++r) w[r] /= chosen_sum;
 }
@@ -67,8 +67,10 @@ struct SoftmaxTopKFunction : public torch::autograd::Function<SoftmaxTopKFunctio
       scalar_t *p = probs.data_ptr<scalar_t>(), *w = weights.data_ptr<scalar_t>();
       int64_t* idx = indices.data_ptr<int64_t>();
       at::parallel_for(0, t, 256, [&](int64_t begin, int64_t end) {
+        std::vector<char> chosen(e, 0);
         for (int64_t i = begin; i < end; ++i)
-          route_token(l + i * e, a ? a + i * e : nullptr, e, k, renormalize, p + i * e, w + i * k, idx + i * k);
+          route_token(l + i * e, a ? a + i * e : nullptr, e, k, renormalize, p + i * e, w + i * k, idx + i * k,
+                      chosen);
       });
     });
     ctx->mark_non_differentiable({indices});

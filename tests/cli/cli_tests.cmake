@@ -22,3 +22,9 @@ add_test(NAME cli.data_inspect_missing_file
   COMMAND smoes_cli data inspect --format gqa --path ${SMOES_FIXTURES} --split val)
 set_tests_properties(cli.data_inspect_missing_file PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "val_balanced_questions.json: cannot open for reading")
+
+# The MoE benchmark runs only the selected shape and reports its ratios.
+add_test(NAME cli.bench_moe_one_case
+  COMMAND smoes_cli bench moe --tokens 512 --experts 8 --top-k 2 --repeats 1)
+set_tests_properties(cli.bench_moe_one_case PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "^T=512   E=8   k=2  moe +[0-9.]+ ms .*ratio_vs_dense [0-9.]+  ratio_vs_loop [0-9.]+  gemm_ratio [0-9.]+\n$")
