@@ -8,7 +8,7 @@
 // gate-scaled output gradients) right before its first GEMM, so they are
 // still in cache. Combine is the gather form of a scatter-add: each token sums
 // its k rows through bins.position, in parallel over tokens, with no atomics
-// and no zero-filled output.
+// and no separate zero-filling pass over the output.
 //
 // Experts are spread over the threads (largest first onto the least loaded
 // thread) and each thread runs its experts' GEMMs single-threaded (OpenBLAS
