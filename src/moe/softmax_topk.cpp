@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <limits>
-#include <vector>
 
 namespace smoes::moe {
 namespace {
@@ -13,29 +12,31 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// One token: p = softmax over allowed experts, then the k largest (lower id on
-// ties). `chosen` is scratch of e_count flags, all false on entry and on return.
+// One token: p = softmax over its allowed experts, then the k most probable,
+// most probable first (lower id on ties), in one pass with an insertion
+// buffer; weights renormalised to sum to 1 if asked.
 template <class T>
 void route_token(const T* logit, const bool* allowed, int64_t e_count, int64_t k, bool renormalize, T* p, T* w,
-                 int64_t* idx, std::vector<char>& chosen) {
-  T top = -std::numeric_limits<T>::infinity();
+                 int64_t* idx) {
+  T top = -std::numeric_limits<T>::infinity(), sum = 0;
   for (int64_t e = 0; e < e_count; ++e)
     if (!allowed || allowed[e]) top = std::max(top, logit[e]);
-  T sum = 0;
   for (int64_t e = 0; e < e_count; ++e) sum += p[e] = (!allowed || allowed[e]) ? std::exp(logit[e] - top) : T(0);
   for (int64_t e = 0; e < e_count; ++e) p[e] /= sum;
-  T chosen_sum = 0;
-  for (int64_t r = 0; r < k; ++r) {
-    int64_t best = -1;
-    for (int64_t e = 0; e < e_count; ++e)
-      if ((!allowed || allowed[e]) && !chosen[e] && (best < 0 || p[e] > p[best])) best = e;
-    idx[r] = best < 0 ? 0 : best;  // best < 0 only if fewer than k experts are allowed
-    chosen[idx[r]] = 1;
-    chosen_sum += w[r] = p[idx[r]];
+  int64_t filled = 0;
+  for (int64_t e = 0; e < e_count; ++e) {
+    if (allowed && !allowed[e]) continue;
+    const T v = p[e];
+    if (filled == k && !(v > w[k - 1])) continue;
+    int64_t j = filled < k ? filled++ : k - 1;  // the free slot, or the smallest kept one
+    for (; j > 0 && v > w[j - 1]; --j) w[j] = w[j - 1], idx[j] = idx[j - 1];
+    w[j] = v, idx[j] = e;
   }
-  for (int64_t r = 0; r < k; ++r) chosen[idx[r]] = 0;
-  if (renormalize)
-    for (int64_t r = 0; r < k; ++r) w[r] /= chosen_sum;
+  for (int64_t r = filled; r < k; ++r) w[r] = p[0], idx[r] = 0;  // only if fewer than k experts are allowed
+  if (!renormalize) return;
+  T chosen_sum = 0;
+  for (int64_t r = 0; r < k; ++r) chosen_sum += w[r];
+  for (int64_t r = 0; r < k; ++r) w[r] /= chosen_sum;
 }
 
 // One token's logit gradient from the gradients of its probabilities (gp, may
@@ -67,10 +68,8 @@ struct SoftmaxTopKFunction : public torch::autograd::Function<SoftmaxTopKFunctio
       scalar_t *p = probs.data_ptr<scalar_t>(), *w = weights.data_ptr<scalar_t>();
       int64_t* idx = indices.data_ptr<int64_t>();
       at::parallel_for(0, t, 256, [&](int64_t begin, int64_t end) {
-        std::vector<char> chosen(e, 0);
         for (int64_t i = begin; i < end; ++i)
-          route_token(l + i * e, a ? a + i * e : nullptr, e, k, renormalize, p + i * e, w + i * k, idx + i * k,
-                      chosen);
+          route_token(l + i * e, a ? a + i * e : nullptr, e, k, renormalize, p + i * e, w + i * k, idx + i * k);
       });
     });
     ctx->mark_non_differentiable({indices});
