@@ -9,6 +9,11 @@
 
 #include "moe/moe_layer.h"
 
+// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
+#ifndef _OPENMP
+#error "compile with -fopenmp: see src/moe/module.cmake"
+#endif
+
 namespace smoes::moe {
 
 nlohmann::json MoEBenchResult::to_json() const {

@@ -25,6 +25,11 @@
 
 #include "core/error.h"
 
+// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
+#ifndef _OPENMP
+#error "compile with -fopenmp: see src/moe/module.cmake"
+#endif
+
 namespace smoes::moe {
 namespace {
 

@@ -1,10 +1,11 @@
 smoes_module(moe DEPS smoes_core)
 
-# The expert loops (and the fused router) spread work over threads with at::parallel_for, an inline
-# template whose `#pragma omp parallel` is compiled in *our* translation unit:
-# without -fopenmp it silently runs on one thread (each GEMM then threads
-# itself inside OpenBLAS, at about half the rate on these small GEMMs). The
-# torch PCH was parsed without -fopenmp, so these files skip it.
+# The expert loops and the fused router spread work over threads with
+# at::parallel_for, an inline template whose `#pragma omp parallel` is
+# compiled in *our* translation unit: without -fopenmp it silently runs on one
+# thread (each expert GEMM then threads itself inside OpenBLAS, much slower on
+# these small GEMMs; docs/PERFORMANCE.md). The torch PCH was parsed without
+# -fopenmp, so these files skip it. A new file using at::parallel_for goes here.
 find_package(OpenMP REQUIRED)
 set_source_files_properties(
   ${PROJECT_SOURCE_DIR}/src/moe/experts.cpp ${PROJECT_SOURCE_DIR}/src/moe/softmax_topk.cpp ${PROJECT_SOURCE_DIR}/src/moe/bench.cpp

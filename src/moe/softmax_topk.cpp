@@ -6,6 +6,11 @@
 #include <cmath>
 #include <limits>
 
+// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
+#ifndef _OPENMP
+#error "compile with -fopenmp: see src/moe/module.cmake"
+#endif
+
 namespace smoes::moe {
 namespace {
 
