@@ -2,17 +2,11 @@
 
 #include <torch/torch.h>
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "moe/moe_layer.h"
-
-// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
-#ifndef _OPENMP
-#error "compile with -fopenmp: see src/moe/module.cmake"
-#endif
+#include "moe/parallel.h"
 
 namespace smoes::moe {
 

@@ -17,18 +17,13 @@
 #include "moe/experts.h"
 
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 #include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
 #include <numeric>
 
 #include "core/error.h"
-
-// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
-#ifndef _OPENMP
-#error "compile with -fopenmp: see src/moe/module.cmake"
-#endif
+#include "moe/parallel.h"
 
 namespace smoes::moe {
 namespace {

@@ -1,15 +1,11 @@
 #include "moe/softmax_topk.h"
 
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <limits>
 
-// at::parallel_for runs on one thread unless this file is built with OpenMP (module.cmake).
-#ifndef _OPENMP
-#error "compile with -fopenmp: see src/moe/module.cmake"
-#endif
+#include "moe/parallel.h"
 
 namespace smoes::moe {
 namespace {
