@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache lld
   libtorch-dev libopenblas0-openmp
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libstb-dev libpugixml-dev
-  libsentencepiece-dev libgloo-dev libzstd-dev libjemalloc-dev
+  libsentencepiece-dev libgloo-dev libzstd-dev libjemalloc-dev libdnnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
 )

@@ -11,18 +11,18 @@
 // and no separate zero-filling pass over the output.
 //
 // Experts are spread over the threads (largest first onto the least loaded
-// thread) and each thread runs its experts' GEMMs single-threaded (OpenBLAS
+// thread) and each thread runs its experts' GEMMs single-threaded (moe::gemm
 // runs serially inside an OpenMP region): E small GEMMs each split across
 // both cores run at about half the rate of one large GEMM (STACK.md).
 #include "moe/experts.h"
 
 #include <ATen/Dispatch.h>
-#include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
 #include <numeric>
 
 #include "core/error.h"
+#include "moe/gemm.h"
 #include "moe/parallel.h"
 
 namespace smoes::moe {
@@ -32,7 +32,6 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // at::*_out take the destination by non-const reference; slices are temporaries.
-void mm_into(torch::Tensor dst, const torch::Tensor& a, const torch::Tensor& b) { at::mm_out(dst, a, b); }
 void sigmoid_into(torch::Tensor dst, const torch::Tensor& x) { at::sigmoid_out(dst, x); }
 
 // Experts split into one group per thread, largest first onto the lightest group.
@@ -58,11 +57,7 @@ void for_each_expert(const std::vector<int64_t>& counts, F&& f) {
   std::vector<int64_t> offsets(counts.size(), 0);
   for (size_t e = 1; e < counts.size(); ++e) offsets[e] = offsets[e - 1] + counts[e - 1];
   auto groups = balance_groups(counts);
-  // OpenMP workers start with default thread-local state (grad mode on even
-  // under the caller's NoGradGuard, no dispatch exclusions): give them the caller's.
-  const at::ThreadLocalState caller_state;
-  at::parallel_for(0, int64_t(groups.size()), 1, [&](int64_t begin, int64_t end) {
-    at::ThreadLocalStateGuard same_state(caller_state);
+  parallel_for_as_caller(0, int64_t(groups.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t g = begin; g < end; ++g)
       for (int64_t e : groups[g]) f(e, offsets[e], counts[e]);
   });
@@ -70,9 +65,12 @@ void for_each_expert(const std::vector<int64_t>& counts, F&& f) {
 
 // SwiGLU backward on one expert's rows in one pass with no temporaries (the
 // compiler vectorises it): h holds [gate | up] per row (row stride 2f),
-// sig = sigmoid(gate), d silu(g) / dg = s (1 + g (1 - s)); writes dh = [dgate | dup].
+// sig = sigmoid(gate), d silu(g) / dg = s (1 + g (1 - s)); writes dh = [dgate | dup]
+// and, if `a` is given, recomputes the activation a = g s u (cheaper than
+// saving an [N, f] tensor from the forward).
 template <class T>
-[[gnu::always_inline]] inline void swiglu_backward_rows(const T* h, const T* sig, const T* da, T* dh, int64_t rows, int64_t f) {
+[[gnu::always_inline]] inline void swiglu_backward_rows(const T* h, const T* sig, const T* da, T* dh, T* a,
+                                                        int64_t rows, int64_t f) {
   for (int64_t r = 0; r < rows; ++r) {
     const T *g = h + r * 2 * f, *u = g + f, *s = sig + r * f, *d = da + r * f;
     T *dg = dh + r * 2 * f, *du = dg + f;
@@ -80,6 +78,8 @@ template <class T>
       du[j] = d[j] * g[j] * s[j];
       dg[j] = d[j] * u[j] * s[j] * (T(1) + g[j] * (T(1) - s[j]));
     }
+    if (a)
+      for (int64_t j = 0; j < f; ++j) a[r * f + j] = g[j] * s[j] * u[j];
   }
 }
 
@@ -124,14 +124,14 @@ T dot(const T* a, const T* b, int64_t n) {
   return sum;
 }
 
-// Backward of combine for one expert's rows: dout[p] = gate[p] * dy[token[p]]
-// and, if wanted, dgate[p] = dy[token[p]] . out[p].
+// Backward of combine for one expert's rows p in [first, first + rows):
+// dout[p - first] = gate[p] * dy[token[p]] and, if wanted, dgate[p] = dy[token[p]] . out[p].
 template <class T>
 [[gnu::always_inline]] inline void scaled_output_grads(const T* dy, const T* out, const T* gate, const int64_t* token, T* dout, T* dgate,
                          int64_t first, int64_t rows, int64_t d) {
   for (int64_t p = first; p < first + rows; ++p) {
     const T *g = dy + token[p] * d;
-    T* dst = dout + p * d;
+    T* dst = dout + (p - first) * d;
     for (int64_t j = 0; j < d; ++j) dst[j] = gate[p] * g[j];
     if (dgate) dgate[p] = dot(g, out + p * d, d);
   }
@@ -141,9 +141,9 @@ template <class T>
 // (chosen at load time): the project builds for baseline x86-64, where these
 // loops run at half the speed or less.
 #define SMOES_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-SMOES_SIMD_CLONES void swiglu_backward_rows(const float* h, const float* sig, const float* da, float* dh, int64_t rows,
-                                            int64_t f) {
-  swiglu_backward_rows<float>(h, sig, da, dh, rows, f);
+SMOES_SIMD_CLONES void swiglu_backward_rows(const float* h, const float* sig, const float* da, float* dh, float* a,
+                                            int64_t rows, int64_t f) {
+  swiglu_backward_rows<float>(h, sig, da, dh, a, rows, f);
 }
 SMOES_SIMD_CLONES void sum_slots_range(const float* rows, const float* w, const int64_t* pos, float* out,
                                        int64_t begin, int64_t end, int64_t k, int64_t d) {
@@ -161,33 +161,38 @@ void sum_slots(const T* rows, const T* w, const int64_t* pos, T* out, int64_t to
   at::parallel_for(0, tokens, 64, [&](int64_t begin, int64_t end) { sum_slots_range(rows, w, pos, out, begin, end, k, d); });
 }
 
+// Gathers rows x[token[p]] for p in [first, first + rows) into dst (row 0 = p = first).
+template <class T>
+void gather_rows(const T* x, const int64_t* token, T* dst, int64_t first, int64_t rows, int64_t d) {
+  for (int64_t p = first; p < first + rows; ++p) std::copy_n(x + token[p] * d, d, dst + (p - first) * d);
+}
+
 // Inputs: x [T, d], gate [N] (sorted slot order), w13, w2, token [N], position [T, k].
+// Saved for backward: only what a later pass cannot cheaply rebuild, h (the
+// GEMM output) and out (for the gate gradient); the gathered rows and the
+// activation are per-expert buffers rebuilt in backward, so they stay in L2.
 struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& gate,
                                const torch::Tensor& w13, const torch::Tensor& w2, const torch::Tensor& token,
                                const torch::Tensor& position, std::vector<int64_t> counts, bool fuse_grad_accumulation) {
     const int64_t n = token.size(0), f = w2.size(1), d = w2.size(2);
-    auto xs = torch::empty({n, d}, x.options());      // x gathered into sorted slot order
-    auto h = torch::empty({n, 2 * f}, x.options());   // gate | up pre-activations
-    auto a = torch::empty({n, f}, x.options());       // silu(gate) * up
-    auto out = torch::empty({n, d}, x.options());     // expert outputs before the gate
+    auto h = torch::empty({n, 2 * f}, x.options());  // gate | up pre-activations
+    auto out = torch::empty({n, d}, x.options());    // expert outputs before the gate
     auto y = torch::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_forward", [&] {
-      const scalar_t* xp = x.data_ptr<scalar_t>();
-      scalar_t* xsp = xs.data_ptr<scalar_t>();
-      const int64_t* tok = token.data_ptr<int64_t>();
       for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-        for (int64_t p = o; p < o + c; ++p) std::copy_n(xp + tok[p] * d, d, xsp + p * d);
-        auto hs = h.narrow(0, o, c), as = a.narrow(0, o, c);
-        mm_into(hs, xs.narrow(0, o, c), w13[e]);
+        auto xs = torch::empty({c, d}, x.options()), as = torch::empty({c, f}, x.options());
+        gather_rows(x.data_ptr<scalar_t>(), token.data_ptr<int64_t>(), xs.data_ptr<scalar_t>(), o, c, d);
+        auto hs = h.narrow(0, o, c);
+        gemm(hs, xs, w13[e]);
         at::silu_out(as, hs.narrow(1, 0, f));
         as.mul_(hs.narrow(1, f, f));
-        mm_into(out.narrow(0, o, c), as, w2[e]);
+        gemm(out.narrow(0, o, c), as, w2[e]);
       });
       sum_slots(out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(), position.data_ptr<int64_t>(),
                 y.data_ptr<scalar_t>(), x.size(0), position.size(1), d);
     });
-    ctx->save_for_backward({xs, gate, w13, w2, token, position, h, a, out});
+    ctx->save_for_backward({x, gate, w13, w2, token, position, h, out});
     ctx->saved_data["counts"] = counts;
     ctx->saved_data["fuse"] = fuse_grad_accumulation;
     return y;
@@ -195,14 +200,14 @@ struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    auto xs = saved[0], gate = saved[1], w13 = saved[2], w2 = saved[3], token = saved[4], position = saved[5],
-         h = saved[6], a = saved[7], out = saved[8];
+    auto x = saved[0], gate = saved[1], w13 = saved[2], w2 = saved[3], token = saved[4], position = saved[5],
+         h = saved[6], out = saved[7];
     auto counts = ctx->saved_data["counts"].toIntVector();
     auto dy = grads[0].contiguous();
     const int64_t f = w2.size(1), d = w2.size(2);
     const bool need_x = ctx->needs_input_grad(0), need_gate = ctx->needs_input_grad(1),
                need_w = ctx->needs_input_grad(2) || ctx->needs_input_grad(3);
-    auto dxs = need_x ? torch::empty_like(xs) : torch::Tensor();
+    auto dxs = need_x ? torch::empty({token.size(0), d}, x.options()) : torch::Tensor();
     auto dgate = need_gate ? torch::empty_like(gate) : torch::Tensor();
     // Fused: add each expert's weight gradient straight into the existing .grad
     // with the GEMM (beta = 1). Unfused, a fresh [E, ...] tensor is written and
@@ -215,31 +220,39 @@ struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
     if (need_w && !fused)  // experts without rows get no gradient; the others are written in full below
       for (size_t e = 0; e < counts.size(); ++e)
         if (counts[e] == 0) dw13[e].zero_(), dw2[e].zero_();
-    auto dout = torch::empty_like(out), dh = torch::empty_like(h);
-    auto da = torch::empty_like(a), sig = torch::empty_like(a);  // sig: sigmoid(gate), one exp per element
-    auto weight_grad = [fused](torch::Tensor dst, const torch::Tensor& x, const torch::Tensor& dy) {
-      if (fused) dst.addmm_(x, dy);
-      else at::mm_out(dst, x, dy);
+    auto weight_grad = [fused](const torch::Tensor& dst, const torch::Tensor& x, const torch::Tensor& dy) {
+      gemm(dst, x, dy, /*beta=*/fused ? 1 : 0);
     };
-    AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "dispatched_swiglu_backward", [&] {
+    const auto opts = x.options();
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_backward", [&] {
       for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
+        // This expert's intermediates live only until its last GEMM: per-expert
+        // buffers (the allocator hands each thread back the block it just
+        // freed) stay in the core's L2 instead of streaming [N, 2f] tensors
+        // through memory. sig = sigmoid(gate): one exp per element.
+        auto dys = torch::empty({c, d}, opts), das = torch::empty({c, f}, opts);
+        auto sig = torch::empty({c, f}, opts), dhs = torch::empty({c, 2 * f}, opts);
+        auto as = need_w ? torch::empty({c, f}, opts) : torch::Tensor();
+        auto hs = h.narrow(0, o, c);
         scaled_output_grads(dy.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(),
-                            token.data_ptr<int64_t>(), dout.data_ptr<scalar_t>(),
+                            token.data_ptr<int64_t>(), dys.data_ptr<scalar_t>(),
                             need_gate ? dgate.data_ptr<scalar_t>() : nullptr, o, c, d);
-        auto dys = dout.narrow(0, o, c), das = da.narrow(0, o, c), dhs = dh.narrow(0, o, c);
-        mm_into(das, dys, w2[e].t());
-        sigmoid_into(sig.narrow(0, o, c), h.narrow(0, o, c).narrow(1, 0, f));
-        if (need_w) weight_grad(dw2[e], a.narrow(0, o, c).t(), dys);
-        swiglu_backward_rows(h.narrow(0, o, c).data_ptr<scalar_t>(), sig.narrow(0, o, c).data_ptr<scalar_t>(),
-                             das.data_ptr<scalar_t>(), dhs.data_ptr<scalar_t>(), c, f);
-        if (need_x) mm_into(dxs.narrow(0, o, c), dhs, w13[e].t());
-        if (need_w) weight_grad(dw13[e], xs.narrow(0, o, c).t(), dhs);
+        gemm(das, dys, w2[e].t());
+        sigmoid_into(sig, hs.narrow(1, 0, f));
+        swiglu_backward_rows(hs.data_ptr<scalar_t>(), sig.data_ptr<scalar_t>(), das.data_ptr<scalar_t>(),
+                             dhs.data_ptr<scalar_t>(), need_w ? as.data_ptr<scalar_t>() : nullptr, c, f);
+        if (need_x) gemm(dxs.narrow(0, o, c), dhs, w13[e].t());
+        if (!need_w) return;
+        weight_grad(dw2[e], as.t(), dys);
+        auto xs = torch::empty({c, d}, opts);
+        gather_rows(x.data_ptr<scalar_t>(), token.data_ptr<int64_t>(), xs.data_ptr<scalar_t>(), o, c, d);
+        weight_grad(dw13[e], xs.t(), dhs);
       });
     });
     torch::Tensor dx;
     if (need_x) {
-      dx = torch::empty({position.size(0), d}, xs.options());
-      AT_DISPATCH_FLOATING_TYPES(xs.scalar_type(), "dispatched_swiglu_dx", [&] {
+      dx = torch::empty({position.size(0), d}, opts);
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_dx", [&] {
         sum_slots<scalar_t>(dxs.data_ptr<scalar_t>(), nullptr, position.data_ptr<int64_t>(), dx.data_ptr<scalar_t>(),
                             position.size(0), position.size(1), d);
       });

@@ -4,7 +4,25 @@
 // stops any other file from compiling.
 #pragma once
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 
 #ifndef _OPENMP
 #error "compile with -fopenmp: add this file to the OpenMP list in src/moe/module.cmake"
 #endif
+
+namespace smoes::moe {
+
+// at::parallel_for whose workers run with the caller's thread-local state.
+// OpenMP workers start with the defaults (grad mode on even inside an autograd
+// Function's forward or under a NoGradGuard, no dispatch exclusions), and an
+// out= op on a tensor that requires grad then throws.
+template <class F>
+void parallel_for_as_caller(int64_t begin, int64_t end, int64_t grain, const F& f) {
+  const at::ThreadLocalState caller_state;
+  at::parallel_for(begin, end, grain, [&](int64_t b, int64_t e) {
+    at::ThreadLocalStateGuard same_state(caller_state);
+    f(b, e);
+  });
+}
+
+}  // namespace smoes::moe

@@ -1,5 +1,6 @@
 // Dense SwiGLU feed-forward: w2(silu(w1 x) * w3 x). Used for dense decoder
-// layers, the dense baseline, and as the source of MoE upcycling.
+// layers, shared experts, the dense baseline of `smoes bench moe`, and as
+// the source of MoE upcycling.
 #pragma once
 #include <torch/torch.h>
 
@@ -7,7 +8,7 @@ namespace smoes::moe {
 
 struct SwiGLUImpl : torch::nn::Module {
   SwiGLUImpl(int64_t d_model, int64_t hidden);
-  torch::Tensor forward(const torch::Tensor& x) { return w2(torch::silu(w1(x)) * w3(x)); }
+  torch::Tensor forward(const torch::Tensor& x);  // x [..., d_model]
   torch::nn::Linear w1{nullptr}, w3{nullptr}, w2{nullptr};
 };
 TORCH_MODULE(SwiGLU);

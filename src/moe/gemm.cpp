@@ -1,0 +1,67 @@
+#include "moe/gemm.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include <algorithm>
+#include <optional>
+
+namespace smoes::moe {
+namespace {
+
+// A row-major operand as oneDNN sees it: transposed or not, and its leading dimension.
+struct Operand {
+  char trans;
+  int64_t ld;
+};
+
+// Rows of one element (or none) have no meaningful stride: any ld >= cols works.
+std::optional<Operand> as_operand(const torch::Tensor& t) {
+  const int64_t rows = t.size(0), cols = t.size(1);
+  if (t.stride(1) == 1 || cols <= 1) return Operand{'N', std::max<int64_t>({t.stride(0), cols, 1})};
+  if (t.stride(0) == 1 || rows <= 1) return Operand{'T', std::max<int64_t>({t.stride(1), rows, 1})};
+  return std::nullopt;
+}
+
+void onednn_gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta) {
+  auto oa = as_operand(a), ob = as_operand(b);
+  if (!oa) return onednn_gemm(c, a.contiguous(), b, beta);
+  if (!ob) return onednn_gemm(c, a, b.contiguous(), beta);
+  const int64_t m = c.size(0), n = c.size(1), k = a.size(1);
+  const auto status = dnnl_sgemm(oa->trans, ob->trans, m, n, k, 1.0f, a.data_ptr<float>(), oa->ld, b.data_ptr<float>(),
+                                 ob->ld, float(beta), c.data_ptr<float>(), std::max<int64_t>({c.stride(0), n, 1}));
+  TORCH_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", int(status), " for ", a.sizes(), " x ",
+              b.sizes());
+}
+
+}  // namespace
+
+void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta) {
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2 && a.size(1) == b.size(0) && c.size(0) == a.size(0) &&
+                  c.size(1) == b.size(1),
+              "gemm: ", c.sizes(), " = ", a.sizes(), " x ", b.sizes());
+  TORCH_CHECK(c.stride(1) == 1 || c.size(1) <= 1, "gemm: the output needs unit column stride, got ", c.strides());
+  const bool onednn = c.scalar_type() == torch::kFloat && a.scalar_type() == torch::kFloat &&
+                      b.scalar_type() == torch::kFloat && c.device().is_cpu();
+  if (!onednn) {
+    torch::Tensor out = c;  // ATen's out= takes a non-const handle
+    if (beta == 0)
+      at::mm_out(out, a, b);
+    else
+      out.addmm_(a, b, beta, 1);
+    return;
+  }
+  if (c.numel() == 0) return;
+  if (a.size(1) == 0) {  // oneDNN rejects k = 0: the product is empty, c = beta c
+    beta == 0 ? c.zero_() : c.mul_(beta);
+    return;
+  }
+  onednn_gemm(c, a, b, beta);
+}
+
+torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {
+  auto c = torch::empty({a.size(0), b.size(1)}, a.options().requires_grad(false));
+  gemm(c, a, b);
+  return c;
+}
+
+}  // namespace smoes::moe

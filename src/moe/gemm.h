@@ -1,0 +1,24 @@
+// The GEMM every MoE and FFN matmul goes through: C = op(A) op(B) + beta C on
+// 2-d tensors, where a transposed operand is passed as a transposed view
+// (w.t()), never copied.
+//
+// float runs on oneDNN's sgemm (libdnnl, the library LibTorch itself links),
+// everything else on ATen. At the expert shapes (128 x 256 x 1024, one
+// thread per expert) oneDNN's packing is several times faster than OpenBLAS's
+// and the six SwiGLU GEMMs take ~15% less time; on the dense shapes ~8% less
+// (docs/PERFORMANCE.md). Inside an OpenMP region it runs on the calling
+// thread; outside, on all of them.
+#pragma once
+#include <torch/torch.h>
+
+namespace smoes::moe {
+
+// c [m, n] with unit column stride, written in place (a slice works); a [m, k]
+// and b [k, n] with a unit stride in either dimension (contiguous or a
+// transposed view; anything else is copied first). c must not overlap a or b.
+void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta = 0);
+
+// c = a b into a fresh tensor.
+torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b);
+
+}  // namespace smoes::moe

@@ -1,0 +1,65 @@
+#include "moe/gemm.h"
+
+#include <gtest/gtest.h>
+
+using smoes::moe::gemm;
+
+namespace {
+
+// op(x) as the test passes it: a transposed view of a [cols, rows] tensor, or [rows, cols] itself.
+torch::Tensor operand(int64_t rows, int64_t cols, bool transposed, torch::Dtype dtype) {
+  return transposed ? torch::randn({cols, rows}, dtype).t() : torch::randn({rows, cols}, dtype);
+}
+
+}  // namespace
+
+// Every transpose combination and beta, in float (oneDNN) and double (ATen),
+// equals the double-precision ATen product.
+TEST(Gemm, EqualsTheReferenceProductForEveryTransposeAndBeta) {
+  torch::manual_seed(0);
+  for (auto dtype : {torch::kFloat, torch::kDouble})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (double beta : {0.0, 1.0, 0.5}) {
+          auto a = operand(37, 19, ta, dtype), b = operand(19, 23, tb, dtype);
+          auto c = torch::randn({37, 23}, dtype);
+          auto want = beta * c.to(torch::kDouble) + torch::mm(a.to(torch::kDouble), b.to(torch::kDouble));
+          gemm(c, a, b, beta);
+          EXPECT_TRUE(torch::allclose(c.to(torch::kDouble), want, 1e-4, 1e-4))
+              << "dtype " << dtype << " ta " << ta << " tb " << tb << " beta " << beta;
+        }
+}
+
+// Row slices of a wider tensor (leading dimension > columns) as inputs and as
+// the output; a column-strided operand is copied, not misread; other rows untouched.
+TEST(Gemm, WritesIntoSlicesAndReadsStridedOperands) {
+  torch::manual_seed(1);
+  auto wide = torch::randn({10, 40});
+  auto a = wide.narrow(1, 3, 16).narrow(0, 2, 6);                       // [6, 16], ld 40
+  auto b = torch::randn({16, 32}).narrow(1, 0, 31).slice(1, 0, 31, 2);  // [16, 16], column stride 2
+  auto out = torch::zeros({8, 50});
+  auto c = out.narrow(0, 1, 6).narrow(1, 5, 16);
+  gemm(c, a, b);
+  EXPECT_TRUE(torch::allclose(c, torch::mm(a, b), 1e-4, 1e-5));
+  EXPECT_EQ(out.abs().sum().item<float>(), c.abs().sum().item<float>());
+}
+
+TEST(Gemm, EmptyInnerDimensionScalesTheOutput) {
+  auto c = torch::ones({3, 4});
+  gemm(c, torch::empty({3, 0}), torch::empty({0, 4}), 0.5);
+  EXPECT_TRUE(torch::allclose(c, torch::full({3, 4}, 0.5)));
+  gemm(c, torch::empty({3, 0}), torch::empty({0, 4}));
+  EXPECT_EQ(c.abs().sum().item<float>(), 0.f);
+}
+
+TEST(Gemm, RejectsMismatchedShapes) {
+  auto c = torch::empty({3, 4});
+  EXPECT_THROW(gemm(c, torch::randn({3, 5}), torch::randn({6, 4})), c10::Error);
+  auto cols = torch::empty({4, 3}).t();  // no unit column stride
+  EXPECT_THROW(gemm(cols, torch::randn({3, 5}), torch::randn({5, 4})), c10::Error);
+}
+
+TEST(Gemm, FreshProduct) {
+  auto a = torch::randn({5, 7}), b = torch::randn({7, 2});
+  EXPECT_TRUE(torch::allclose(gemm(a, b), torch::mm(a, b), 1e-5, 1e-6));
+}
