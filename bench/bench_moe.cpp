@@ -3,6 +3,9 @@
 // Counters: ratio_vs_dense, ratio_vs_loop, gemm_ratio (expert GEMMs alone vs the
 // dense FFN's GEMMs) and the medians in ms. BM_SoftmaxTopK: the routers' fused
 // selection step against the ATen ops it replaced (fused_ratio < 1: faster).
+// BM_SwiGLUGemms: the six GEMMs of a SwiGLU fwd + bwd on moe::gemm (oneDNN)
+// against ATen's mm (OpenBLAS), at an expert's shape on one thread (as each
+// thread runs its experts) and at the dense FFN's shape on all threads.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -11,6 +14,7 @@
 
 #include "core/runtime.h"
 #include "moe/bench.h"
+#include "moe/gemm.h"
 #include "moe/softmax_topk.h"
 
 namespace {
@@ -74,6 +78,43 @@ BENCHMARK(BM_SoftmaxTopK)
     ->Args({4096, 8, 2})
     ->Args({4096, 64, 8})
     ->ArgNames({"T", "E", "k"})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// rows x d inputs, hidden = SwiGLU width (w13 is d x 2 hidden); weight
+// gradients accumulate (beta = 1), as the experts add into .grad.
+void BM_SwiGLUGemms(benchmark::State& state) {
+  const int64_t rows = state.range(0), hidden = state.range(1), threads = state.range(2), d = 256;
+  const int previous_threads = at::get_num_threads();
+  at::set_num_threads(int(threads));
+  torch::manual_seed(0);
+  auto x = torch::randn({rows, d}), w13 = torch::randn({d, 2 * hidden}), w2 = torch::randn({hidden, d});
+  auto h = torch::randn({rows, 2 * hidden}), a = torch::randn({rows, hidden}), dy = torch::randn({rows, d});
+  auto y = torch::empty({rows, d}), da = torch::empty({rows, hidden}), dx = torch::empty({rows, d});
+  auto dw2 = torch::zeros({hidden, d}), dw13 = torch::zeros({d, 2 * hidden});
+  auto onednn = [&] {
+    using smoes::moe::gemm;
+    gemm(h, x, w13), gemm(y, a, w2), gemm(da, dy, w2.t()), gemm(dx, h, w13.t());
+    gemm(dw2, a.t(), dy, 1), gemm(dw13, x.t(), h, 1);
+  };
+  auto aten = [&] {
+    at::mm_out(h, x, w13), at::mm_out(y, a, w2), at::mm_out(da, dy, w2.t()), at::mm_out(dx, h, w13.t());
+    dw2.addmm_(a.t(), dy), dw13.addmm_(x.t(), h);
+  };
+  onednn(), aten();
+  std::pair<double, double> ms;
+  for (auto _ : state) ms = alternate_medians(onednn, aten, 41);
+  at::set_num_threads(previous_threads);
+  state.counters["onednn_ms"] = ms.first;
+  state.counters["aten_ms"] = ms.second;
+  state.counters["onednn_ratio"] = ms.first / ms.second;
+}
+BENCHMARK(BM_SwiGLUGemms)
+    ->Args({128, 512, 1})   // one expert at T = 512, E = 8, top-2
+    ->Args({1024, 512, 1})  // one expert at T = 4096
+    ->Args({512, 1024, 2})  // the dense FFN at T = 512
+    ->Args({4096, 1024, 2})
+    ->ArgNames({"rows", "hidden", "threads"})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

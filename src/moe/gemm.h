@@ -3,11 +3,10 @@
 // (w.t()), never copied.
 //
 // float runs on oneDNN's sgemm (libdnnl, the library LibTorch itself links),
-// everything else on ATen. At the expert shapes (128 x 256 x 1024, one
-// thread per expert) oneDNN's packing is several times faster than OpenBLAS's
-// and the six SwiGLU GEMMs take ~15% less time; on the dense shapes ~8% less
-// (docs/PERFORMANCE.md). Inside an OpenMP region it runs on the calling
-// thread; outside, on all of them.
+// everything else on ATen. The six GEMMs of a SwiGLU fwd + bwd take ~10% less
+// time than on ATen's OpenBLAS at an expert's shape on one thread and ~7% less
+// at the dense FFN's on two (BM_SwiGLUGemms, docs/PERFORMANCE.md). Inside an
+// OpenMP region it runs on the calling thread; outside, on all of them.
 #pragma once
 #include <torch/torch.h>
 

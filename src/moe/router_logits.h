@@ -1,7 +1,6 @@
 // The router's logits x w^T ([T, d] x [E, d]^T) on moe::gemm. OpenBLAS,
-// behind at::linear, threads a GEMM this narrow (E = 8 columns) so badly
-// that it took ~4x longer on two threads than on one: 0.2 ms of a 15 ms MoE
-// layer step at T = 512 forward, as much again for the input gradient.
+// behind at::linear, threads a GEMM this narrow (E columns) badly: on two
+// threads it took longer than on one, forward and for the input gradient.
 #pragma once
 #include <torch/torch.h>
 
