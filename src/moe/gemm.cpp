@@ -1,9 +1,12 @@
 #include "moe/gemm.h"
 
 #include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
 
 #include <algorithm>
 #include <optional>
+
+#include "moe/gemm_backend.h"
 
 namespace smoes::moe {
 namespace {
@@ -62,6 +65,12 @@ torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {
   auto c = torch::empty({a.size(0), b.size(1)}, a.options().requires_grad(false));
   gemm(c, a, b);
   return c;
+}
+
+GemmBackend gemm_backend() {
+  const dnnl_version_t* v = dnnl_version();
+  return {"oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch),
+          dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa())};
 }
 
 }  // namespace smoes::moe

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
+#include "core/runtime.h"
+#include "moe/gemm_backend.h"
+
 using smoes::moe::gemm;
 
 namespace {
@@ -62,4 +67,14 @@ TEST(Gemm, RejectsMismatchedShapes) {
 TEST(Gemm, FreshProduct) {
   auto a = torch::randn({5, 7}), b = torch::randn({7, 2});
   EXPECT_TRUE(torch::allclose(gemm(a, b), torch::mm(a, b), 1e-5, 1e-6));
+}
+
+// doctor's report: a real version, and AVX-512 kernels wherever ATen has them.
+TEST(Gemm, BackendNamesOneDnnAndItsInstructionSet) {
+  auto b = smoes::moe::gemm_backend();
+  EXPECT_TRUE(std::regex_match(b.library, std::regex(R"(oneDNN \d+\.\d+\.\d+)"))) << b.library;
+  EXPECT_EQ(b.isa.rfind("cpu_isa_", 0), 0u) << b.isa;
+  if (smoes::cpu_has_avx512()) {
+    EXPECT_NE(b.isa.find("avx512"), std::string::npos) << b.isa;
+  }
 }
