@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "moe/gemm.h"
+#include "moe/linear.h"
 #include "moe/moe_layer.h"
 #include "moe/parallel.h"
 
@@ -32,6 +33,8 @@ namespace {
 
 // The baseline a Python MoE block runs: per expert, find its tokens, gather,
 // run the expert with ordinary autograd ops, scatter-add weighted outputs.
+// Its matmuls run on moe::gemm like the layer's, so the two differ only in
+// how they dispatch, not in the GEMM library.
 torch::Tensor naive_loop(MoELayer& layer, const torch::Tensor& x, const torch::Tensor& modality) {
   auto d = layer->router->route({x, modality, {}}).decision;
   auto out = torch::zeros_like(x);
@@ -41,8 +44,8 @@ torch::Tensor naive_loop(MoELayer& layer, const torch::Tensor& x, const torch::T
     if (hit.size(0) == 0) continue;
     auto tokens = hit.select(1, 0);
     auto w = d.weights.index({tokens, hit.select(1, 1)}).unsqueeze(1);
-    auto h = torch::mm(x.index_select(0, tokens), layer->experts->w13[e]);
-    auto y = torch::mm(torch::silu(h.narrow(1, 0, f)) * h.narrow(1, f, f), layer->experts->w2[e]);
+    auto h = moe::linear(x.index_select(0, tokens), layer->experts->w13[e].t());
+    auto y = moe::linear(torch::silu(h.narrow(1, 0, f)) * h.narrow(1, f, f), layer->experts->w2[e].t());
     out = out.index_add(0, tokens, y * w);
   }
   return out;

@@ -83,14 +83,6 @@ template <class T>
   }
 }
 
-// A weight whose .grad can take the gradient in place: a plain, contiguous,
-// same-shaped leaf gradient that is not itself part of a graph.
-bool accumulates_in_place(const torch::Tensor& w) {
-  const auto& g = w.grad();
-  return w.is_leaf() && g.defined() && !g.requires_grad() && g.is_contiguous() && g.sizes() == w.sizes() &&
-         g.scalar_type() == w.scalar_type();
-}
-
 // out[t] = sum over t's kept slots p = pos[t][r] of (w ? w[p] : 1) * rows[p],
 // for tokens [begin, end): combine in forward (with the gates) and the input
 // gradient in backward.

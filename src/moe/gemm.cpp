@@ -67,6 +67,18 @@ torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {
   return c;
 }
 
+bool accumulates_in_place(const torch::Tensor& w) {
+  const auto& g = w.grad();
+  return w.is_leaf() && g.defined() && !g.requires_grad() && g.is_contiguous() && g.sizes() == w.sizes() &&
+         g.scalar_type() == w.scalar_type();
+}
+
+torch::Tensor weight_gradient(const torch::Tensor& w, const torch::Tensor& a, const torch::Tensor& b, bool fuse) {
+  if (!fuse || !accumulates_in_place(w)) return gemm(a, b);
+  gemm(w.grad(), a, b, /*beta=*/1);
+  return {};
+}
+
 GemmBackend gemm_backend() {
   const dnnl_version_t* v = dnnl_version();
   return {"oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch),

@@ -20,4 +20,15 @@ void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b
 // c = a b into a fresh tensor.
 torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b);
 
+// Gradient-accumulation fusion (Megatron-Core's): a weight gradient added
+// straight into .grad by the GEMM (beta = 1) instead of written fresh and then
+// added by AccumulateGrad, which costs three more passes over the weights.
+// True when w's .grad can take that: a plain, contiguous, same-shaped leaf
+// gradient that is not itself part of a graph.
+bool accumulates_in_place(const torch::Tensor& w);
+
+// The gradient of w = a b: added into w.grad() when `fuse` and it can take it
+// (then returns an undefined tensor, so autograd adds nothing), else fresh.
+torch::Tensor weight_gradient(const torch::Tensor& w, const torch::Tensor& a, const torch::Tensor& b, bool fuse);
+
 }  // namespace smoes::moe

@@ -2,9 +2,9 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "moe/linear.h"
 #include "moe/losses.h"
 #include "moe/router.h"
-#include "moe/router_logits.h"
 #include "moe/softmax_topk.h"
 
 namespace smoes::moe {
@@ -45,7 +45,7 @@ class TopKRouter : public RouterImpl {
  public:
   using RouterImpl::RouterImpl;
   RouterOutput route(const RouterInput& in) override {
-    return softmax_topk(router_logits(in.hidden, gate->weight), {}, cfg_.renormalize);
+    return softmax_topk(moe::linear(in.hidden, gate->weight), {}, cfg_.renormalize);
   }
 };
 
@@ -59,7 +59,7 @@ class SigmoidBiasRouter : public RouterImpl {
   }
   RouterOutput route(const RouterInput& in) override {
     RouterOutput out;
-    auto logits = router_logits(in.hidden, gate->weight);
+    auto logits = moe::linear(in.hidden, gate->weight);
     auto scores = torch::sigmoid(logits);
     auto top_i = std::get<1>((scores + bias).topk(moe_.top_k, -1));
     auto top_w = scores.gather(1, top_i);
@@ -104,7 +104,7 @@ class ModalityPartitionRouter : public RouterImpl {
     allowed_ = register_buffer("allowed", allowed);
   }
   RouterOutput route(const RouterInput& in) override {
-    auto logits = router_logits(in.hidden, gate->weight);
+    auto logits = moe::linear(in.hidden, gate->weight);
     auto allowed = allowed_.index_select(0, in.modality);
     RouterOutput out = softmax_topk(logits, allowed, /*renormalize=*/true);
     auto balance = torch::zeros({}, logits.options());
@@ -137,7 +137,7 @@ class SmarRouter : public RouterImpl {
     modality_bias = register_parameter("modality_bias", torch::zeros({2, moe.num_experts}));
   }
   RouterOutput route(const RouterInput& in) override {
-    auto logits = router_logits(in.hidden, gate->weight) + modality_bias.index_select(0, in.modality);
+    auto logits = moe::linear(in.hidden, gate->weight) + modality_bias.index_select(0, in.modality);
     RouterOutput out = softmax_topk(logits, {}, cfg_.renormalize);
     out.losses["smar"] = band_hinge(out.decision.probs, in.modality);
     return out;

@@ -14,7 +14,8 @@ using torch::autograd::variable_list;
 // x [N, d], w1 and w3 [H, d], w2 [d, H] (nn::Linear layout): y = (silu(x w1^T) * x w3^T) w2^T.
 struct DenseSwiGLU : public torch::autograd::Function<DenseSwiGLU> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w1,
-                               const torch::Tensor& w3, const torch::Tensor& w2) {
+                               const torch::Tensor& w3, const torch::Tensor& w2, bool fuse_grad_accumulation) {
+    ctx->saved_data["fuse"] = fuse_grad_accumulation;
     auto h1 = gemm(x, w1.t()), h3 = gemm(x, w3.t());
     auto a = torch::silu(h1).mul_(h3);
     ctx->save_for_backward({x, w1, w3, w2, h1, h3, a});
@@ -35,10 +36,11 @@ struct DenseSwiGLU : public torch::autograd::Function<DenseSwiGLU> {
       dx = gemm(dh1, w1);
       gemm(dx, dh3, w3, /*beta=*/1);
     }
-    auto dw = [&](int i, const torch::Tensor& dh, const torch::Tensor& in) {
-      return ctx->needs_input_grad(i) ? gemm(dh.t(), in) : torch::Tensor();
+    const bool fuse = ctx->saved_data["fuse"].toBool();
+    auto dw = [&](int i, const torch::Tensor& w, const torch::Tensor& dh, const torch::Tensor& in) {
+      return ctx->needs_input_grad(i) ? weight_gradient(w, dh.t(), in, fuse) : torch::Tensor();
     };
-    return {dx, dw(1, dh1, x), dw(2, dh3, x), dw(3, dy, a)};
+    return {dx, dw(1, w1, dh1, x), dw(2, w3, dh3, x), dw(3, w2, dy, a), torch::Tensor()};
   }
 };
 
@@ -55,7 +57,8 @@ torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
   const int64_t d = w1->weight.size(1);
   TORCH_CHECK(x.size(-1) == d, "SwiGLU: input width ", x.size(-1), ", layer expects ", d);
   auto sizes = x.sizes().vec();
-  auto y = DenseSwiGLU::apply(x.reshape({-1, d}).contiguous(), w1->weight, w3->weight, w2->weight);
+  auto y = DenseSwiGLU::apply(x.reshape({-1, d}).contiguous(), w1->weight, w3->weight, w2->weight,
+                              fuse_grad_accumulation);
   return y.view(sizes);
 }
 

@@ -60,3 +60,25 @@ TEST(SwiGLU, OnlyWeightGradientsWhenTheInputNeedsNone) {
 }
 
 TEST(SwiGLU, RejectsTheWrongWidth) { EXPECT_THROW(SwiGLU(4, 6)(torch::randn({2, 5})), c10::Error); }
+
+// Gradient-accumulation fusion: with .grad already set, the second backward
+// adds into it in place and leaves exactly what AccumulateGrad leaves.
+TEST(SwiGLU, FusedGradientAccumulationEqualsAutogradAccumulation) {
+  torch::manual_seed(3);
+  SwiGLU fused(8, 12), plain(8, 12);
+  plain->fuse_grad_accumulation = false;
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < fused->parameters().size(); ++i) plain->parameters()[i].copy_(fused->parameters()[i]);
+  }
+  for (int step = 0; step < 2; ++step) {
+    auto x = torch::randn({9, 8}), g = torch::randn({9, 8});
+    for (auto* m : {&fused, &plain}) ((*m)(x) * g).sum().backward();
+  }
+  const auto* w1_grad_before = fused->w1->weight.grad().data_ptr<float>();
+  for (size_t i = 0; i < fused->parameters().size(); ++i)
+    EXPECT_TRUE(torch::allclose(fused->parameters()[i].grad(), plain->parameters()[i].grad(), 1e-5, 1e-6)) << i;
+  auto x = torch::randn({9, 8});
+  fused(x).sum().backward();
+  EXPECT_EQ(fused->w1->weight.grad().data_ptr<float>(), w1_grad_before);  // added in place, not replaced
+}

@@ -1,4 +1,4 @@
-#include "moe/router_logits.h"
+#include "moe/linear.h"
 
 #include "moe/gemm.h"
 
@@ -8,7 +8,7 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-struct RouterLogits : public torch::autograd::Function<RouterLogits> {
+struct Linear : public torch::autograd::Function<Linear> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w) {
     ctx->save_for_backward({x, w});
     return gemm(x, w.t());
@@ -25,10 +25,10 @@ struct RouterLogits : public torch::autograd::Function<RouterLogits> {
 
 }  // namespace
 
-torch::Tensor router_logits(const torch::Tensor& hidden, const torch::Tensor& weight) {
-  TORCH_CHECK(hidden.dim() == 2 && weight.dim() == 2 && hidden.size(1) == weight.size(1), "router_logits: hidden ",
-              hidden.sizes(), ", weight ", weight.sizes());
-  return RouterLogits::apply(hidden, weight);
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight) {
+  TORCH_CHECK(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1), "linear: input ", x.sizes(),
+              ", weight ", weight.sizes());
+  return Linear::apply(x, weight);
 }
 
 }  // namespace smoes::moe

@@ -1,0 +1,14 @@
+// x w^T ([T, d] x [out, d]^T, nn::Linear's layout, no bias) on moe::gemm,
+// differentiable in both: the routers' logits, and the per-expert loop that
+// `smoes bench moe` compares against. OpenBLAS, behind at::linear, threads a
+// GEMM as narrow as the router's (E columns) badly: on two threads it took
+// longer than on one, forward and for the input gradient.
+#pragma once
+#include <torch/torch.h>
+
+namespace smoes::moe {
+
+// x [T, d], weight [out, d] (any strides moe::gemm takes, e.g. a transposed view): [T, out].
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight);
+
+}  // namespace smoes::moe
