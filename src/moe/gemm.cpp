@@ -17,11 +17,15 @@ struct Operand {
   int64_t ld;
 };
 
-// Rows of one element (or none) have no meaningful stride: any ld >= cols works.
+// Unit stride along one dimension and a leading dimension that really steps
+// over it (not an expanded, stride-0 view); a dimension of size 1 has no
+// meaningful stride. Anything else: nullopt, and the caller copies.
 std::optional<Operand> as_operand(const torch::Tensor& t) {
   const int64_t rows = t.size(0), cols = t.size(1);
-  if (t.stride(1) == 1 || cols <= 1) return Operand{'N', std::max<int64_t>({t.stride(0), cols, 1})};
-  if (t.stride(0) == 1 || rows <= 1) return Operand{'T', std::max<int64_t>({t.stride(1), rows, 1})};
+  if ((cols <= 1 || t.stride(1) == 1) && (rows <= 1 || t.stride(0) >= std::max<int64_t>(cols, 1)))
+    return Operand{'N', std::max<int64_t>({t.stride(0), cols, 1})};
+  if ((rows <= 1 || t.stride(0) == 1) && (cols <= 1 || t.stride(1) >= std::max<int64_t>(rows, 1)))
+    return Operand{'T', std::max<int64_t>({t.stride(1), rows, 1})};
   return std::nullopt;
 }
 
@@ -42,7 +46,8 @@ void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b
   TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2 && a.size(1) == b.size(0) && c.size(0) == a.size(0) &&
                   c.size(1) == b.size(1),
               "gemm: ", c.sizes(), " = ", a.sizes(), " x ", b.sizes());
-  TORCH_CHECK(c.stride(1) == 1 || c.size(1) <= 1, "gemm: the output needs unit column stride, got ", c.strides());
+  TORCH_CHECK((c.stride(1) == 1 || c.size(1) <= 1) && (c.size(0) <= 1 || c.stride(0) >= c.size(1)),
+              "gemm: the output needs unit column stride and non-overlapping rows, got strides ", c.strides());
   const bool onednn = c.scalar_type() == torch::kFloat && a.scalar_type() == torch::kFloat &&
                       b.scalar_type() == torch::kFloat && c.device().is_cpu();
   if (!onednn) {

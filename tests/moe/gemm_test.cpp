@@ -49,6 +49,18 @@ TEST(Gemm, WritesIntoSlicesAndReadsStridedOperands) {
   EXPECT_EQ(out.abs().sum().item<float>(), c.abs().sum().item<float>());
 }
 
+// Expanded (stride-0) operands are copied, not read as if their rows were distinct.
+TEST(Gemm, ReadsExpandedOperands) {
+  auto a = torch::randn({1, 6}).expand({5, 6}), b = torch::randn({6, 1}).expand({6, 4});
+  auto c = torch::empty({5, 4});
+  gemm(c, a, b);
+  EXPECT_TRUE(torch::allclose(c, torch::mm(a.contiguous(), b.contiguous()), 1e-5, 1e-6));
+  auto column = torch::randn({1, 1}).expand({5, 1}), row = torch::randn({1, 3});
+  auto c1 = torch::empty({5, 3});
+  gemm(c1, column, row);
+  EXPECT_TRUE(torch::allclose(c1, torch::mm(column.contiguous(), row), 1e-5, 1e-6));
+}
+
 TEST(Gemm, EmptyInnerDimensionScalesTheOutput) {
   auto c = torch::ones({3, 4});
   gemm(c, torch::empty({3, 0}), torch::empty({0, 4}), 0.5);
@@ -62,6 +74,8 @@ TEST(Gemm, RejectsMismatchedShapes) {
   EXPECT_THROW(gemm(c, torch::randn({3, 5}), torch::randn({6, 4})), c10::Error);
   auto cols = torch::empty({4, 3}).t();  // no unit column stride
   EXPECT_THROW(gemm(cols, torch::randn({3, 5}), torch::randn({5, 4})), c10::Error);
+  auto overlapping = torch::empty({1, 4}).expand({3, 4});
+  EXPECT_THROW(gemm(overlapping, torch::randn({3, 5}), torch::randn({5, 4})), c10::Error);
 }
 
 TEST(Gemm, FreshProduct) {
