@@ -14,7 +14,6 @@
 
 #include "core/runtime.h"
 #include "moe/bench.h"
-#include "moe/gemm.h"
 #include "moe/softmax_topk.h"
 
 namespace {
@@ -81,33 +80,12 @@ BENCHMARK(BM_SoftmaxTopK)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-// rows x d inputs, hidden = SwiGLU width (w13 is d x 2 hidden); weight
-// gradients accumulate (beta = 1), as the experts add into .grad.
 void BM_SwiGLUGemms(benchmark::State& state) {
-  const int64_t rows = state.range(0), hidden = state.range(1), threads = state.range(2), d = 256;
-  const int previous_threads = at::get_num_threads();
-  at::set_num_threads(int(threads));
-  torch::manual_seed(0);
-  auto x = torch::randn({rows, d}), w13 = torch::randn({d, 2 * hidden}), w2 = torch::randn({hidden, d});
-  auto h = torch::randn({rows, 2 * hidden}), a = torch::randn({rows, hidden}), dy = torch::randn({rows, d});
-  auto y = torch::empty({rows, d}), da = torch::empty({rows, hidden}), dx = torch::empty({rows, d});
-  auto dw2 = torch::zeros({hidden, d}), dw13 = torch::zeros({d, 2 * hidden});
-  auto onednn = [&] {
-    using smoes::moe::gemm;
-    gemm(h, x, w13), gemm(y, a, w2), gemm(da, dy, w2.t()), gemm(dx, h, w13.t());
-    gemm(dw2, a.t(), dy, 1), gemm(dw13, x.t(), h, 1);
-  };
-  auto aten = [&] {
-    at::mm_out(h, x, w13), at::mm_out(y, a, w2), at::mm_out(da, dy, w2.t()), at::mm_out(dx, h, w13.t());
-    dw2.addmm_(a.t(), dy), dw13.addmm_(x.t(), h);
-  };
-  onednn(), aten();
-  std::pair<double, double> ms;
-  for (auto _ : state) ms = alternate_medians(onednn, aten, 41);
-  at::set_num_threads(previous_threads);
-  state.counters["onednn_ms"] = ms.first;
-  state.counters["aten_ms"] = ms.second;
-  state.counters["onednn_ratio"] = ms.first / ms.second;
+  smoes::moe::GemmLibraryResult r;
+  for (auto _ : state) r = smoes::moe::bench_swiglu_gemms(state.range(0), 256, state.range(1), int(state.range(2)), 41);
+  state.counters["onednn_ms"] = r.onednn_ms;
+  state.counters["aten_ms"] = r.aten_ms;
+  state.counters["onednn_ratio"] = r.onednn_ratio;
 }
 BENCHMARK(BM_SwiGLUGemms)
     ->Args({128, 512, 1})   // one expert at T = 512, E = 8, top-2

@@ -64,6 +64,11 @@ struct SwiGLUGemms {
     gemm(h, x, w13), gemm(y, a, w2);
     gemm(da, dy, w2.t()), gemm(dw2, a.t(), dy), gemm(dx, h, w13.t()), gemm(dw13, x.t(), h);
   }
+  // The same six on ATen's mm (OpenBLAS): the library moe::gemm replaced.
+  void run_aten() {
+    at::mm_out(h, x, w13), at::mm_out(y, a, w2);
+    at::mm_out(da, dy, w2.t()), at::mm_out(dw2, a.t(), dy), at::mm_out(dx, h, w13.t()), at::mm_out(dw13, x.t(), h);
+  }
 };
 
 template <class F>
@@ -79,6 +84,22 @@ double median(std::vector<double> v) {
 }
 
 }  // namespace
+
+GemmLibraryResult bench_swiglu_gemms(int64_t rows, int64_t d_model, int64_t hidden, int threads, int repeats) {
+  const int previous_threads = at::get_num_threads();
+  at::set_num_threads(threads);
+  torch::manual_seed(0);
+  SwiGLUGemms g(rows, d_model, hidden);
+  g.run(), g.run_aten();  // warm-up: JIT kernels, packing buffers
+  std::vector<double> onednn, aten, ratio;
+  for (int r = 0; r < repeats; ++r) {
+    onednn.push_back(time_ms([&] { g.run(); }));
+    aten.push_back(time_ms([&] { g.run_aten(); }));
+    ratio.push_back(onednn.back() / aten.back());
+  }
+  at::set_num_threads(previous_threads);
+  return {median(onednn), median(aten), median(ratio)};
+}
 
 MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
   torch::manual_seed(0);

@@ -37,4 +37,12 @@ std::vector<MoEBenchCase> default_moe_cases();
 // Reported times are medians; ratios are medians of per-repeat ratios.
 MoEBenchResult bench_moe_case(const MoEBenchCase& shape, int repeats);
 
+// The six GEMMs of a SwiGLU fwd + bwd (rows x d_model inputs, width hidden)
+// on moe::gemm (oneDNN) against ATen's mm (OpenBLAS), alternating, on
+// `threads` threads (BM_SwiGLUGemms). Medians; ratio = median per-repeat ratio.
+struct GemmLibraryResult {
+  double onednn_ms = 0, aten_ms = 0, onednn_ratio = 0;
+};
+GemmLibraryResult bench_swiglu_gemms(int64_t rows, int64_t d_model, int64_t hidden, int threads, int repeats);
+
 }  // namespace smoes::moe

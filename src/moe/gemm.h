@@ -3,8 +3,8 @@
 // (w.t()), never copied.
 //
 // float runs on oneDNN's sgemm (libdnnl, the library LibTorch itself links),
-// everything else on ATen. The six GEMMs of a SwiGLU fwd + bwd take ~10% less
-// time than on ATen's OpenBLAS at an expert's shape on one thread and ~7% less
+// everything else on ATen. The six GEMMs of a SwiGLU fwd + bwd take ~9% less
+// time than on ATen's OpenBLAS at an expert's shape on one thread and ~8% less
 // at the dense FFN's on two (BM_SwiGLUGemms, docs/PERFORMANCE.md). Inside an
 // OpenMP region it runs on the calling thread; outside, on all of them.
 #pragma once
