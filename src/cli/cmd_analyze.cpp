@@ -62,6 +62,9 @@ void run_vision(const VisionOptions& o) {
   std::printf("visual tokens over %d images (share of their mean square):\n", result["images"].get<int>());
   print_split("ViT", result["vit"]);
   print_split("projector", result["projector"]);
+  if (result.contains("tag_energy_share"))
+    std::printf("tags      %.4f of the visual tokens' energy is tag (word/box) embeddings, not encoder features\n",
+                result["tag_energy_share"].get<double>());
   std::printf("%-16s %-10s %-10s %s\n", "task", "loss real", "blank", "gap (blank - real)");
   for (const auto& [task, l] : result["loss"].items())
     std::printf("%-16s %-10.4f %-10.4f %+.4f\n", task.c_str(), l["real"].get<double>(), l["blank"].get<double>(),

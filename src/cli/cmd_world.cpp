@@ -17,8 +17,8 @@ Command add_world(CLI::App& app) {
   auto preset = std::make_shared<std::string>("tiny");
   auto seed = std::make_shared<uint64_t>(1);
   gen->add_option("--out", *out, "output directory")->required();
-  gen->add_option("--preset", *preset, "tiny (seconds), quick (under a minute) or full")
-      ->check(CLI::IsMember({"tiny", "quick", "full"}))
+  gen->add_option("--preset", *preset, "tiny (seconds), quick (under a minute), study (quick's sizes, 1-2 objects per scene) or full")
+      ->check(CLI::IsMember({"tiny", "quick", "study", "full"}))
       ->capture_default_str();
   gen->add_option("--seed", *seed, "seed of every random choice")->capture_default_str();
 

@@ -26,18 +26,19 @@ DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) 
     dense = register_module("dense", moe::SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
 }
 
-torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& bias,
-                                        const RoPE& rope, const torch::Tensor& positions, LayerKV* cache,
-                                        VLMOutput& out, bool want_attention) {
+torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& modality,
+                                        const torch::Tensor& valid, const torch::Tensor& bias, const RoPE& rope,
+                                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
+                                        bool want_attention) {
   auto a = attn->forward(attn_norm(x), bias, &rope, positions, cache, want_attention);
   if (want_attention) out.attention_probs.push_back(a.probs);
   auto h = x + a.out;
   if (!moe) return h + dense(ffn_norm(h));
-  auto m = moe->forward(ffn_norm(h), modality);
+  auto m = moe->forward(ffn_norm(h), modality, /*soft_modality=*/{}, valid);
   out.aux_loss = out.aux_loss + m.aux_loss;
   for (auto& [name, value] : m.losses)
     out.losses[name] = out.losses.count(name) ? out.losses[name] + value : value;
-  out.routing.push_back({layer, std::move(m.decision), m.dropped_slots, m.total_slots});
+  out.routing.push_back({layer, std::move(m.decision), std::move(m.modality), m.dropped_slots, m.total_slots});
   return h + m.y;
 }
 
@@ -94,24 +95,33 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   }
 }
 
+torch::Tensor MoEVLMImpl::see(const torch::Tensor& images) {
+  // A blind baseline sees blank images: same tokens and compute, no visual information.
+  return vit(cfg.model.blind ? torch::zeros_like(images) : images);
+}
+
+VisualTokens MoEVLMImpl::encode_images(const torch::Tensor& images) {
+  VisualTokens v;
+  v.patches = see(images);
+  const auto& tags = cfg.model.object_tags;
+  if (tags == "projector") {
+    v.projected = projector(torch::cat({v.patches, object_tags(vision_head(v.patches))}, -1));
+    return v;
+  }
+  v.projected = projector(v.patches);
+  if (tags == "words" || tags == "words_boxes") {
+    auto head = vision_head(v.patches);
+    v.tags = tag_word_embeddings(head);
+    if (tags == "words_boxes") v.tags = v.tags + tag_box_embeddings(head);
+  }
+  return v;
+}
+
 torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
   auto x = embed(in.input_ids.clamp(0, vocab_size - 1));
   auto slots = in.input_ids.eq(image_token_id);
   if (!in.images.defined()) return x;
-  // A blind baseline sees blank images: same tokens and compute, no visual information.
-  auto images = cfg.model.blind ? torch::zeros_like(in.images) : in.images;
-  auto patches = vit(images);
-  torch::Tensor vis;
-  if (cfg.model.object_tags == "projector")
-    vis = projector(torch::cat({patches, object_tags(vision_head(patches))}, -1));
-  else if (cfg.model.object_tags == "words")
-    vis = projector(patches) + tag_word_embeddings(vision_head(patches));
-  else if (cfg.model.object_tags == "words_boxes") {
-    auto head = vision_head(patches);
-    vis = projector(patches) + tag_word_embeddings(head) + tag_box_embeddings(head);
-  }
-  else
-    vis = projector(patches);
+  auto vis = encode_images(in.images).tokens();
   vis = vis.reshape({-1, x.size(-1)});  // [N*P, d]
   if (slots.sum().item<int64_t>() != vis.size(0))
     throw Error("model: " + std::to_string(slots.sum().item<int64_t>()) + " image slots in the batch but " +
@@ -268,7 +278,7 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   out.embedded = x;
   auto modality = in.modality.defined() ? in.modality : torch::zeros({b, s}, torch::kLong);
   for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<DecoderBlock>()->forward(x, modality, bias, rope, positions,
+    x = blocks[i]->as<DecoderBlock>()->forward(x, modality, valid, bias, rope, positions,
                                                cache ? &cache->layers[i] : nullptr, out, want_attention);
   auto h = final_norm(x);
   // The readout joins at the output, next to the tied embeddings: a tag word

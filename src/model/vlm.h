@@ -45,7 +45,8 @@ struct KVCache {
 // One MoE layer's routing in a forward pass (for statistics and analysis).
 struct LayerRouting {
   int layer = 0;
-  moe::RoutingDecision decision;  // over the B*S flattened tokens
+  moe::RoutingDecision decision;  // over the routed tokens: the valid ones of the B*S, in order (no padding)
+  torch::Tensor modality;         // [T_routed] their hard labels
   int64_t dropped_slots = 0, total_slots = 0;
 };
 
@@ -61,9 +62,9 @@ struct VLMOutput {
 
 struct DecoderBlockImpl : torch::nn::Module {
   DecoderBlockImpl(const Config& cfg, int layer, bool use_moe);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& bias,
-                        const RoPE& rope, const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
-                        bool want_attention);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& valid,
+                        const torch::Tensor& bias, const RoPE& rope, const torch::Tensor& positions, LayerKV* cache,
+                        VLMOutput& out, bool want_attention);
 
   int layer;
   RMSNorm attn_norm{nullptr}, ffn_norm{nullptr};
@@ -72,6 +73,14 @@ struct DecoderBlockImpl : torch::nn::Module {
   moe::MoELayer moe{nullptr};
 };
 TORCH_MODULE(DecoderBlock);
+
+// What the model makes of a batch of images, before the decoder.
+struct VisualTokens {
+  torch::Tensor patches;    // [N, P, vit_width] ViT features
+  torch::Tensor projected;  // [N, P, d] the projector's output
+  torch::Tensor tags;       // [N, P, d] word/box tag embeddings added to it (model.object_tags words*), else undefined
+  torch::Tensor tokens() const { return tags.defined() ? projected + tags : projected; }
+};
 
 struct MoEVLMImpl : torch::nn::Module {
   MoEVLMImpl(const Config& cfg, int64_t vocab_size, int64_t image_token_id);
@@ -86,6 +95,12 @@ struct MoEVLMImpl : torch::nn::Module {
   // The decoder's input for `in`: token embeddings with the visual tokens in
   // the image slots (VLMOutput::embedded, without running the decoder).
   torch::Tensor embed_tokens(const VLMInput& in);
+  // The one path from pixels into the model: ViT features of `images`
+  // [N, 3, H, W] (blank ones when model.blind, so a blind model or a
+  // --blank-images eval reads no pixel anywhere).
+  torch::Tensor see(const torch::Tensor& images);
+  // see(), then the projector and any tags: the visual tokens the decoder reads.
+  VisualTokens encode_images(const torch::Tensor& images);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
   // model.object_tags = "words": the token pieces of each dense-head class

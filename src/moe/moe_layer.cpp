@@ -33,11 +33,27 @@ void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
     throw Error(name + ": router logits contain NaN or Inf (diverged training or bad input)");
 }
 
-MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft) {
+MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft,
+                                const torch::Tensor& valid) {
   check_inputs(x, modality);
   const int64_t d = experts->d_model;
   auto flat = x.reshape({-1, d});
-  RouterInput in{flat, modality.reshape(-1), soft.defined() ? soft.reshape({-1, 2}) : soft};
+  auto mod = modality.reshape(-1);
+  auto soft_flat = soft.defined() ? soft.reshape({-1, 2}) : soft;
+  // Padding is dropped before routing, so it cannot move a loss or a statistic.
+  torch::Tensor rows;
+  if (valid.defined()) {
+    if (valid.numel() != mod.numel() || valid.scalar_type() != torch::kBool)
+      throw Error(name + ": valid mask " + c10::str(valid.sizes()) + " must be bool and match the modality ids " +
+                  c10::str(modality.sizes()));
+    if (!valid.all().item<bool>()) {
+      rows = valid.reshape(-1).nonzero().squeeze(1);
+      flat = flat.index_select(0, rows);
+      mod = mod.index_select(0, rows);
+      if (soft_flat.defined()) soft_flat = soft_flat.index_select(0, rows);
+    }
+  }
+  RouterInput in{flat, mod, soft_flat};
   RouterOutput routed = router->route(in);
   check_logits(routed.decision.logits);
 
@@ -49,7 +65,9 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   if (shared) y = y + shared(flat);
 
   MoEOutput out;
+  if (rows.defined()) y = torch::zeros({x.numel() / d, d}, y.options()).index_copy(0, rows, y);
   out.y = y.view(x.sizes());
+  out.modality = mod;
   out.losses = std::move(routed.losses);
   out.aux_loss = torch::zeros({}, flat.options());
   const std::map<std::string, double> coef = {

@@ -19,15 +19,20 @@ struct MoEOutput {
   torch::Tensor y;                              // same shape as the input
   torch::Tensor aux_loss;                       // coefficient-weighted sum of `losses`
   std::map<std::string, torch::Tensor> losses;  // unweighted: balance, z (and smar)
-  RoutingDecision decision;                     // over the flattened tokens
+  RoutingDecision decision;                     // over the routed tokens (the valid ones, in order)
+  torch::Tensor modality;                       // [T_routed] hard label of each routed token
   int64_t dropped_slots = 0, total_slots = 0;
 };
 
 struct MoELayerImpl : torch::nn::Module {
   MoELayerImpl(const MoEConfig& moe, const RouterConfig& router, int64_t d_model, std::string name);
   // x: [T, d] or [B, S, d]; modality: [T] or [B, S] int64 in {0, 1};
-  // soft_modality: optional [.., 2] for modality-aware routers.
-  MoEOutput forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft_modality = {});
+  // soft_modality: optional [.., 2] for modality-aware routers; valid:
+  // optional [T] or [B, S] bool (undefined = all). Padding (valid false) never
+  // reaches the router: it is left out of routing, statistics and every
+  // auxiliary loss, and its output is zero.
+  MoEOutput forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft_modality = {},
+                    const torch::Tensor& valid = {});
 
   MoEConfig cfg;
   RouterConfig router_cfg;

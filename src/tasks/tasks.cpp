@@ -83,6 +83,7 @@ std::vector<Task> make_tasks() {
                  return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"),
                                            split_name({{"test", "testA"}}, split), strict, r);
                }});
+  t.back().eval_splits = {"val", "test", "testB"};
   t.push_back({"vqa_v2", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "val2014"}}, split);
                  return data::load_vqa_v2(path(root, "vqa/v2_OpenEnded_mscoco_" + sub + "_questions.json"),
@@ -95,6 +96,11 @@ std::vector<Task> make_tasks() {
                                           path(root, "vqacp/vqacp_v2_" + sub + "_annotations.json"),
                                           path(root, "coco/images"), strict, r);
                }});
+  // VQA-CP re-splits VQA v2 train+val by answer prior, so by construction its
+  // test images are VQA v2 (and COCO) training images, in the real dataset as
+  // here; holding them out would empty COCO's training set. Its test split
+  // measures the prior shift, not unseen images (docs/world.md).
+  t.back().eval_splits = {};
   t.push_back({"gqa", Kind::kExact, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"test", "testdev"}}, split);
                  return data::load_gqa(path(root, "gqa/questions/" + sub + "_balanced_questions.json"),
@@ -154,6 +160,34 @@ const Task& find_task(const std::string& name) {
     known += (known.empty() ? "" : ", ") + t.name;
   }
   throw Error("unknown task '" + name + "' (known: " + known + ")");
+}
+
+std::string image_key(const std::string& p) { return fs::absolute(fs::path(p)).lexically_normal().string(); }
+
+std::set<std::string> evaluation_images(const std::string& root) {
+  std::set<std::string> out;
+  for (const auto& task : all_tasks())
+    for (const auto& split : task.eval_splits) {
+      std::vector<Example> examples;
+      try {
+        examples = task.load(root, split, /*strict=*/false, nullptr);
+      } catch (const Error&) {
+        continue;  // this dataset is not under root
+      }
+      for (const auto& ex : examples)
+        for (const auto& p : ex.image_paths) out.insert(image_key(p));
+    }
+  return out;
+}
+
+size_t remove_examples_on(std::vector<Example>& examples, const std::set<std::string>& held_out) {
+  auto uses_held_out = [&](const Example& ex) {
+    return std::any_of(ex.image_paths.begin(), ex.image_paths.end(),
+                       [&](const std::string& p) { return held_out.count(image_key(p)) > 0; });
+  };
+  const size_t before = examples.size();
+  examples.erase(std::remove_if(examples.begin(), examples.end(), uses_held_out), examples.end());
+  return before - examples.size();
 }
 
 std::string without_image_tags(std::string text) {

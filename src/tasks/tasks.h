@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,11 +35,24 @@ struct Task {
   // Evaluation-only tasks (fact_qa) are refused in a training mixture and
   // left out of the tokenizer's text.
   bool eval_only = false;
+  // The splits scored as evaluation ("val", "test", or a dataset split name
+  // such as RefCOCO's "testB"): no training task may use their images.
+  std::vector<std::string> eval_splits = {"val", "test"};
 };
 
 const std::vector<Task>& all_tasks();
 // Throws smoes::Error listing the known tasks when `name` is not one.
 const Task& find_task(const std::string& name);
+
+// Every image (as a normalised path) that an evaluation split of a task
+// under `root` uses; tasks whose files are absent are skipped. MDETR's rule:
+// RefCOCO's val/test refs sit on COCO train2014 images, so those images must
+// leave COCO captions, detection and VQA training (`held_out_examples`).
+std::set<std::string> evaluation_images(const std::string& root);
+// Removes the examples that use an image in `held_out`; returns how many.
+size_t remove_examples_on(std::vector<data::Example>& examples, const std::set<std::string>& held_out);
+// `path` as evaluation_images keys it.
+std::string image_key(const std::string& path);
 
 // The text the model learns to produce for `ex` (sampled from the references
 // when there are several): a caption, the most common VQA answer, the right

@@ -23,6 +23,8 @@ std::vector<data::Example> of_question_type(std::vector<data::Example> examples,
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split) {
   std::vector<TaskData> out;
+  // Training never sees an image that an evaluation split uses (MDETR's rule).
+  const auto held_out = split == "train" ? tasks::evaluation_images(root) : std::set<std::string>{};
   for (const auto& [name, weight] : weights) {
     if (weight <= 0) continue;
     TaskData d;
@@ -35,6 +37,9 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
     d.examples = d.task->load(root, split, /*strict=*/true, nullptr);
     d.weight = weight;
     if (slash != std::string::npos) d.examples = of_question_type(std::move(d.examples), name.substr(slash + 1));
+    if (const size_t dropped = tasks::remove_examples_on(d.examples, held_out))
+      spdlog::info("data: {} {} examples of {} left out: their images belong to an evaluation split", dropped, split,
+                   name);
     if (d.examples.empty()) throw Error("task " + name + ": no examples in split '" + split + "' under " + root);
     spdlog::info("data: {} {} examples of {}", d.examples.size(), split, name);
     out.push_back(std::move(d));

@@ -32,6 +32,8 @@ struct TaskData {
 // Loads `split` of every task in `names` from `root` (strict: a bad record is an error).
 // A name "task/type" keeps only the task's examples whose question_type is
 // `type` (VQA v2: "what color is the"), so one question type can get its own weight.
+// For split "train", examples on any image of an evaluation split
+// (tasks::evaluation_images) are left out, stage 0's detection data included.
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split);
 

@@ -114,7 +114,7 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
     auto out = model->forward(batch.input, nullptr, /*want_attention=*/true);
     torch::Tensor head_bins, head_tags;  // [N, P, 4]; [N, P, classes + attributes]: argmax class, attributes > 0.5
     if (model->vision_head) {
-      auto head = model->vision_head(model->vit(batch.input.images));
+      auto head = model->vision_head(model->see(batch.input.images));
       head_bins = head.boxes.argmax(-1);
       auto cls = torch::one_hot(head.classes.argmax(-1), head.classes.size(-1)).to(torch::kBool);
       if (model->tag_words.defined()) head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;

@@ -42,31 +42,6 @@ std::vector<double> decode_box(const data::Tokenizer& tok, const std::vector<int
   return tasks::location_bins_to_box(found, ex.image_width, ex.image_height, bins);
 }
 
-// model.box_pointer: the pointer, queried from the last prompt token, picks a
-// visual token; the box is the dense head's at that patch.
-void point_batch(model::MoEVLM& model, const std::vector<const data::Example*>& batch, const model::VLMInput& input,
-                 std::vector<Prediction>& out) {
-  const int64_t last = input.input_ids.size(1) - 1;
-  auto embedded = model->embed_tokens(input);
-  auto from = torch::full({embedded.size(0)}, last, torch::kLong);
-  auto chosen = model->pointer_logits(embedded, input.modality, model->pointer_words(input.input_ids, input.modality), from).argmax(1);  // [B] positions
-  auto head_bins = model->vision_head(model->vit(input.images)).boxes.argmax(-1);  // [N, P, 4]
-  const int bins = model->cfg.model.location_bins;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const auto& ex = *batch[i];
-    if (ex.image_paths.size() != 1) throw Error(ex.task + " example " + ex.id + ": the box pointer needs one image");
-    const int64_t at = chosen[int64_t(i)].item<int64_t>();
-    // The patch index is the chosen token's rank among the row's visual tokens (one image per row).
-    const int64_t patch = input.modality[int64_t(i)].slice(0, 0, at).eq(1).sum().item<int64_t>();
-    auto b = head_bins[int64_t(i)][patch];
-    Prediction p;
-    if (ex.image_width > 0 && ex.image_height > 0)
-      p.box = tasks::location_bins_to_box({b[0].item<int>(), b[1].item<int>(), b[2].item<int>(), b[3].item<int>()},
-                                          ex.image_width, ex.image_height, bins);
-    out.push_back(std::move(p));
-  }
-}
-
 void generate_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                     const tasks::Task& task, const std::vector<const data::Example*>& batch,
                     const PredictOptions& o, std::vector<Prediction>& out) {
@@ -75,7 +50,6 @@ void generate_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
     prompts.push_back(
         prompt_sequence(tok, cache, *ex, model->image_tokens(), o.max_text_len, model->cfg.data.image_position));
   auto input = collate(prompts, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/true).input;
-  if (task.kind == Kind::kGrounding && model->cfg.model.box_pointer) return point_batch(model, batch, input, out);
   int new_tokens = o.max_new_tokens > 0 ? o.max_new_tokens : default_new_tokens(task.kind);
   auto generated = model::greedy_generate(model, input, new_tokens, tok.eos_id());
   for (size_t i = 0; i < batch.size(); ++i) {

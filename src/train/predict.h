@@ -1,8 +1,9 @@
 // A model's answers to task examples, in the form each task is scored in:
-// generated text (captions, VQA, GQA), a box decoded from location tokens
-// (grounding; with model.box_pointer, the dense head's box where the pointer
-// points), the highest-likelihood choice (multiple choice), or the
-// per-token log-likelihood of the reference (text perplexity).
+// generated text (captions, VQA, GQA), a box decoded from the location
+// tokens the decoder generates (grounding, whatever the model's options: the
+// box pointer's pick is a diagnostic of `smoes analyze grounding`, never a
+// score), the highest-likelihood choice (multiple choice), or the per-token
+// log-likelihood of the reference (text perplexity).
 #pragma once
 #include <string>
 #include <vector>

@@ -150,7 +150,7 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     for (auto& [name, value] : out.losses) aux_parts[name] += value.item<double>() / t.grad_accum;
     for (const auto& r : out.routing)
       routing_.try_emplace(r.layer, cfg_.moe.num_experts)
-          .first->second.add(r.decision.indices, r.decision.probs, batch.input.modality, r.dropped_slots, r.total_slots);
+          .first->second.add(r.decision.indices, r.decision.probs, r.modality, r.dropped_slots, r.total_slots);
     tokens += batch.input.attention_mask.defined() ? batch.input.attention_mask.sum().item<int64_t>()
                                                    : batch.input.input_ids.numel();
   }
@@ -169,7 +169,7 @@ model::DenseHeadLoss Trainer::vision_loss(const Batch& batch) {
   if (!batch.patch_classes.defined())
     throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
                 "e.g. coco_detection)");
-  return model::dense_head_loss(model_->vision_head(model_->vit(batch.input.images)), batch.patch_classes,
+  return model::dense_head_loss(model_->vision_head(model_->see(batch.input.images)), batch.patch_classes,
                                 batch.patch_boxes, batch.patch_pixels, batch.patch_attributes);
 }
 

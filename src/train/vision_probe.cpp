@@ -89,10 +89,16 @@ nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, da
     if (!images.empty()) break;
   }
   if (images.size() < 2) throw Error("vision probe: fewer than 2 images in the " + o.split + " split of the tasks");
-  auto vit = model->vit->forward(torch::stack(images));
+  auto visual = model->encode_images(torch::stack(images));
   out["images"] = images.size();
-  out["vit"] = split_energy(vit).to_json();
-  out["projector"] = split_energy(model->projector->forward(vit)).to_json();
+  out["vit"] = split_energy(visual.patches).to_json();
+  out["projector"] = split_energy(visual.projected).to_json();
+  // Word/box tags are word embeddings, not encoder features: their share of
+  // the visual tokens' energy says how much of a "vision" token is text.
+  if (visual.tags.defined()) {
+    const double tags = visual.tags.pow(2).sum().item<double>(), all = visual.tokens().pow(2).sum().item<double>();
+    out["tag_energy_share"] = all > 0 ? tags / all : 0.0;
+  }
 
   for (auto& [task, examples] : loaded) {
     if (examples.empty()) continue;  // text-only tasks have nothing to blank

@@ -35,7 +35,8 @@ struct ProbeOptions {
   uint64_t seed = 1;    // picks the training target of multi-reference tasks
 };
 
-// {"vit": split, "projector": split, "loss": {task: {"real", "blank", "gap"}}}.
+// {"vit": split, "projector": split, "loss": {task: {"real", "blank", "gap"}}}, and with word/box tags
+// "tag_energy_share": sum |tags|^2 / sum |visual tokens|^2 over the probed images.
 nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                             const std::string& root, const std::vector<std::string>& tasks, const ProbeOptions& o);
 

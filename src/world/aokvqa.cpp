@@ -145,7 +145,7 @@ void write_split(const Context& c, const std::string& split, int64_t first_id) {
   for (int k = 0; k < n; ++k) {
     const int64_t image_id = first_id + k;
     Scene scene;
-    do scene = sample_scene(rng, c.options.image_size, "photo", "any");
+    do scene = sample_scene(rng, c.options.image_size, "photo", "any", c.options.max_objects);
     while (scene.objects.size() < 2);
     add_image(jobs, "aokvqa/images/" + folder + "/" + image_name("%012lld.png", image_id), scene, rng);
     const int questions = 1 + int(rng.chance(0.5));

@@ -92,7 +92,7 @@ std::vector<SceneImage> write_coco_split(const Context& c, const std::string& sp
   nlohmann::json imgs = nlohmann::json::array(), anns = nlohmann::json::array();
   for (int i = 0; i < n; ++i) {
     const int64_t id = first_id + i;
-    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind);
+    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects);
     std::string file = image_name(("COCO_" + split + "_%012lld.png").c_str(), id);
     add_image(jobs, "coco/images/" + split + "/" + file, scene, rng);
     imgs.push_back({{"id", id}, {"file_name", file}, {"width", scene.width}, {"height", scene.height}});
@@ -121,7 +121,7 @@ void write_cc_split(const Context& c, const std::string& split, const std::strin
   std::vector<ImageJob> jobs;
   std::string lines;
   for (int i = 0; i < n; ++i) {
-    Scene scene = sample_scene(rng, c.options.image_size, "clipart", "any");
+    Scene scene = sample_scene(rng, c.options.image_size, "clipart", "any", c.options.max_objects);
     std::string rel = "images/" + split + "/" + image_name("%08lld.png", i);
     add_image(jobs, "cc/" + rel, scene, rng);
     lines += alt_text(scene, rng) + "\t" + rel + "\n";

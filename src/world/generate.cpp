@@ -27,20 +27,21 @@ WorldOptions WorldOptions::for_preset(const std::string& preset, uint64_t seed) 
   };
   if (preset == "tiny") {
     set({40, 8, 8, 16, 8, 12, 6, 6, 3, 2, 2, 12, 6, 6, 12, 6, 16, 8}, 50);
-  } else if (preset == "quick") {
+  } else if (preset == "quick" || preset == "study") {
     set({2000, 300, 300, 1000, 300, 800, 150, 150, 150, 40, 40, 600, 150, 150, 600, 150, 800, 300}, 5000);
   } else if (preset == "full") {
     set({20000, 2000, 2000, 10000, 2000, 10000, 1000, 1000, 2500, 250, 250, 8000, 1000, 1000, 8000, 1000, 8000,
          1000},
         50000);
   } else {
-    throw Error("world: unknown preset '" + preset + "' (expected tiny, quick or full)");
+    throw Error("world: unknown preset '" + preset + "' (expected tiny, quick, study or full)");
   }
+  if (preset == "study") o.max_objects = 2;
   return o;
 }
 
 nlohmann::json WorldOptions::to_json() const {
-  return {{"preset", preset}, {"seed", seed}, {"image_size", image_size}, {"counts", counts}, {"corpus_scenes", corpus_scenes}};
+  return {{"preset", preset}, {"seed", seed}, {"image_size", image_size}, {"max_objects", max_objects}, {"counts", counts}, {"corpus_scenes", corpus_scenes}};
 }
 
 nlohmann::json generate(const WorldOptions& o, const std::string& out_dir) {

@@ -12,7 +12,11 @@
 namespace smoes::world {
 
 struct WorldOptions {
-  std::string preset = "tiny";  // tiny | quick | full
+  std::string preset = "tiny";  // tiny | quick | study | full
+  // Objects per scene are 1..max_objects. The study preset draws 1-2: on 2
+  // cores a from-scratch decoder learns to ground in 1-6-object scenes too
+  // slowly for the study (../shared/design/TESTBED.md, docs/world.md).
+  int max_objects = 6;
   uint64_t seed = 1;
   int image_size = 64;
   // Images (NLVR2: sets of 4 image pairs) per dataset split, filled from the

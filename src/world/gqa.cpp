@@ -337,7 +337,7 @@ int64_t write_split(const Context& c, const std::string& split, const std::strin
   for (int k = 0; k < n; ++k) {
     const int64_t image = first_image + k;
     const std::string image_id = std::to_string(image);
-    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind);
+    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects);
     add_image(jobs, "gqa/images/" + image_id + ".png", scene, rng);
     for (int asked = 0, tries = 0; asked < 5 && tries < 30; ++tries) {
       auto q = ask(scene, rng, image);

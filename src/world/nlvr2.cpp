@@ -119,7 +119,7 @@ void write_split(const Context& c, const std::string& split, const std::string& 
   for (int set = 0; set < sets; ++set) {
     std::vector<Pair> pairs;
     for (int k = 0; k < kPairs; ++k) {
-      Pair p{sample_scene(rng, c.options.image_size, "photo", kind), sample_scene(rng, c.options.image_size, "photo", kind)};
+      Pair p{sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects), sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects)};
       const std::string prefix = split + "-" + std::to_string(set) + "-" + std::to_string(k);
       add_image(jobs, "nlvr2/images/" + split + "/" + prefix + "-img0.png", p.left, rng);
       add_image(jobs, "nlvr2/images/" + split + "/" + prefix + "-img1.png", p.right, rng);

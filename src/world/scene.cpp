@@ -51,12 +51,12 @@ bool overlaps_too_much(const Object& o, const std::vector<Object>& placed) {
 
 }  // namespace
 
-Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::string& split_kind) {
+Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::string& split_kind, int max_objects) {
   Scene s;
   s.width = s.height = size;
   s.domain = domain;
   s.background = rng.pick(Vocabulary::backgrounds());
-  const int n = 1 + int(rng.below(6));
+  const int n = 1 + int(rng.below(uint64_t(max_objects)));
   for (int tries = 0; int(s.objects.size()) < n && tries < 200; ++tries) {
     Object o = sample_object(rng, size, split_kind != "train");
     if (!overlaps_too_much(o, s.objects)) s.objects.push_back(o);

@@ -32,8 +32,8 @@ struct Vocabulary {
 bool is_held_out(const std::string& shape, const std::string& colour);
 
 // split_kind: "train" never draws held-out combinations; "heldout" draws at
-// least one; anything else draws freely.
-Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::string& split_kind);
+// least one; anything else draws freely. 1..max_objects objects, uniformly.
+Scene sample_scene(Rng& rng, int size, const std::string& domain, const std::string& split_kind, int max_objects);
 
 // "left of", "right of", "above", "below": where a is relative to b.
 std::string relation(const Object& a, const Object& b);

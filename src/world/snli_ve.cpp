@@ -118,7 +118,7 @@ void write_split(const Context& c, const std::string& split, const std::string& 
   std::map<std::string, int64_t> per_label;
   for (int k = 0; k < n; ++k) {
     const std::string id = std::to_string(first_id + k);
-    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind);
+    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects);
     add_image(jobs, "snli_ve/flickr30k_images/" + id + ".png", scene, rng);
     const std::string premise = cap(coco_captions(scene, rng, 1)[0]);
     const std::string caption_id = id + ".jpg#0";

@@ -91,7 +91,8 @@ std::vector<std::string> corpus_lines(Rng& rng, int scenes) {
     lines.push_back(line);
   for (int i = 0; i < scenes; ++i) {
     if (i % 20 == 19) lines.push_back(rng.pick(facts));
-    Scene s = sample_scene(rng, 64, "photo", "any");
+    // The corpus is text only: its scenes keep the full 1-6 objects whatever the preset.
+    Scene s = sample_scene(rng, 64, "photo", "any", 6);
     lines.push_back(coco_captions(s, rng, 1)[0]);
   }
   return lines;

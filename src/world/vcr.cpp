@@ -138,7 +138,7 @@ void write_split(const Context& c, const std::string& split, const std::string& 
   for (int k = 0; k < n; ++k) {
     const std::string movie = image_name("world_%04lld_SHAPES", first_movie + k / 10);
     const std::string stem = movie + "/" + movie + image_name("_shot%05lld@0", k);
-    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind);
+    Scene scene = sample_scene(rng, c.options.image_size, "photo", kind, c.options.max_objects);
     add_image(jobs, "vcr/vcr1images/" + stem + ".png", scene, rng);
     c.writer.write_json("vcr/vcr1images/" + stem + ".json", metadata(scene));
     json objects = json::array();

@@ -208,6 +208,61 @@ TEST(VLM, BlindBaselineIgnoresTheImage) {
   EXPECT_FALSE(seeing->forward(in).logits.equal(seeing->forward(other).logits));
 }
 
+// model.blind (what `smoes eval --blank-images` sets) must close every path
+// from pixels: encoder, dense head, word and box tags, pointer readout.
+TEST(VLM, BlindClosesEveryPathFromPixelsIncludingTagsAndPointer) {
+  auto cfg = pointer_config();
+  cfg.model.vision_attributes = 2;
+  cfg.model.location_bins = 4;
+  cfg.model.object_tags = "words_boxes";
+  cfg.model.pointer_readout = true;
+  torch::manual_seed(4);
+  MoEVLM m(cfg, kVocab, kImage);
+  m->set_tag_words({{5}, {6}, {7}, {8}, {9}, {10}, {11}});
+  m->set_tag_locations({20, 21, 22, 23});
+  torch::NoGradGuard ng;
+  torch::nn::init::normal_(m->pointer_value->weight, 0.0, 0.5);  // a trained readout, not the zero init
+  m->eval();
+  auto in = prompt_with_image(1);
+  auto other = in;
+  other.images = torch::randn_like(in.images);
+  auto visual = [&](const VLMInput& x) { return m->encode_images(x.images); };
+  EXPECT_FALSE(m->forward(in).logits.equal(m->forward(other).logits));  // with sight, the image matters
+  EXPECT_FALSE(visual(in).tags.equal(visual(other).tags));
+  m->cfg.model.blind = true;
+  EXPECT_TRUE(m->forward(in).logits.equal(m->forward(other).logits));
+  EXPECT_TRUE(visual(in).tags.equal(visual(other).tags));
+  EXPECT_TRUE(m->see(in.images).equal(m->see(other.images)));
+  EXPECT_EQ(greedy_generate(m, in, 4, kEos), greedy_generate(m, other, 4, kEos));
+}
+
+// Padding never reaches a router: a padded row gives the routed tokens,
+// statistics inputs and auxiliary losses of the same row alone.
+TEST(VLM, PaddingIsLeftOutOfRoutingAndAuxiliaryLosses) {
+  torch::manual_seed(5);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  m->eval();
+  torch::NoGradGuard ng;
+  auto alone = prompt_with_image(1);
+  auto padded = alone;
+  auto pad_ids = torch::tensor(std::vector<int64_t>{30, 31, 32}).unsqueeze(0);  // garbage after the row
+  padded.input_ids = torch::cat({alone.input_ids, pad_ids}, 1);
+  padded.modality = torch::cat({alone.modality, torch::zeros_like(pad_ids)}, 1);
+  padded.attention_mask = torch::cat({alone.attention_mask, torch::zeros(pad_ids.sizes(), torch::kBool)}, 1);
+  auto a = m->forward(alone), b = m->forward(padded);
+  ASSERT_EQ(a.routing.size(), b.routing.size());
+  for (size_t l = 0; l < a.routing.size(); ++l) {
+    EXPECT_EQ(b.routing[l].decision.indices.size(0), 7) << "padding was routed in layer " << l;
+    EXPECT_TRUE(a.routing[l].decision.indices.equal(b.routing[l].decision.indices));
+    EXPECT_TRUE(torch::allclose(a.routing[l].decision.probs, b.routing[l].decision.probs, 1e-5, 1e-6));
+    EXPECT_TRUE(a.routing[l].modality.equal(b.routing[l].modality));
+  }
+  for (const char* name : {"balance", "z"})
+    EXPECT_NEAR(a.losses.at(name).item<double>(), b.losses.at(name).item<double>(), 1e-5) << name;
+  EXPECT_NEAR(a.aux_loss.item<double>(), b.aux_loss.item<double>(), 1e-5);
+  EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[0].narrow(0, 0, 7), 1e-4, 1e-5));
+}
+
 TEST(ViT, SinCosPositionTableEncodesColumnThenRow) {
   // grid 3, width 8: quarter = 2 frequencies {1, 1e-2}; patch 5 is row 1, column 2.
   auto t = sincos_position_table(3, 8);

@@ -100,6 +100,27 @@ TEST(MoELayer, UpcycledExpertsReproduceTheDenseFFN) {
   EXPECT_FALSE(torch::allclose(layer->experts->w13[0], layer->experts->w13[1]));
 }
 
+TEST(MoELayer, InvalidTokensAreNotRoutedAndGetZeroOutput) {
+  torch::manual_seed(8);
+  MoELayer layer(moe_cfg(), router_cfg("hard_modality"), 8, "test");
+  auto x = torch::randn({6, 8});
+  auto modality = torch::tensor(std::vector<int64_t>{0, 1, 0, 1, 0, 0});
+  auto valid = torch::tensor(std::vector<uint8_t>{1, 1, 0, 1, 0, 1}).to(torch::kBool);
+  auto rows = torch::tensor(std::vector<int64_t>{0, 1, 3, 5});
+  auto all = layer->forward(x, modality, {}, valid);
+  auto kept = layer->forward(x.index_select(0, rows), modality.index_select(0, rows));
+  EXPECT_TRUE(all.decision.indices.equal(kept.decision.indices));
+  EXPECT_TRUE(all.modality.equal(modality.index_select(0, rows)));
+  EXPECT_TRUE(torch::allclose(all.y.index_select(0, rows), kept.y, 1e-5, 1e-6));
+  EXPECT_TRUE(all.y[2].eq(0).all().item<bool>());
+  EXPECT_TRUE(all.y[4].eq(0).all().item<bool>());
+  for (const auto& [name, value] : kept.losses) EXPECT_NEAR(all.losses.at(name).item<double>(), value.item<double>(), 1e-6) << name;
+  // An all-valid mask is the same as none.
+  auto none = layer->forward(x, modality);
+  EXPECT_TRUE(layer->forward(x, modality, {}, torch::ones({6}, torch::kBool)).y.equal(none.y));
+  EXPECT_THROW(layer->forward(x, modality, {}, torch::ones({5}, torch::kBool)), Error);
+}
+
 TEST(MoELayer, SharedExpertsAreAlwaysOn) {
   torch::manual_seed(4);
   auto cfg = moe_cfg(4, 1, 6);

@@ -16,12 +16,45 @@ const fs::path kConfigs = fs::path(SMOES_FIXTURES_DIR) / ".." / ".." / "configs"
 
 TEST(Configs, EveryShippedConfigLoads) {
   int n = 0;
-  for (const auto& entry : fs::directory_iterator(kConfigs)) {
+  for (const auto& entry : fs::recursive_directory_iterator(kConfigs)) {
     if (entry.path().extension() != ".json") continue;
     EXPECT_NO_THROW(Config::load(entry.path().string())) << entry.path();
     ++n;
   }
-  EXPECT_GE(n, 3);
+  EXPECT_GE(n, 12);  // configs/study/ included
+}
+
+// The decoder testbed (docs/RESULTS.md "Current"): every score must come
+// through the MoE decoder, so no study config has a path around it.
+TEST(Configs, StudyConfigsReadImagesOnlyThroughTheDecoderAndDifferOnlyWhereTheyShould) {
+  const auto dir = kConfigs / "study";
+  auto vision = Config::load((dir / "vision.json").string());
+  auto topk = Config::load((dir / "topk.json").string());
+  auto dense = Config::load((dir / "dense.json").string());
+  auto blind = Config::load((dir / "blind.json").string());
+  auto vision_dense = Config::load((dir / "vision_dense.json").string());
+  EXPECT_EQ(vision.train.stage, "vision");
+  EXPECT_EQ(vision.architecture_diff(topk), "");
+  EXPECT_EQ(vision_dense.architecture_diff(dense), "");  // the dense twin's stage 0: same ViT run, dense decoder
+  EXPECT_EQ(vision_dense.architecture_diff(vision), "moe.enabled false vs true");
+  EXPECT_EQ(vision_dense.train.seed, vision.train.seed);
+  EXPECT_EQ(vision_dense.data.mixture, vision.data.mixture);
+  for (const auto* c : {&vision, &vision_dense, &topk, &dense, &blind}) {
+    EXPECT_FALSE(c->model.box_pointer);
+    EXPECT_FALSE(c->model.pointer_readout);
+    EXPECT_EQ(c->model.object_tags, "none");  // visual tokens are the projector's output of encoder features
+    EXPECT_EQ(c->data.root, "data/study");
+  }
+  EXPECT_EQ(blind.architecture_diff(topk), "model.blind true vs false");
+  EXPECT_FALSE(dense.moe.enabled);
+  EXPECT_EQ(dense.model.dense_ffn_hidden, topk.moe.top_k * topk.moe.ffn_hidden);
+  EXPECT_EQ(dense.train.init_from, vision_dense.train.out_dir);
+  for (const auto* c : {&topk, &dense, &blind}) {
+    EXPECT_EQ(c->train.init_from, c == &dense ? vision_dense.train.out_dir : vision.train.out_dir);
+    EXPECT_EQ(c->train.freeze, std::vector<std::string>{"encoder"});
+    EXPECT_EQ(c->data.mixture, topk.data.mixture);
+    EXPECT_EQ(c->train.steps, topk.train.steps);
+  }
 }
 
 TEST(Configs, BaselinesChangeOnlyWhatTheyAreAbout) {

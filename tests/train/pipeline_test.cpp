@@ -11,6 +11,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
+#include "model/generate.h"
 #include "tasks/tasks.h"
 #include "train/collate.h"
 #include "train/example_source.h"
@@ -481,7 +482,7 @@ TEST(BoxPointer, QueriesFromTheLastPromptTokenAndShiftsWithPadding) {
   EXPECT_TRUE(batch.point_from.equal(torch::tensor({int64_t(8), int64_t(-1)})));
 }
 
-TEST(BoxPointer, TrainsOnGroundingAndItsBoxesAreTheDenseHeadsWhereItPoints) {
+TEST(BoxPointer, TrainsOnGroundingButEvaluationBoxesAreTheDecodersLocationTokens) {
   const auto& root = tiny_world();
   auto base = (fs::temp_directory_path() / "smoes_pipeline_pointer").string();
   fs::remove_all(base);
@@ -503,8 +504,8 @@ TEST(BoxPointer, TrainsOnGroundingAndItsBoxesAreTheDenseHeadsWhereItPoints) {
   EXPECT_NE(all.find("\"loss_box_pointer\""), std::string::npos);
   EXPECT_NE(all.find("\"box_pointer_accuracy\""), std::string::npos);
 
-  // Batched, left-padded prediction == one example at a time by hand: the
-  // argmax visual token's patch, and the dense head's box there.
+  // Evaluation never scores the pointer: a pointer model's boxes are the
+  // location tokens its decoder generates, decoded one example at a time here.
   auto& model = run.model;
   data::ImageCache cache("", cfg.model.image_size);
   auto examples = tasks::find_task("refcoco").load(root, "val", false, nullptr);
@@ -521,17 +522,13 @@ TEST(BoxPointer, TrainsOnGroundingAndItsBoxesAreTheDenseHeadsWhereItPoints) {
     seq.modality.pop_back();
     seq.loss.pop_back();
     auto in = train::collate({seq}, cfg.model.image_size, run.tok->pad_id(), false).input;
-    const int64_t last = int64_t(seq.ids.size()) - 1;
-    auto logits = model->pointer_logits(model->forward(in).embedded, in.modality, model->pointer_words(in.input_ids, in.modality),
-                                         torch::tensor({last}))[0];
-    const int64_t first_visual = in.modality[0].nonzero()[0][0].item<int64_t>();
-    const int64_t patch = logits.argmax().item<int64_t>() - first_visual;
-    ASSERT_GE(patch, 0);
-    ASSERT_LT(patch, model->image_tokens());
-    auto b = model->vision_head(model->vit(in.images)).boxes.argmax(-1)[0][patch];
-    auto expected = tasks::location_bins_to_box({b[0].item<int>(), b[1].item<int>(), b[2].item<int>(), b[3].item<int>()},
-                                                examples[i].image_width, examples[i].image_height,
-                                                cfg.model.location_bins);
+    std::vector<int> bins;
+    for (int64_t id : model::greedy_generate(model, in, 6, run.tok->eos_id())[0])
+      if (id >= run.tok->location_id(0) && id < run.tok->location_id(0) + cfg.model.location_bins && bins.size() < 4)
+        bins.push_back(int(id - run.tok->location_id(0)));
+    auto expected = bins.size() == 4 ? tasks::location_bins_to_box(bins, examples[i].image_width,
+                                                                    examples[i].image_height, cfg.model.location_bins)
+                                     : std::vector<double>{};
     EXPECT_EQ(predicted[i].box, expected) << i;
   }
 }

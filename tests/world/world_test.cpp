@@ -44,12 +44,28 @@ TEST(WorldRng, SameSeedSameStreamDifferentStreamsDiffer) {
 TEST(WorldScene, TrainSplitNeverHoldsHeldOutPairsAndHeldoutAlwaysDoes) {
   Rng rng(1);
   for (int i = 0; i < 300; ++i) {
-    for (const auto& o : sample_scene(rng, 64, "photo", "train").objects) ASSERT_FALSE(is_held_out(o.shape, o.colour));
-    auto s = sample_scene(rng, 64, "photo", "heldout");
+    for (const auto& o : sample_scene(rng, 64, "photo", "train", 6).objects) ASSERT_FALSE(is_held_out(o.shape, o.colour));
+    auto s = sample_scene(rng, 64, "photo", "heldout", 6);
     bool any = false;
     for (const auto& o : s.objects) any = any || is_held_out(o.shape, o.colour);
     ASSERT_TRUE(any);
   }
+}
+
+TEST(WorldScene, ObjectCountIsUniformUpToMaxObjects) {
+  Rng rng(3);
+  for (int max_objects : {2, 6}) {
+    std::vector<int> seen(7, 0);
+    for (int i = 0; i < 600; ++i) ++seen.at(sample_scene(rng, 64, "photo", "any", max_objects).objects.size());
+    EXPECT_EQ(seen[0], 0);
+    for (int n = 1; n <= 6; ++n) {
+      if (n > max_objects) EXPECT_EQ(seen[size_t(n)], 0) << n << " objects with max_objects " << max_objects;
+      // Placement may give up on a crowded scene, so the largest counts may come up a little short.
+      else EXPECT_GT(seen[size_t(n)], 600 / max_objects / 2) << n << " objects with max_objects " << max_objects;
+    }
+  }
+  EXPECT_EQ(smoes::world::WorldOptions::for_preset("study", 1).max_objects, 2);
+  EXPECT_EQ(smoes::world::WorldOptions::for_preset("quick", 1).max_objects, 6);
 }
 
 TEST(WorldRender, ClipartObjectCentreHasItsColourAndPhotoDiffers) {
