@@ -41,8 +41,13 @@ done
 for seed in $SEEDS; do
   for model in topk dense blind; do
     run="$OUT/$model-s$seed"
-    stage0="$OUT/vision"
-    [ "$model" != dense ] || stage0="$OUT/vision_dense"
+    # model.blind is part of the architecture, and a blind model's encoder
+    # only ever sees blank images: the blind twin starts from scratch.
+    case $model in
+      topk) stage0="$OUT/vision" ;;
+      dense) stage0="$OUT/vision_dense" ;;
+      blind) stage0="" ;;
+    esac
     [ -f "$run/DONE" ] || {
       timed "$model-s$seed" "$SMOES" train --config "configs/study/$model.json" "${common[@]}" \
         --set train.seed="$seed" --set train.out_dir="$run" --set train.init_from="$stage0"

@@ -15,6 +15,9 @@ import sys
 
 METRICS = [("refcoco", "Acc@0.5", "refcoco Acc@0.5"), ("vqa_v2", "accuracy", "VQA"),
            ("coco_captions", "CIDEr-D", "captions CIDEr-D")]
+# The VQA question types that need the object's appearance (the others are
+# yes/no and counts, which 1-2-object scenes let a blind prior answer well).
+APPEARANCE = ["what color is the", "what shape is the", "what is the"]
 
 
 def mean_std(values):
@@ -46,6 +49,13 @@ def main():
         secs = [times[f"{base}-s{seed}"] for seed in by_seed if f"{base}-s{seed}" in times and "," not in name]
         t = f"{min(secs)}-{max(secs)}" if secs else ""
         print(f"| {name} | {','.join(map(str, sorted(by_seed)))} | " + " | ".join(cells) + f" | {t} |")
+    print()
+    print("| VQA by question type | " + " | ".join(f'"{t}"' for t in APPEARANCE) + " |")
+    print("|---" * (len(APPEARANCE) + 1) + "|")
+    for name, by_seed in runs.items():
+        cells = [mean_std([s["vqa_v2"]["per_question_type"][t] for s in by_seed.values() if "vqa_v2" in s])
+                 for t in APPEARANCE]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     # Leads over the blind twin, seed by seed (the targets).
     if "blind" in runs:
         print()

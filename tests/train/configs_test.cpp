@@ -49,8 +49,9 @@ TEST(Configs, StudyConfigsReadImagesOnlyThroughTheDecoderAndDifferOnlyWhereTheyS
   EXPECT_FALSE(dense.moe.enabled);
   EXPECT_EQ(dense.model.dense_ffn_hidden, topk.moe.top_k * topk.moe.ffn_hidden);
   EXPECT_EQ(dense.train.init_from, vision_dense.train.out_dir);
+  EXPECT_EQ(topk.train.init_from, vision.train.out_dir);
+  EXPECT_EQ(blind.train.init_from, "");  // model.blind is architecture: it cannot start from a sighted stage 0
   for (const auto* c : {&topk, &dense, &blind}) {
-    EXPECT_EQ(c->train.init_from, c == &dense ? vision_dense.train.out_dir : vision.train.out_dir);
     EXPECT_EQ(c->train.freeze, std::vector<std::string>{"encoder"});
     EXPECT_EQ(c->data.mixture, topk.data.mixture);
     EXPECT_EQ(c->train.steps, topk.train.steps);
