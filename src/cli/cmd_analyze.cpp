@@ -1,16 +1,16 @@
 // smoes analyze: measurements on a trained run that explain its scores.
-//   vision     does the model read its images? (train/vision_probe.h)
-//   grounding  where does it look when it writes a box? (train/grounding_probe.h)
+//   vision     does the model read its images? (analysis/vision_probe.h)
+//   grounding  where does it look when it writes a box? (analysis/grounding_probe.h)
 #include <cstdio>
 #include <filesystem>
 
+#include "analysis/grounding_probe.h"
+#include "analysis/vision_probe.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/git_revision.h"
 #include "eval/results.h"
-#include "train/grounding_probe.h"
 #include "train/run.h"
-#include "train/vision_probe.h"
 
 namespace smoes::cli {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 struct VisionOptions {
   std::string ckpt, root, out;
   std::vector<std::string> tasks = {"coco_captions", "vqa_v2", "refcoco"};
-  train::ProbeOptions probe;
+  analysis::ProbeOptions probe;
 };
 
 // A run loaded for analysis, with its dataset root (`root`, else the run's
@@ -58,7 +58,7 @@ void run_vision(const VisionOptions& o) {
   auto& run = a.run;
   auto probe = o.probe;
   probe.max_text_len = run.cfg.data.max_text_len;
-  auto result = train::probe_vision(run.model, *run.tok, a.cache, a.root, o.tasks, probe);
+  auto result = analysis::probe_vision(run.model, *run.tok, a.cache, a.root, o.tasks, probe);
   std::printf("visual tokens over %d images (share of their mean square):\n", result["images"].get<int>());
   print_split("ViT", result["vit"]);
   print_split("projector", result["projector"]);
@@ -74,7 +74,7 @@ void run_vision(const VisionOptions& o) {
 
 struct GroundingOptions {
   std::string ckpt, root, out, task = "refcoco";
-  train::GroundingProbeOptions probe;
+  analysis::GroundingProbeOptions probe;
 };
 
 void run_grounding(const GroundingOptions& o) {
@@ -82,7 +82,7 @@ void run_grounding(const GroundingOptions& o) {
   auto& run = a.run;
   auto probe = o.probe;
   probe.max_text_len = run.cfg.data.max_text_len;
-  auto result = train::probe_grounding(run.model, *run.tok, a.cache, a.root, o.task, probe);
+  auto result = analysis::probe_grounding(run.model, *run.tok, a.cache, a.root, o.task, probe);
   std::printf("%s %s, %d examples, teacher-forced", o.task.c_str(), probe.split.c_str(), result["examples"].get<int>());
   if (result.contains("head_box_acc"))
     std::printf("; the dense head's box at the object has IoU >= 0.5 on %.3f", result["head_box_acc"].get<double>());

@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/git_revision.h"
+#include "eval/evaluate.h"
 #include "eval/results.h"
-#include "train/evaluate.h"
 #include "train/run.h"
 
 namespace smoes::cli {
@@ -32,8 +32,8 @@ nlohmann::json score_results_file(const Options& o) {
   if (o.tasks.size() != 1) throw Error("eval --results: give exactly one --task");
   const auto& task = tasks::find_task(o.tasks.front());
   auto examples = task.load(o.annotations, o.split, /*strict=*/true, nullptr);
-  auto predictions = train::read_results(task, examples, o.results);
-  return {{task.name, train::score(task, examples, predictions)}};
+  auto predictions = eval::read_results(task, examples, o.results);
+  return {{task.name, eval::score(task, examples, predictions)}};
 }
 
 nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
@@ -43,7 +43,7 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
   if (o.blank_images) run.model->cfg.model.blind = true;
   std::string root = o.root.empty() ? run.cfg.data.root : o.root;
   data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
-  train::EvalOptions eo;
+  eval::EvalOptions eo;
   eo.split = o.split;
   eo.limit = o.limit;
   eo.predict.batch_size = o.batch;
@@ -58,7 +58,7 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance) {
     }
   provenance = {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()}, {"data_manifest", run.manifest},
                 {"root", root}, {"blank_images", o.blank_images}};
-  return train::evaluate_tasks(run.model, *run.tok, cache, root, tasks, eo);
+  return eval::evaluate_tasks(run.model, *run.tok, cache, root, tasks, eo);
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ void reorder_cache(KVCache& cache, const torch::Tensor& rows) {
   }
   cache.key_valid = cache.key_valid.index_select(0, rows);
   cache.next_position = cache.next_position.index_select(0, rows);
-  for (auto* t : {&cache.pointer_keys, &cache.pointer_values, &cache.pointer_visual, &cache.pointer_bag,
-                  &cache.pointer_bag_count})
+  auto& p = cache.pointer;
+  for (auto* t : {&p.keys, &p.values, &p.visual, &p.bag, &p.bag_count})
     if (t->defined()) *t = t->index_select(0, rows);
 }
 

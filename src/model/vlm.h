@@ -11,8 +11,10 @@
 
 #include "core/config.h"
 #include "model/attention.h"
+#include "model/box_pointer.h"
 #include "model/dense_head.h"
 #include "model/norm.h"
+#include "model/object_tags.h"
 #include "model/rope.h"
 #include "moe/moe_layer.h"
 #include "model/vision.h"
@@ -35,10 +37,7 @@ struct KVCache {
   std::vector<LayerKV> layers;
   torch::Tensor key_valid;      // [B, S_past] bool
   torch::Tensor next_position;  // [B] int64
-  // model.pointer_readout: the pointer's keys, unit-RMS values and visual
-  // flags of every past position, and the running bag of text since the
-  // last visual token (sum [B, d], count [B]).
-  torch::Tensor pointer_keys, pointer_values, pointer_visual, pointer_bag, pointer_bag_count;
+  PointerCache pointer;         // model.pointer_readout
   int64_t length() const { return layers.empty() ? 0 : layers[0].length(); }
 };
 
@@ -103,58 +102,17 @@ struct MoEVLMImpl : torch::nn::Module {
   VisualTokens encode_images(const torch::Tensor& images);
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
-  // model.object_tags = "words": the token pieces of each dense-head class
-  // (background included) then each attribute name; an empty entry has no
-  // word. Kept in the checkpoint, so a loaded model needs no names.
-  void set_tag_words(const std::vector<std::vector<int>>& pieces);
-  static constexpr int64_t kMaxTagPieces = 4;
-  // What "words" tags add to each visual token: [N, P, d].
-  torch::Tensor tag_word_embeddings(const DenseHeadOutput& head);
-  // model.object_tags = "words_boxes": the token ids of <loc_0>..<loc_{bins-1}>,
-  // kept in the checkpoint like the tag words.
-  void set_tag_locations(const std::vector<int>& ids);
-  // What "words_boxes" adds on top of the words: per coordinate c (x1, y1, x2,
-  // y2), the head's bin probabilities times the location tokens' embeddings,
-  // mapped by that coordinate's role matrix (box_roles[c]) so the four stay
-  // apart in one vector, summed: [N, P, d].
-  torch::Tensor tag_box_embeddings(const DenseHeadOutput& head);
-  // model.box_pointer: each row's score for every position as the referred
-  // object, [B, S]. It reads the decoder's input `embedded` [B, S, d]
-  // (VLMOutput::embedded): the query is the mean of the text tokens after
-  // the row's last visual token up to position from[b] ([B] int64), the keys
-  // are the visual tokens; both at unit RMS, then (W_q q) . (W_k k) / sqrt(d).
-  // Only visual tokens (modality 1) can be chosen; the rest score -inf.
-  torch::Tensor pointer_logits(const torch::Tensor& embedded, const torch::Tensor& modality, const torch::Tensor& words,
-                               const torch::Tensor& from);
-  // The text positions that may join the pointer's bag ([B, S] bool, the
-  // `words` of pointer_logits / pointer_readout): with word tags, only the
-  // pieces of tag names ("red", "square"); without, every text token.
-  torch::Tensor pointer_words(const torch::Tensor& input_ids, const torch::Tensor& modality);
-  // model.pointer_readout: what each text position of `x` [B, s, d] (the
-  // decoder's input; modality / valid [B, s]) adds to its input:
-  // W_o sum_j softmax_j(score) unit(x_j) over the visual tokens j at or before
-  // it, scored as pointer_logits scores them, with the bag of text since the
-  // last visual token up to and including it as the query. Zero at visual
-  // tokens and where no visual token came before. With `cache`, past
-  // positions come from it and it is extended.
-  torch::Tensor pointer_readout(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& words,
-                                const torch::Tensor& valid, KVCache* cache);
-
   Config cfg;
   int64_t vocab_size, image_token_id;
   torch::nn::Embedding embed{nullptr};
   ViT vit{nullptr};
   Projector projector{nullptr};
   DenseHead vision_head{nullptr};  // only with model.vision_classes > 0 (train.stage = vision)
-  torch::Tensor tag_words;  // [classes + attributes, kMaxTagPieces] token ids, -1 = none ("words" tags)
-  torch::Tensor tag_locations;  // [bins] location token ids ("words_boxes" tags)
-  torch::Tensor box_roles;      // [4, d, d] per-coordinate maps of the box tags, orthogonal at init
-  torch::nn::Linear pointer_query{nullptr}, pointer_key{nullptr};  // model.box_pointer
-  torch::nn::Linear pointer_value{nullptr};                         // model.pointer_readout (W_o, zero at init)
+  ObjectTags tags{nullptr};        // only with model.object_tags = words / words_boxes
+  BoxPointer pointer{nullptr};     // only with model.box_pointer
   torch::nn::ModuleList blocks;
   RMSNorm final_norm{nullptr};
   RoPE rope;
-
 };
 TORCH_MODULE(MoEVLM);
 

@@ -16,9 +16,8 @@
 #include "core/config.h"
 #include "data/image_cache.h"
 #include "data/tokenizer.h"
+#include "tasks/batch.h"
 #include "tasks/tasks.h"
-#include "train/collate.h"
-#include "train/trainer.h"
 
 namespace smoes::train {
 
@@ -37,36 +36,15 @@ struct TaskData {
 std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::string, double>& weights,
                                  const std::string& split);
 
-// Prompt (arranged for data.image_position) + target -> Sequence (images from
-// `cache`; "<image>" expanded to `image_tokens` slots).
-Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                       const std::string& target, int image_tokens, int max_text_len,
-                       const std::string& image_position);
-
-// Sets seq.look_from / look_at for the grounding example `ex`: every text
-// token after image 0 up to the one that predicts the answer (from =
-// "prompt"), or every answer position that predicts a location token, ids
-// [first_location, first_location + bins) (from = "box"), looks at the
-// visual tokens of tasks::box_patches(ex.box) on a grid x grid patch split;
-// and seq.point_from to the last prompt token (the box pointer's query). Throws, naming the example, when its image size is unknown.
-void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, const std::string& from = "prompt",
-                          int64_t first_location = -1, int64_t bins = 0);
-
-// Appends `ex` as a later turn of `seq`: its prompt without "<image>" (the
-// images are already in the sequence), its target and EOS, no BOS. Returns
-// false, leaving `seq` unchanged, when that would make it longer than max_len.
-bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
-                 int max_text_len, size_t max_len);
-
-class ExampleSource : public BatchSource {
+class ExampleSource : public tasks::BatchSource {
  public:
   ExampleSource(const Config& cfg, std::vector<TaskData> tasks, const data::Tokenizer& tok,
                 data::ImageCache& cache, int image_tokens);
-  Batch next(std::mt19937_64& rng) override;
+  tasks::Batch next(std::mt19937_64& rng) override;
 
  private:
   // Appends up to turns_per_image - 1 other examples on the image of examples[first].
-  void add_turns(Sequence& seq, size_t task_index, size_t first, std::mt19937_64& rng);
+  void add_turns(tasks::Sequence& seq, size_t task_index, size_t first, std::mt19937_64& rng);
   Config cfg_;
   std::vector<TaskData> tasks_;
   const data::Tokenizer& tok_;

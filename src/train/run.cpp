@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/instances.h"
-#include "train/evaluate.h"
+#include "eval/evaluate.h"
 #include "train/example_source.h"
 #include "train/init.h"
 
@@ -82,8 +82,10 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);
-  if (model->tag_words.defined()) model->set_tag_words(tag_word_pieces(cfg, tok));
-  if (model->tag_locations.defined()) model->set_tag_locations(tag_location_ids(cfg, tok));
+  if (model->tags) {
+    model->tags->set_words(tag_word_pieces(cfg, tok), model->vocab_size);
+    if (model->tags->locations.defined()) model->tags->set_locations(tag_location_ids(cfg, tok), model->vocab_size);
+  }
   bool resuming = CheckpointDir((fs::path(cfg.train.out_dir) / "checkpoints").string(), 1).latest().has_value();
   if (!resuming && !cfg.train.init_from.empty()) init_from(cfg.train.init_from, model, cfg);
   data::ImageCache cache(cfg.data.image_cache, cfg.model.image_size);
@@ -91,10 +93,10 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
   std::function<nlohmann::json(model::MoEVLM&)> evaluate;
   if (!cfg.data.eval_tasks.empty()) {
     evaluate = [&](model::MoEVLM& m) {
-      EvalOptions o;
+      eval::EvalOptions o;
       o.limit = cfg.data.eval_examples;
       o.predict.max_text_len = cfg.data.max_text_len;
-      return evaluate_tasks(m, tok, cache, cfg.data.root, cfg.data.eval_tasks, o);
+      return eval::evaluate_tasks(m, tok, cache, cfg.data.root, cfg.data.eval_tasks, o);
     };
   }
   Trainer trainer(cfg, model, source, evaluate, data_manifest(cfg, tok_file));

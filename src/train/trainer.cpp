@@ -45,7 +45,7 @@ int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
   return trainable;
 }
 
-Trainer::Trainer(Config cfg, model::MoEVLM model, BatchSource& data,
+Trainer::Trainer(Config cfg, model::MoEVLM model, tasks::BatchSource& data,
                  std::function<nlohmann::json(model::MoEVLM&)> evaluate, nlohmann::json data_manifest)
     : cfg_(std::move(cfg)),
       model_(std::move(model)),
@@ -109,7 +109,7 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   int64_t tokens = 0;
   std::map<std::string, double> aux_parts, accuracies;
   for (int micro = 0; micro < t.grad_accum; ++micro) {
-    Batch batch = data_.next(data_rng_);
+    tasks::Batch batch = data_.next(data_rng_);
     if (t.stage == "vision") {
       auto dense = vision_loss(batch);
       (dense.loss / t.grad_accum).backward();
@@ -129,9 +129,10 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     if (cfg_.model.box_pointer && t.box_pointer > 0 && batch.point_from.defined()) {
       auto rows = batch.point_from.ge(0).nonzero().select(1, 0);
       auto of_rows = [&](const torch::Tensor& v) { return v.index_select(0, rows); };
-      auto logits = model_->pointer_logits(
+      auto logits = model_->pointer->logits(
           of_rows(out.embedded), of_rows(batch.input.modality),
-          of_rows(model_->pointer_words(batch.input.input_ids, batch.input.modality)), of_rows(batch.point_from));
+          of_rows(model::pointer_words(batch.input.input_ids, batch.input.modality, model_->tags)),
+          of_rows(batch.point_from));
       auto [p, hit] = box_pointer_loss(logits, of_rows(batch.look_at));
       loss = loss + t.box_pointer * p / t.grad_accum;
       aux_parts["box_pointer"] += p.item<double>() / t.grad_accum;
@@ -164,7 +165,7 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   return loss_sum;
 }
 
-model::DenseHeadLoss Trainer::vision_loss(const Batch& batch) {
+model::DenseHeadLoss Trainer::vision_loss(const tasks::Batch& batch) {
   if (!model_->vision_head) throw Error("train.stage = vision needs the dense head: set model.vision_classes");
   if (!batch.patch_classes.defined())
     throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "

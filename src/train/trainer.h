@@ -14,30 +14,9 @@
 #include "core/config.h"
 #include "model/vlm.h"
 #include "moe/stats.h"
+#include "tasks/batch.h"
 
 namespace smoes::train {
-
-struct Batch {
-  model::VLMInput input;
-  torch::Tensor labels;  // [B, S]: next token at answer positions, -100 elsewhere
-  // Dense-head targets per image [N, P] and [N, P, 4] (-100 = none); undefined
-  // when no sequence of the batch has any (model/dense_head.h).
-  torch::Tensor patch_classes, patch_boxes;
-  torch::Tensor patch_pixels;  // [N, P, 6] object pixel statistics (read where patch_classes > 0)
-  torch::Tensor patch_attributes;  // [N, P, A] multi-hot attributes (read where patch_classes > 0)
-  // Grounding targets, [B, S] bool each: the grounding-attention query
-  // positions and the referred object's visual tokens.
-  torch::Tensor look_from, look_at;
-  torch::Tensor point_from;  // [B] int64: the box pointer's query position (the last prompt token), -1 = none
-};
-
-// Where batches come from. `rng` is the run's data RNG (checkpointed), so a
-// source that draws from it resumes exactly.
-class BatchSource {
- public:
-  virtual ~BatchSource() = default;
-  virtual Batch next(std::mt19937_64& rng) = 0;
-};
 
 // Parameter groups trained in each stage (`train.stage`); `train.freeze`
 // removes more. Our ViT is trained from scratch (no pretrained CLIP here), so
@@ -64,7 +43,7 @@ std::pair<torch::Tensor, double> grounding_attention_loss(const torch::Tensor& p
                                                           const torch::Tensor& look_at);
 
 // The box pointer's loss (train.box_pointer): per row of `logits` ([M, S],
-// model::pointer_logits), -log of the softmax mass on the row's target
+// model::BoxPointer::logits), -log of the softmax mass on the row's target
 // positions (`target` [M, S] bool: the referred object's visual tokens),
 // averaged over rows. Also returns how often the row's argmax is a target.
 std::pair<torch::Tensor, double> box_pointer_loss(const torch::Tensor& logits, const torch::Tensor& target);
@@ -73,7 +52,7 @@ class Trainer {
  public:
   // `evaluate` (optional) runs every train.eval_every steps; its JSON goes to
   // the metrics file with the step.
-  Trainer(Config cfg, model::MoEVLM model, BatchSource& data,
+  Trainer(Config cfg, model::MoEVLM model, tasks::BatchSource& data,
           std::function<nlohmann::json(model::MoEVLM&)> evaluate = nullptr, nlohmann::json data_manifest = {});
   // Runs to train.steps, resuming from <out_dir>/checkpoints/latest when present.
   // `stop_after` > 0 stops early after that many steps (tests use it to simulate a kill).
@@ -82,11 +61,11 @@ class Trainer {
  private:
   double train_step(int64_t step, nlohmann::json& record);
   // train.stage = vision: the ViT and its dense head alone (the decoder is not run).
-  model::DenseHeadLoss vision_loss(const Batch& batch);
+  model::DenseHeadLoss vision_loss(const tasks::Batch& batch);
 
   Config cfg_;
   model::MoEVLM model_;
-  BatchSource& data_;
+  tasks::BatchSource& data_;
   std::function<nlohmann::json(model::MoEVLM&)> evaluate_;
   nlohmann::json data_manifest_;
   std::unique_ptr<torch::optim::AdamW> opt_;

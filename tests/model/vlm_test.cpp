@@ -182,12 +182,18 @@ TEST(Generate, BeamOfOneIsGreedyAndScoresMatchForward) {
 }
 
 TEST(VLM, ParameterGroupsCoverEveryParameter) {
-  MoEVLM m(tiny_config(), kVocab, kImage);
+  auto cfg = pointer_config();  // and every other optional part: word and box tags, the pointer's readout
+  cfg.model.location_bins = 4;
+  cfg.model.object_tags = "words_boxes";
+  cfg.model.pointer_readout = true;
+  MoEVLM m(cfg, kVocab, kImage);
   for (const auto& p : m->named_parameters()) EXPECT_NO_THROW(parameter_group(p.key())) << p.key();
   EXPECT_EQ(parameter_group("vit.blocks.0.attn.qkv.weight"), "encoder");
   EXPECT_EQ(parameter_group("blocks.1.attn.qkv.weight"), "attention");
   EXPECT_EQ(parameter_group("projector.fc1.weight"), "projector");
-  EXPECT_EQ(parameter_group("pointer_key.weight"), "pointer");
+  EXPECT_EQ(parameter_group("pointer.key.weight"), "pointer");
+  EXPECT_EQ(parameter_group("pointer.value.weight"), "pointer");
+  EXPECT_EQ(parameter_group("tags.box_roles"), "projector");
 }
 
 TEST(VLM, BlindBaselineIgnoresTheImage) {
@@ -218,10 +224,10 @@ TEST(VLM, BlindClosesEveryPathFromPixelsIncludingTagsAndPointer) {
   cfg.model.pointer_readout = true;
   torch::manual_seed(4);
   MoEVLM m(cfg, kVocab, kImage);
-  m->set_tag_words({{5}, {6}, {7}, {8}, {9}, {10}, {11}});
-  m->set_tag_locations({20, 21, 22, 23});
+  m->tags->set_words({{5}, {6}, {7}, {8}, {9}, {10}, {11}}, kVocab);
+  m->tags->set_locations({20, 21, 22, 23}, kVocab);
   torch::NoGradGuard ng;
-  torch::nn::init::normal_(m->pointer_value->weight, 0.0, 0.5);  // a trained readout, not the zero init
+  torch::nn::init::normal_(m->pointer->value->weight, 0.0, 0.5);  // a trained readout, not the zero init
   m->eval();
   auto in = prompt_with_image(1);
   auto other = in;
@@ -405,17 +411,17 @@ TEST(VLM, WordTagsAreTheProbabilityWeightedMeanEmbeddingsOfTheTagNames) {
   cfg.model.object_tags = "words";
   torch::manual_seed(6);
   MoEVLM m(cfg, kVocab, kImage);
-  EXPECT_THROW(m->set_tag_words({{5}, {6}}), smoes::Error);                    // 2 names for 3 tags
-  EXPECT_THROW(m->set_tag_words({{}, {6}, {7, 99}}), smoes::Error);            // outside the vocabulary
-  EXPECT_THROW(m->set_tag_words({{}, {6}, {7, 8, 9, 10, 11}}), smoes::Error);  // too many pieces
-  m->set_tag_words({{}, {6}, {7, 8}});  // background has no word; the attribute's name is 2 pieces
+  EXPECT_THROW(m->tags->set_words({{5}, {6}}, kVocab), smoes::Error);                    // 2 names for 3 tags
+  EXPECT_THROW(m->tags->set_words({{}, {6}, {7, 99}}, kVocab), smoes::Error);            // outside the vocabulary
+  EXPECT_THROW(m->tags->set_words({{}, {6}, {7, 8, 9, 10, 11}}, kVocab), smoes::Error);  // too many pieces
+  m->tags->set_words({{}, {6}, {7, 8}}, kVocab);  // background has no word; the attribute's name is 2 pieces
   torch::NoGradGuard ng;
   DenseHeadOutput head;
   head.classes = torch::tensor({0.0, std::log(3.0)}).view({1, 1, 2});  // p = 1/4 background, 3/4 class 1
   head.attributes = torch::zeros({1, 1, 1});                            // p = 1/2
   auto e = m->embed->weight;
   auto expected = 0.75 * e[6] + 0.5 * (e[7] + e[8]) / 2;
-  EXPECT_TRUE(torch::allclose(m->tag_word_embeddings(head)[0][0], expected, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(m->tags->word_embeddings(head, m->embed->weight)[0][0], expected, 1e-5, 1e-6));
   // In the model: the head's predictions reach the logits through the words.
   m->eval();
   auto in = prompt_with_image(1);
@@ -424,7 +430,7 @@ TEST(VLM, WordTagsAreTheProbabilityWeightedMeanEmbeddingsOfTheTagNames) {
   EXPECT_FALSE(m->forward(in).logits.equal(before));
   cfg.model.object_tags = "none";
   MoEVLM plain(cfg, kVocab, kImage);
-  EXPECT_THROW(plain->set_tag_words({{}, {6}, {7}}), smoes::Error);  // no tag words without "words"
+  EXPECT_FALSE(plain->tags);  // no tag words without "words"
 }
 
 TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
@@ -434,26 +440,26 @@ TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
   cfg.model.object_tags = "words_boxes";
   torch::manual_seed(7);
   MoEVLM m(cfg, kVocab, kImage);
-  EXPECT_EQ(parameter_group("box_roles"), "projector");
+  EXPECT_EQ(parameter_group("tags.box_roles"), "projector");
   for (int64_t c = 0; c < 4; ++c)  // orthogonal at init: the box arrives at the location embeddings' own norm
-    EXPECT_TRUE(torch::allclose(torch::matmul(m->box_roles[c], m->box_roles[c].t()), torch::eye(32), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(torch::matmul(m->tags->box_roles[c], m->tags->box_roles[c].t()), torch::eye(32), 1e-4, 1e-5));
   DenseHeadOutput head;
   head.classes = torch::zeros({1, 1, 2});
   head.boxes = torch::randn({1, 1, 4, 3});
-  EXPECT_THROW(m->tag_box_embeddings(head), smoes::Error);  // location ids not set yet
-  EXPECT_THROW(m->set_tag_locations({10, 11}), smoes::Error);      // 2 ids for 3 bins
-  EXPECT_THROW(m->set_tag_locations({10, 11, 40}), smoes::Error);  // outside the vocabulary
-  m->set_tag_locations({10, 11, 12});
-  m->set_tag_words({{}, {6}});
+  EXPECT_THROW(m->tags->box_embeddings(head, m->embed->weight), smoes::Error);  // location ids not set yet
+  EXPECT_THROW(m->tags->set_locations({10, 11}, kVocab), smoes::Error);      // 2 ids for 3 bins
+  EXPECT_THROW(m->tags->set_locations({10, 11, 40}, kVocab), smoes::Error);  // outside the vocabulary
+  m->tags->set_locations({10, 11, 12}, kVocab);
+  m->tags->set_words({{}, {6}}, kVocab);
   torch::NoGradGuard ng;
   // Naive reference: one coordinate, one bin at a time.
   auto expected = torch::zeros({32});
   auto e = m->embed->weight;
   for (int64_t c = 0; c < 4; ++c) {
     auto p = head.boxes[0][0][c].softmax(0);
-    for (int64_t b = 0; b < 3; ++b) expected += p[b] * torch::matmul(e[10 + b], m->box_roles[c]);
+    for (int64_t b = 0; b < 3; ++b) expected += p[b] * torch::matmul(e[10 + b], m->tags->box_roles[c]);
   }
-  EXPECT_TRUE(torch::allclose(m->tag_box_embeddings(head)[0][0], expected, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(m->tags->box_embeddings(head, m->embed->weight)[0][0], expected, 1e-5, 1e-6));
   // In the model: the head's box predictions reach the logits.
   m->eval();
   auto in = prompt_with_image(1);
@@ -462,39 +468,39 @@ TEST(VLM, BoxTagsAreEachCoordinatesExpectedLocationEmbeddingThroughItsRole) {
   EXPECT_FALSE(m->forward(in).logits.equal(before));
   cfg.model.object_tags = "words";
   MoEVLM words(cfg, kVocab, kImage);
-  EXPECT_THROW(words->set_tag_locations({10, 11, 12}), smoes::Error);  // no box tags without "words_boxes"
+  EXPECT_THROW(words->tags->set_locations({10, 11, 12}, kVocab), smoes::Error);  // no box tags without "words_boxes"
 }
 
 TEST(VLM, PointerMatchesTheBagOfPromptWordsToEveryVisualTokenAtUnitScale) {
   torch::manual_seed(3);
   MoEVLM m(pointer_config(), kVocab, kImage);
   torch::NoGradGuard no_grad;
-  for (auto* w : {&m->pointer_query->weight, &m->pointer_key->weight}) w->normal_(0, 0.3);  // not the identity
+  for (auto* w : {&m->pointer->query->weight, &m->pointer->key->weight}) w->normal_(0, 0.3);  // not the identity
   auto in = prompt_with_image(2);
   in.modality[1][3] = 0;  // row 1: its last slot is not visual here, so it joins the words and cannot be chosen
   auto embedded = m->forward(in).embedded;
   ASSERT_EQ(embedded.sizes(), (std::vector<int64_t>{2, 7, 32}));
   auto from = torch::tensor({int64_t(6), int64_t(5)});
-  auto scores = m->pointer_logits(embedded, in.modality, in.modality.eq(0), from);
+  auto scores = m->pointer->logits(embedded, in.modality, in.modality.eq(0), from);
   auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
   const std::vector<std::vector<int64_t>> words = {{4, 5, 6}, {3, 4, 5}};  // after the last visual token, up to from
   for (int64_t b = 0; b < 2; ++b) {
     auto bag = torch::zeros({32});
     for (int64_t t : words[size_t(b)]) bag += embedded[b][t] / double(words[size_t(b)].size());
-    auto q = torch::mv(m->pointer_query->weight, unit(bag));
+    auto q = torch::mv(m->pointer->query->weight, unit(bag));
     for (int64_t s = 0; s < 7; ++s) {
       const double got = scores[b][s].item<double>();
       if (in.modality[b][s].item<int64_t>() != 1) {
         EXPECT_TRUE(std::isinf(got) && got < 0) << b << " " << s;
         continue;
       }
-      auto k = torch::mv(m->pointer_key->weight, unit(embedded[b][s]));
+      auto k = torch::mv(m->pointer->key->weight, unit(embedded[b][s]));
       EXPECT_NEAR(got, q.dot(k).item<double>() / std::sqrt(32.0), 1e-4) << b << " " << s;
     }
   }
-  EXPECT_THROW(m->pointer_logits(embedded, in.modality, in.modality.eq(0), torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
+  EXPECT_THROW(m->pointer->logits(embedded, in.modality, in.modality.eq(0), torch::tensor({int64_t(7), int64_t(0)})), smoes::Error);
   MoEVLM plain(tiny_config(), kVocab, kImage);
-  EXPECT_THROW(plain->pointer_logits(embedded, in.modality, in.modality.eq(0), from), smoes::Error);  // no pointer head
+  EXPECT_FALSE(plain->pointer);  // no pointer head
 }
 
 namespace {
@@ -504,7 +510,7 @@ MoEVLM readout_model() {
   cfg.model.pointer_readout = true;
   MoEVLM m(cfg, kVocab, kImage);
   torch::NoGradGuard no_grad;
-  for (auto* w : {&m->pointer_query->weight, &m->pointer_key->weight, &m->pointer_value->weight}) w->normal_(0, 0.3);
+  for (auto* w : {&m->pointer->query->weight, &m->pointer->key->weight, &m->pointer->value->weight}) w->normal_(0, 0.3);
   return m;
 }
 
@@ -519,7 +525,7 @@ TEST(VLM, PointerReadoutIsTheSoftmaxOverEarlierVisualTokensOfTheBagSinceTheLastI
   auto valid = torch::ones({1, 7}, torch::kBool);
   valid[0][5] = false;  // a padded slot is neither a word nor a visual token
   auto x = torch::randn({1, 7, 32}) * 0.05;
-  auto got = m->pointer_readout(x, modality, modality.eq(0), valid, nullptr)[0];
+  auto got = m->pointer->readout(x, modality, modality.eq(0), valid, nullptr)[0];
   auto unit = [](const torch::Tensor& v) { return v / v.pow(2).mean().sqrt(); };
   const std::map<int64_t, std::vector<int64_t>> bags = {{2, {2}}, {3, {2, 3}}, {6, {6}}};
   for (int64_t t = 0; t < 7; ++t) {
@@ -529,20 +535,20 @@ TEST(VLM, PointerReadoutIsTheSoftmaxOverEarlierVisualTokensOfTheBagSinceTheLastI
     }
     auto bag = torch::zeros({32});
     for (int64_t w : bags.at(t)) bag += x[0][w] / double(bags.at(t).size());
-    auto q = torch::mv(m->pointer_query->weight, unit(bag));
+    auto q = torch::mv(m->pointer->query->weight, unit(bag));
     std::vector<int64_t> visual;
     for (int64_t j = 0; j <= t; ++j)
       if (modality[0][j].item<int64_t>() == 1) visual.push_back(j);
     auto scores = torch::zeros({int64_t(visual.size())});
     for (size_t j = 0; j < visual.size(); ++j)
-      scores[int64_t(j)] = q.dot(torch::mv(m->pointer_key->weight, unit(x[0][visual[j]]))) / std::sqrt(32.0);
+      scores[int64_t(j)] = q.dot(torch::mv(m->pointer->key->weight, unit(x[0][visual[j]]))) / std::sqrt(32.0);
     auto weights = scores.softmax(0);
     auto read = torch::zeros({32});
     for (size_t j = 0; j < visual.size(); ++j) read += weights[int64_t(j)] * unit(x[0][visual[j]]);
-    EXPECT_TRUE(torch::allclose(got[t], torch::mv(m->pointer_value->weight, read), 1e-4, 1e-5)) << t;
+    EXPECT_TRUE(torch::allclose(got[t], torch::mv(m->pointer->value->weight, read), 1e-4, 1e-5)) << t;
   }
   auto no_image = torch::zeros({1, 7}, torch::kLong);
-  EXPECT_EQ(m->pointer_readout(x, no_image, no_image.eq(0), valid, nullptr).abs().max().item<double>(), 0);  // nothing to read yet
+  EXPECT_EQ(m->pointer->readout(x, no_image, no_image.eq(0), valid, nullptr).abs().max().item<double>(), 0);  // nothing to read yet
 }
 
 TEST(Generate, KVCacheGreedyEqualsFullRecomputeWithThePointerReadout) {
@@ -580,12 +586,12 @@ TEST(VLM, PointerBagsOnlyTagNamesWhenTheModelHasWordTags) {
   MoEVLM untagged(cfg, kVocab, kImage);
   cfg.model.object_tags = "words";
   MoEVLM tagged(cfg, kVocab, kImage);
-  tagged->set_tag_words({{}, {10}, {11, 12}});  // background, then two names (one of two pieces)
+  tagged->tags->set_words({{}, {10}, {11, 12}}, kVocab);  // background, then two names (one of two pieces)
   auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 13, 12}).unsqueeze(0);
   auto modality = ids.eq(kImage).to(torch::kLong);
   auto expect = [](const torch::Tensor& got, std::vector<int64_t> want) {
     EXPECT_TRUE(got.to(torch::kLong).equal(torch::tensor(want).unsqueeze(0))) << got;
   };
-  expect(tagged->pointer_words(ids, modality), {0, 0, 0, 0, 1, 0, 1});  // 13 names no tag
-  expect(untagged->pointer_words(ids, modality), {0, 0, 0, 0, 1, 1, 1});  // every text token
+  expect(pointer_words(ids, modality, tagged->tags), {0, 0, 0, 0, 1, 0, 1});  // 13 names no tag
+  expect(pointer_words(ids, modality, untagged->tags), {0, 0, 0, 0, 1, 1, 1});  // every text token
 }

@@ -46,9 +46,9 @@ constexpr int64_t kVocab = 24, kImage = 3;
 
 // Synthetic task: one image then 3 text tokens; the answer (last token) is a
 // function of the image's mean brightness. Draws everything from the data RNG.
-class ToySource : public train::BatchSource {
+class ToySource : public tasks::BatchSource {
  public:
-  train::Batch next(std::mt19937_64& rng) override {
+  tasks::Batch next(std::mt19937_64& rng) override {
     const int64_t b = 2;
     std::vector<int64_t> ids, labels;
     std::vector<float> pixels;
@@ -59,7 +59,7 @@ class ToySource : public train::BatchSource {
       ids.insert(ids.end(), row.begin(), row.end());
       for (size_t t = 0; t < row.size(); ++t) labels.push_back(t == 5 ? row[6] : -100);
     }
-    train::Batch batch;
+    tasks::Batch batch;
     batch.input.input_ids = torch::tensor(ids).view({b, 7});
     batch.input.modality = batch.input.input_ids.eq(kImage).to(torch::kLong);
     batch.input.attention_mask = torch::ones({b, 7}, torch::kBool);
@@ -72,12 +72,12 @@ class ToySource : public train::BatchSource {
 // Grounding toy: one bright patch of four; the answer (always token 7) says
 // nothing about it, so only the grounding-attention loss pulls the two text
 // tokens' attention onto that patch.
-class ToyGroundingSource : public train::BatchSource {
+class ToyGroundingSource : public tasks::BatchSource {
  public:
-  train::Batch next(std::mt19937_64& rng) override {
+  tasks::Batch next(std::mt19937_64& rng) override {
     const int64_t b = 4;
     auto images = torch::full({b, 3, 16, 16}, -1.0);
-    train::Batch batch;
+    tasks::Batch batch;
     batch.input.input_ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 5, 6, 7}).repeat({b, 1});
     batch.input.modality = batch.input.input_ids.eq(kImage).to(torch::kLong);
     batch.input.attention_mask = torch::ones({b, 7}, torch::kBool);
@@ -99,9 +99,9 @@ class ToyGroundingSource : public train::BatchSource {
 
 // Detection toy: one bright patch per 16 x 16 image (2 x 2 patches); its
 // dense targets are class 1 and a box that depends on which patch it is.
-class ToyDetectionSource : public train::BatchSource {
+class ToyDetectionSource : public tasks::BatchSource {
  public:
-  train::Batch next(std::mt19937_64& rng) override {
+  tasks::Batch next(std::mt19937_64& rng) override {
     const int64_t n = 4;
     auto images = torch::full({n, 3, 16, 16}, -1.0);
     auto classes = torch::zeros({n, 4}, torch::kLong);
@@ -113,7 +113,7 @@ class ToyDetectionSource : public train::BatchSource {
       classes[i][k] = 1;
       boxes[i][k] = torch::tensor({c * 16, r * 16, c * 16 + 15, r * 16 + 15});
     }
-    train::Batch batch;
+    tasks::Batch batch;
     batch.input.images = images;
     batch.patch_classes = classes;
     batch.patch_boxes = boxes;

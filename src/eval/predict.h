@@ -13,7 +13,7 @@
 #include "model/vlm.h"
 #include "tasks/tasks.h"
 
-namespace smoes::train {
+namespace smoes::eval {
 
 struct Prediction {
   std::string text;         // generated answer (decoded)
@@ -33,4 +33,4 @@ std::vector<Prediction> predict(model::MoEVLM& model, const data::Tokenizer& tok
                                 const tasks::Task& task, const std::vector<data::Example>& examples,
                                 const PredictOptions& options);
 
-}  // namespace smoes::train
+}  // namespace smoes::eval

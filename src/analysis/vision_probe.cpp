@@ -1,13 +1,18 @@
-#include "train/vision_probe.h"
+#include "analysis/vision_probe.h"
 
 #include <random>
 #include <set>
 
 #include "core/error.h"
-#include "train/collate.h"
-#include "train/example_source.h"
+#include "tasks/batch.h"
+#include "tasks/tasks.h"
 
-namespace smoes::train {
+namespace smoes::analysis {
+
+using tasks::collate;
+using tasks::image_tensor;
+using tasks::make_sequence;
+using tasks::Sequence;
 
 nlohmann::json EnergySplit::to_json() const {
   const double t = total() > 0 ? total() : 1.0;
@@ -112,4 +117,4 @@ nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, da
   return out;
 }
 
-}  // namespace smoes::train
+}  // namespace smoes::analysis

@@ -14,7 +14,7 @@
 #include "data/tokenizer.h"
 #include "model/vlm.h"
 
-namespace smoes::train {
+namespace smoes::analysis {
 
 // mean(F^2) of features F [N images, P patches, C] split exactly into
 // constant (the mean vector over images and patches), position (each patch's
@@ -40,4 +40,4 @@ struct ProbeOptions {
 nlohmann::json probe_vision(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                             const std::string& root, const std::vector<std::string>& tasks, const ProbeOptions& o);
 
-}  // namespace smoes::train
+}  // namespace smoes::analysis

@@ -1,4 +1,4 @@
-#include "train/grounding_probe.h"
+#include "analysis/grounding_probe.h"
 
 #include <algorithm>
 #include <array>
@@ -6,11 +6,15 @@
 
 #include "core/error.h"
 #include "eval/grounding.h"
+#include "tasks/batch.h"
 #include "tasks/tasks.h"
-#include "train/collate.h"
-#include "train/example_source.h"
 
-namespace smoes::train {
+namespace smoes::analysis {
+
+using tasks::collate;
+using tasks::make_sequence;
+using tasks::Sequence;
+using tasks::set_grounding_target;
 
 LookShares look_shares(const torch::Tensor& row, const std::vector<int>& object, int grid) {
   if (row.dim() != 1 || row.size(0) != int64_t(grid) * grid)
@@ -117,14 +121,14 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
       auto head = model->vision_head(model->see(batch.input.images));
       head_bins = head.boxes.argmax(-1);
       auto cls = torch::one_hot(head.classes.argmax(-1), head.classes.size(-1)).to(torch::kBool);
-      if (model->tag_words.defined()) head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;
+      if (model->tags) head_tags = head.attributes.defined() ? torch::cat({cls, head.attributes.gt(0)}, -1) : cls;
     }
     torch::Tensor pointed;  // the box pointer's chosen position per row
-    if (model->pointer_query) {
+    if (model->pointer) {
       std::vector<int64_t> from;
       for (const auto& s : seqs) from.push_back(s.point_from);
-      auto words = model->pointer_words(batch.input.input_ids, batch.input.modality);
-      pointed = model->pointer_logits(out.embedded, batch.input.modality, words, torch::tensor(from)).argmax(1);
+      auto words = model::pointer_words(batch.input.input_ids, batch.input.modality, model->tags);
+      pointed = model->pointer->logits(out.embedded, batch.input.modality, words, torch::tensor(from)).argmax(1);
     }
     for (size_t r = 0; r < seqs.size(); ++r) {
       const auto& seq = seqs[r];
@@ -153,7 +157,7 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
       if (head_bins.defined()) sums.head_hits += head_box_hits(head_bins[int64_t(r)], object, ex, bins);
       if (head_tags.defined()) {
         const std::vector<int64_t> prompt(seq.ids.begin() + visual.back() + 1, seq.ids.begin() + seq.point_from + 1);
-        sums.tag_match_on_object += tag_match_hits(model->tag_words, head_tags[int64_t(r)], prompt, object);
+        sums.tag_match_on_object += tag_match_hits(model->tags->words, head_tags[int64_t(r)], prompt, object);
       }
       if (pointed.defined()) {
         const int patch = int(std::find(visual.begin(), visual.end(), pointed[int64_t(r)].item<int64_t>()) - visual.begin());
@@ -180,12 +184,12 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
   }
   nlohmann::json result = {{"task", task_name}, {"split", o.split}, {"examples", sums.examples}, {"coordinates", coordinates}};
   if (model->vision_head) result["head_box_acc"] = sums.head_hits / k;
-  if (model->tag_words.defined()) result["tag_match_on_object"] = sums.tag_match_on_object / k;
-  if (model->pointer_query) {
+  if (model->tags) result["tag_match_on_object"] = sums.tag_match_on_object / k;
+  if (model->pointer) {
     result["pointer_on_object"] = sums.pointer_on_object / k;
     result["pointer_box_acc"] = sums.pointer_box_hits / k;
   }
   return result;
 }
 
-}  // namespace smoes::train
+}  // namespace smoes::analysis

@@ -1,5 +1,5 @@
-// Scoring a model on tasks: predictions (train/predict.h) turned into each
-// task's official metrics (smoes::eval), and results files in the official
+// Scoring a model on tasks: predictions (eval/predict.h) turned into each
+// task's official metrics, and results files in the official
 // submission formats so the same numbers can be recomputed from the files
 // (`smoes eval --results`).
 #pragma once
@@ -12,9 +12,9 @@
 #include "data/tokenizer.h"
 #include "model/vlm.h"
 #include "tasks/tasks.h"
-#include "train/predict.h"
+#include "eval/predict.h"
 
-namespace smoes::train {
+namespace smoes::eval {
 
 // A unique key per example (its id; "#n" appended to repeats such as one
 // RefCOCO ref with several sentences).
@@ -46,4 +46,4 @@ nlohmann::json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, 
                               const std::string& root, const std::vector<std::string>& task_names,
                               const EvalOptions& options);
 
-}  // namespace smoes::train
+}  // namespace smoes::eval

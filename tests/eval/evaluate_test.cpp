@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
-#include "train/evaluate.h"
+#include "eval/evaluate.h"
 
 using namespace smoes;
 namespace fs = std::filesystem;
@@ -22,28 +22,28 @@ data::Example example(const std::string& id, std::vector<std::string> targets) {
 
 // Scores predictions directly and after a trip through the results file.
 void expect_same_after_file(const tasks::Task& task, const std::vector<data::Example>& ex,
-                            const std::vector<train::Prediction>& p) {
+                            const std::vector<eval::Prediction>& p) {
   auto file = (fs::temp_directory_path() / ("smoes_results_" + task.name + ".json")).string();
-  write_file_atomic(file, train::results_json(task, ex, p).dump());
-  auto back = train::read_results(task, ex, file);
-  EXPECT_EQ(train::score(task, ex, back), train::score(task, ex, p)) << task.name;
+  write_file_atomic(file, eval::results_json(task, ex, p).dump());
+  auto back = eval::read_results(task, ex, file);
+  EXPECT_EQ(eval::score(task, ex, back), eval::score(task, ex, p)) << task.name;
 }
 
 }  // namespace
 
 TEST(Evaluate, RepeatedIdsGetDistinctKeys) {
   std::vector<data::Example> ex = {example("7", {}), example("7", {}), example("8", {}), example("7", {})};
-  EXPECT_EQ(train::example_keys(ex), (std::vector<std::string>{"7", "7#1", "8", "7#2"}));
+  EXPECT_EQ(eval::example_keys(ex), (std::vector<std::string>{"7", "7#1", "8", "7#2"}));
 }
 
 TEST(Evaluate, VqaScoresAreTheOfficialOnesAndSurviveTheResultsFile) {
   std::vector<data::Example> ex = {
       example("1", {"red", "red", "red", "red", "red", "red", "red", "red", "blue", "blue"}),
       example("2", {"two", "2", "2", "3", "3", "3", "3", "3", "3", "3"})};
-  std::vector<train::Prediction> p(2);
+  std::vector<eval::Prediction> p(2);
   p[0].text = "blue";  // 2 of 10 humans: mean over leave-one-out of min(1, n/3) = 0.6
   p[1].text = "2";     // "two" normalises to "2": 3 matches -> 1 in 7 subsets, 2/3 in 3 -> 0.9
-  auto m = train::score(tasks::find_task("vqa_v2"), ex, p);
+  auto m = eval::score(tasks::find_task("vqa_v2"), ex, p);
   EXPECT_NEAR(m["accuracy"].get<double>(), (0.6 + 0.9) / 2, 1e-12);
   expect_same_after_file(tasks::find_task("vqa_v2"), ex, p);
 }
@@ -53,17 +53,17 @@ TEST(Evaluate, GroundingAndCaptionsSurviveTheResultsFile) {
   ex[0].box = {0, 0, 10, 10};
   ex[1].box = {10, 10, 10, 10};
   ex[2].box = {0, 0, 4, 4};
-  std::vector<train::Prediction> p(3);
+  std::vector<eval::Prediction> p(3);
   p[0].box = {0, 0, 10, 10};  // IoU 1
   p[1].box = {15, 10, 10, 10};  // IoU 50/150
   // p[2]: no box decoded -> IoU 0
-  auto m = train::score(tasks::find_task("refcoco"), ex, p);
+  auto m = eval::score(tasks::find_task("refcoco"), ex, p);
   EXPECT_NEAR(m["Acc@0.5"].get<double>(), 1.0 / 3, 1e-12);
   expect_same_after_file(tasks::find_task("refcoco"), ex, p);
 
   std::vector<data::Example> caps = {example("1", {"a red circle", "one red circle"}),
                                      example("2", {"a blue square on the left", "blue square"})};
-  std::vector<train::Prediction> c(2);
+  std::vector<eval::Prediction> c(2);
   c[0].text = "a red circle";
   c[1].text = "a square";
   expect_same_after_file(tasks::find_task("coco_captions"), caps, c);
@@ -74,19 +74,19 @@ TEST(Evaluate, ChoiceTasksCompareTheChosenText) {
   for (auto& e : ex) e.choices = {"no", "yes"};
   ex[0].answer_index = 1;
   ex[1].answer_index = 0;
-  std::vector<train::Prediction> p(2);
+  std::vector<eval::Prediction> p(2);
   p[0].text = "yes";
   p[1].text = "yes";
-  auto m = train::score(tasks::find_task("nlvr2"), ex, p);
+  auto m = eval::score(tasks::find_task("nlvr2"), ex, p);
   EXPECT_DOUBLE_EQ(m["accuracy"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(m["consistency"].get<double>(), 0.0);  // one sentence, not all of its pairs right
   ex[1].answer_index = -1;                                  // unlabelled: cannot be scored
-  EXPECT_THROW(train::score(tasks::find_task("nlvr2"), ex, p), Error);
+  EXPECT_THROW(eval::score(tasks::find_task("nlvr2"), ex, p), Error);
 }
 
 TEST(Evaluate, TasksWithoutAScorerAreRefusedByName) {
   try {
-    train::score(tasks::find_task("coco_detection"), {}, {});
+    eval::score(tasks::find_task("coco_detection"), {}, {});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("coco_detection: a training task"), std::string::npos) << e.what();

@@ -1,10 +1,62 @@
-#include "train/collate.h"
+#include "tasks/batch.h"
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "tasks/tasks.h"
 
-namespace smoes::train {
+namespace smoes::tasks {
+
+Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
+                       const std::string& target, int image_tokens, int max_text_len,
+                       const std::string& image_position) {
+  auto t = data::tokenize(tok, arranged_prompt(ex.prompt, image_position), target, image_tokens, max_text_len);
+  if (size_t(t.images) != ex.image_paths.size())
+    throw Error(ex.task + " example " + ex.id + ": prompt has " + std::to_string(t.images) + " <image> but " +
+                std::to_string(ex.image_paths.size()) + " images");
+  Sequence s{std::move(t.ids), std::move(t.modality), std::move(t.loss), {}, {}};
+  for (const auto& p : ex.image_paths) s.images.push_back(&cache.get(p));
+  return s;
+}
+
+void set_grounding_target(Sequence& seq, const data::Example& ex, int grid, const std::string& from,
+                          int64_t first_location, int64_t bins) {
+  if (ex.box.size() != 4 || ex.image_width <= 0 || ex.image_height <= 0)
+    throw Error(ex.task + " example " + ex.id + ": grounding attention needs the box and the image size");
+  std::vector<int64_t> visual;  // positions of image 0's visual tokens
+  for (size_t t = 0; t < seq.modality.size() && int64_t(visual.size()) < int64_t(grid) * grid; ++t)
+    if (seq.modality[t] == 1) visual.push_back(int64_t(t));
+  const auto answer = std::find(seq.loss.begin(), seq.loss.end(), uint8_t(1));
+  if (int64_t(visual.size()) != int64_t(grid) * grid || answer == seq.loss.begin() || answer == seq.loss.end())
+    throw Error(ex.task + " example " + ex.id + ": grounding attention needs " + std::to_string(grid * grid) +
+                " visual tokens and an answer after the prompt");
+  seq.look_from.clear();
+  const int64_t first_answer = answer - seq.loss.begin();
+  if (from == "box") {
+    // The positions that write the box: the next token is a location token of this answer.
+    for (int64_t t = first_answer - 1; t + 1 < int64_t(seq.ids.size()) && seq.loss[size_t(t + 1)]; ++t)
+      if (seq.ids[size_t(t + 1)] >= first_location && seq.ids[size_t(t + 1)] < first_location + bins)
+        seq.look_from.push_back(t);
+    if (seq.look_from.empty())
+      throw Error(ex.task + " example " + ex.id + ": grounding attention from the box, but the answer has no location token");
+  } else {
+    for (int64_t t = visual.back() + 1; t < first_answer; ++t)
+      if (seq.modality[size_t(t)] == 0) seq.look_from.push_back(t);
+  }
+  seq.point_from = first_answer - 1;
+  seq.look_at.clear();
+  for (int p : box_patches(ex.box, ex.image_width, ex.image_height, grid)) seq.look_at.push_back(visual[size_t(p)]);
+}
+
+bool append_turn(Sequence& seq, const data::Tokenizer& tok, const data::Example& ex, const std::string& target,
+                 int max_text_len, size_t max_len) {
+  auto t = data::tokenize(tok, without_image_tags(ex.prompt), target, /*image_tokens=*/0, max_text_len);
+  if (seq.ids.size() + t.ids.size() - 1 > max_len) return false;
+  seq.ids.insert(seq.ids.end(), t.ids.begin() + 1, t.ids.end());  // skip the turn's BOS
+  seq.modality.insert(seq.modality.end(), t.modality.begin() + 1, t.modality.end());
+  seq.loss.insert(seq.loss.end(), t.loss.begin() + 1, t.loss.end());
+  return true;
+}
 
 torch::Tensor image_tensor(const std::vector<uint8_t>& rgb, int side) {
   if (rgb.size() != size_t(side) * side * 3) throw Error("collate: image is not " + std::to_string(side) + "x" +
@@ -27,7 +79,7 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
   auto mask_a = mask.accessor<bool, 2>();
   auto lab_a = labels.accessor<int64_t, 2>();
   std::vector<torch::Tensor> images;
-  std::vector<std::pair<size_t, const tasks::DenseTargets*>> dense;  // image index -> targets
+  std::vector<std::pair<size_t, const DenseTargets*>> dense;  // image index -> targets
   for (int64_t r = 0; r < b; ++r) {
     const auto& s = seqs[r];
     const int64_t offset = left_pad ? n - int64_t(s.ids.size()) : 0;
@@ -76,4 +128,4 @@ Batch collate(const std::vector<Sequence>& seqs, int image_side, int64_t pad_id,
   return batch;
 }
 
-}  // namespace smoes::train
+}  // namespace smoes::tasks

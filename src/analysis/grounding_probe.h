@@ -20,7 +20,7 @@
 #include "data/tokenizer.h"
 #include "model/vlm.h"
 
-namespace smoes::train {
+namespace smoes::analysis {
 
 struct LookShares {
   double object = 0, neighbourhood = 0, visual = 0;
@@ -46,4 +46,4 @@ struct GroundingProbeOptions {
 nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                                const std::string& root, const std::string& task, const GroundingProbeOptions& o);
 
-}  // namespace smoes::train
+}  // namespace smoes::analysis

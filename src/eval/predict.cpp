@@ -1,14 +1,17 @@
-#include "train/predict.h"
+#include "eval/predict.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 #include "model/generate.h"
-#include "train/example_source.h"
+#include "tasks/batch.h"
 
-namespace smoes::train {
+namespace smoes::eval {
 
+using tasks::collate;
 using tasks::Kind;
+using tasks::make_sequence;
+using tasks::Sequence;
 
 namespace {
 
@@ -128,4 +131,4 @@ std::vector<Prediction> predict(model::MoEVLM& model, const data::Tokenizer& tok
   return out;
 }
 
-}  // namespace smoes::train
+}  // namespace smoes::eval

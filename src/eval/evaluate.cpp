@@ -1,4 +1,4 @@
-#include "train/evaluate.h"
+#include "eval/evaluate.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +14,7 @@
 #include "eval/results.h"
 #include "eval/vqa.h"
 
-namespace smoes::train {
+namespace smoes::eval {
 
 using tasks::Kind;
 using nlohmann::json;
@@ -31,7 +31,7 @@ std::vector<std::string> example_keys(const std::vector<data::Example>& examples
 
 namespace {
 
-eval::Box to_box(const std::vector<double>& b) { return b.size() == 4 ? eval::Box{b[0], b[1], b[2], b[3]} : eval::Box{}; }
+Box to_box(const std::vector<double>& b) { return b.size() == 4 ? Box{b[0], b[1], b[2], b[3]} : Box{}; }
 
 std::map<std::string, std::string> answers(const std::vector<std::string>& keys, const std::vector<Prediction>& p) {
   std::map<std::string, std::string> out;
@@ -49,35 +49,35 @@ json score_choice(const tasks::Task& task, const std::vector<data::Example>& exa
                   const std::vector<std::string>& keys, const std::vector<Prediction>& p) {
   std::map<std::string, std::string> gold;
   for (size_t i = 0; i < examples.size(); ++i) gold[keys[i]] = gold_choice(examples[i]);
-  if (task.name == "nlvr2") return eval::nlvr2_metrics(gold, answers(keys, p));
-  if (task.name == "snli_ve") return eval::snli_ve_metrics(gold, answers(keys, p));
+  if (task.name == "nlvr2") return nlvr2_metrics(gold, answers(keys, p));
+  if (task.name == "snli_ve") return snli_ve_metrics(gold, answers(keys, p));
   if (task.name == "aokvqa") {
-    std::map<std::string, eval::AokvqaQuestion> q;
+    std::map<std::string, AokvqaQuestion> q;
     for (size_t i = 0; i < examples.size(); ++i)
       q[keys[i]] = {examples[i].choices, examples[i].answer_index, examples[i].targets, false};
-    return eval::aokvqa_mc_metrics(q, answers(keys, p));
+    return aokvqa_mc_metrics(q, answers(keys, p));
   }
-  return eval::exact_match_metrics(gold, answers(keys, p));  // VCR Q->A, QA->R
+  return exact_match_metrics(gold, answers(keys, p));  // VCR Q->A, QA->R
 }
 
 json score_vqa(const tasks::Task& task, const std::vector<data::Example>& examples,
                const std::vector<std::string>& keys, const std::vector<Prediction>& p) {
   if (task.name == "aokvqa_da") {
-    std::map<std::string, eval::AokvqaQuestion> q;
+    std::map<std::string, AokvqaQuestion> q;
     for (size_t i = 0; i < examples.size(); ++i) {
       auto hard = examples[i].meta.find("difficult_direct_answer");
       q[keys[i]] = {examples[i].choices, examples[i].answer_index, examples[i].targets,
                     hard != examples[i].meta.end() && hard->second == "true"};
     }
-    return eval::aokvqa_da_metrics(q, answers(keys, p));
+    return aokvqa_da_metrics(q, answers(keys, p));
   }
-  std::map<std::string, eval::VqaQuestion> q;
+  std::map<std::string, VqaQuestion> q;
   for (size_t i = 0; i < examples.size(); ++i) {
     const auto& m = examples[i].meta;
     auto get = [&](const char* k) { return m.count(k) ? m.at(k) : std::string(); };
     q[keys[i]] = {examples[i].targets, get("question_type"), get("answer_type")};
   }
-  return eval::vqa_metrics(q, answers(keys, p));
+  return vqa_metrics(q, answers(keys, p));
 }
 
 json perplexity(const std::vector<Prediction>& p) {
@@ -100,15 +100,15 @@ json vcr_joint(const VcrRuns& runs) {
   const auto& [qar_ex, qar_pred] = runs.at("vcr_qar");
   std::map<std::string, std::pair<int, int>> rationale;  // id -> (gold, predicted)
   for (size_t i = 0; i < qar_ex.size(); ++i) rationale[qar_ex[i].id] = {qar_ex[i].answer_index, qar_pred[i].choice};
-  std::map<std::string, eval::VcrGold> gold;
-  std::map<std::string, eval::VcrPrediction> pred;
+  std::map<std::string, VcrGold> gold;
+  std::map<std::string, VcrPrediction> pred;
   for (size_t i = 0; i < qa_ex.size(); ++i) {
     auto r = rationale.find(qa_ex[i].id);
     if (r == rationale.end()) continue;
     gold[qa_ex[i].id] = {qa_ex[i].answer_index, r->second.first};
     pred[qa_ex[i].id] = {qa_pred[i].choice, r->second.second};
   }
-  return eval::vcr_metrics(gold, pred);
+  return vcr_metrics(gold, pred);
 }
 
 void require_scorer(const tasks::Task& task) {
@@ -126,22 +126,22 @@ json score(const tasks::Task& task, const std::vector<data::Example>& examples, 
     case Kind::kCaption: {
       std::map<std::string, std::vector<std::string>> refs;
       for (size_t i = 0; i < examples.size(); ++i) refs[keys[i]] = examples[i].targets;
-      return eval::caption_metrics(refs, answers(keys, p));
+      return caption_metrics(refs, answers(keys, p));
     }
     case Kind::kVqa: return score_vqa(task, examples, keys, p);
     case Kind::kExact: {
       std::map<std::string, std::string> gold;
       for (size_t i = 0; i < examples.size(); ++i)
         gold[keys[i]] = examples[i].targets.empty() ? "" : examples[i].targets.front();
-      return eval::exact_match_metrics(gold, answers(keys, p));
+      return exact_match_metrics(gold, answers(keys, p));
     }
     case Kind::kGrounding: {
-      std::map<std::string, eval::Box> gold, pred;
+      std::map<std::string, Box> gold, pred;
       for (size_t i = 0; i < examples.size(); ++i) {
         gold[keys[i]] = to_box(examples[i].box);
         pred[keys[i]] = to_box(p[i].box);
       }
-      return eval::grounding_metrics(gold, pred);
+      return grounding_metrics(gold, pred);
     }
     case Kind::kChoice: return score_choice(task, examples, keys, p);
     case Kind::kText: return perplexity(p);
@@ -177,16 +177,16 @@ json results_json(const tasks::Task& task, const std::vector<data::Example>& exa
 std::vector<Prediction> read_results(const tasks::Task& task, const std::vector<data::Example>& examples,
                                      const std::string& path) {
   auto keys = example_keys(examples);
-  eval::IdSet known(keys.begin(), keys.end());
+  IdSet known(keys.begin(), keys.end());
   std::vector<Prediction> out(examples.size());
   if (task.kind == Kind::kGrounding) {
-    auto boxes = eval::read_box_results(path, &known);
+    auto boxes = read_box_results(path, &known);
     for (size_t i = 0; i < keys.size(); ++i)
       if (auto it = boxes.find(keys[i]); it != boxes.end()) out[i].box = {it->second.x, it->second.y, it->second.w, it->second.h};
     return out;
   }
   if (task.kind == Kind::kText) throw Error(task.name + ": text perplexity has no results file");
-  auto texts = task.kind == Kind::kCaption ? eval::read_caption_results(path, &known) : eval::read_answer_results(path, &known);
+  auto texts = task.kind == Kind::kCaption ? read_caption_results(path, &known) : read_answer_results(path, &known);
   for (size_t i = 0; i < keys.size(); ++i)
     if (auto it = texts.find(keys[i]); it != texts.end()) out[i].text = it->second;
   return out;
@@ -213,4 +213,4 @@ json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
   return all;
 }
 
-}  // namespace smoes::train
+}  // namespace smoes::eval
