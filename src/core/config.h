@@ -48,10 +48,10 @@ struct ModelConfig {
   // embeddings of the class and attribute names (Oscar feeds tags as words),
   // so a question's "blue" can find the patch that reads "blue".
   std::string object_tags = "none";
-  // A pointer head (MDETR / two-stage REC style): from the last prompt
-  // token's final state it scores every visual token as the referred object;
-  // grounding boxes are then the dense head's box at the chosen token rather
-  // than four generated location tokens (docs/training.md, "Box pointer").
+  // A pointer head (MDETR / two-stage REC style): from the prompt's words it
+  // scores every visual token as the referred object. A diagnostic only
+  // (`smoes analyze grounding`): evaluation boxes are always the decoder's
+  // generated location tokens (docs/training.md, "Box pointer").
   bool box_pointer = false;
   // With box_pointer: every text token also reads the visual token the
   // pointer picks for the words so far (since the last image), through a
@@ -91,7 +91,7 @@ struct ModelConfig {
       "or names plus the predicted box as location-token embeddings",
       OneOf({"none", "projector", "words", "words_boxes"}));
     v("box_pointer", box_pointer,
-      "pointer head over the visual tokens; grounding boxes come from the dense head at the token it picks");
+      "pointer head over the visual tokens (a diagnostic in analyze grounding; eval boxes are always generated)");
     v("pointer_readout", pointer_readout,
       "text tokens also read the visual token the pointer picks for the words so far (needs box_pointer)");
   }

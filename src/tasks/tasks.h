@@ -47,7 +47,8 @@ const Task& find_task(const std::string& name);
 // Every image (as a normalised path) that an evaluation split of a task
 // under `root` uses; tasks whose files are absent are skipped. MDETR's rule:
 // RefCOCO's val/test refs sit on COCO train2014 images, so those images must
-// leave COCO captions, detection and VQA training (`held_out_examples`).
+// leave COCO captions, detection and VQA training (train::load_tasks removes
+// them with remove_examples_on).
 std::set<std::string> evaluation_images(const std::string& root);
 // Removes the examples that use an image in `held_out`; returns how many.
 size_t remove_examples_on(std::vector<data::Example>& examples, const std::set<std::string>& held_out);

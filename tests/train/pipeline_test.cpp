@@ -321,3 +321,51 @@ TEST(BoxPointer, TrainsOnGroundingButEvaluationBoxesAreTheDecodersLocationTokens
     EXPECT_EQ(predicted[i].box, expected) << i;
   }
 }
+
+// What `smoes eval --blank-images` does (model.blind on a sighted run):
+// every prediction is the same whichever image file an example names, while
+// the same weights with sight do read the file.
+TEST(BlankImages, PredictionsDoNotDependOnTheImageFile) {
+  const auto& root = tiny_world();
+  auto base = (fs::temp_directory_path() / "smoes_pipeline_blank").string();
+  fs::remove_all(base);
+  auto cfg = tiny_run::small_config(root, base + "/run");
+  cfg.data.mixture = {{"refcoco", 1.0}, {"coco_captions", 1.0}};
+  train::train_from_config(cfg);
+  auto run = train::load_run(base + "/run");
+  auto& model = run.model;
+  data::ImageCache cache("", cfg.model.image_size);
+  eval::PredictOptions o;
+  o.batch_size = 4;
+  for (const char* name : {"refcoco", "coco_captions"}) {
+    const auto& task = tasks::find_task(name);
+    auto examples = task.load(root, "val", false, nullptr);
+    ASSERT_GE(examples.size(), 4u) << name;
+    examples.resize(4);
+    auto moved = examples;  // every example now names an image file that is not its own
+    for (auto& ex : moved)
+      for (const auto& other : task.load(root, "val", false, nullptr))
+        if (other.image_paths != ex.image_paths) {
+          ex.image_paths = other.image_paths;
+          break;
+        }
+    auto prompt_logits = [&](const data::Example& ex) {
+      auto seq = tasks::make_sequence(*run.tok, cache, ex, "", int(model->image_tokens()), o.max_text_len,
+                                      cfg.data.image_position);
+      torch::NoGradGuard no_grad;
+      return model->forward(tasks::collate({seq}, cfg.model.image_size, run.tok->pad_id(), false).input).logits;
+    };
+    model->eval();
+    model->cfg.model.blind = false;
+    EXPECT_FALSE(prompt_logits(examples[0]).equal(prompt_logits(moved[0]))) << name << ": sight reads the file";
+    model->cfg.model.blind = true;
+    EXPECT_TRUE(prompt_logits(examples[0]).equal(prompt_logits(moved[0]))) << name;
+    auto a = eval::predict(model, *run.tok, cache, task, examples, o);
+    auto b = eval::predict(model, *run.tok, cache, task, moved, o);
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_NE(examples[i].image_paths, moved[i].image_paths);
+      EXPECT_EQ(a[i].text, b[i].text) << name << " " << i;
+      EXPECT_EQ(a[i].box, b[i].box) << name << " " << i;
+    }
+  }
+}
