@@ -116,12 +116,18 @@ std::vector<double> score_choices(MoEVLM& model, const VLMInput& prompt,
     longest = std::max(longest, ch.size());
   }
   // Right-padded continuations: padding sits after each choice's tokens, so
-  // causality keeps it from touching the scored positions.
+  // causality keeps it from touching the scored positions, and its mask keeps
+  // it away from the routers.
   auto tokens = torch::zeros({c, int64_t(longest)}, torch::kLong);
-  for (int64_t i = 0; i < c; ++i)
+  auto valid = torch::zeros({c, int64_t(longest)}, torch::kBool);
+  for (int64_t i = 0; i < c; ++i) {
     for (size_t t = 0; t < choices[i].size(); ++t) tokens[i][t] = choices[i][t];
+    valid[i].narrow(0, 0, int64_t(choices[i].size())).fill_(true);
+  }
   reorder_cache(cache, torch::zeros({c}, torch::kLong));
-  auto logp = torch::log_softmax(model->forward(text_step(tokens), &cache).logits, -1);  // [C, L, V]
+  auto step = text_step(tokens);
+  step.attention_mask = valid;
+  auto logp = torch::log_softmax(model->forward(step, &cache).logits, -1);  // [C, L, V]
   std::vector<double> scores(c);
   for (int64_t i = 0; i < c; ++i) {
     double s = first_logp[choices[i][0]].item<double>();

@@ -45,6 +45,9 @@ nlohmann::json WorldOptions::to_json() const {
 }
 
 nlohmann::json generate(const WorldOptions& o, const std::string& out_dir) {
+  // A-OKVQA draws scenes until one has two objects, and RefCOCO needs them.
+  if (o.max_objects < 2)
+    throw Error("world: max_objects = " + std::to_string(o.max_objects) + "; scenes need room for 2 objects");
   std::filesystem::create_directories(out_dir);
   Writer w(out_dir);
   Context c{o, w};

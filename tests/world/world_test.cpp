@@ -66,6 +66,10 @@ TEST(WorldScene, ObjectCountIsUniformUpToMaxObjects) {
   }
   EXPECT_EQ(smoes::world::WorldOptions::for_preset("study", 1).max_objects, 2);
   EXPECT_EQ(smoes::world::WorldOptions::for_preset("quick", 1).max_objects, 6);
+  auto one = smoes::world::WorldOptions::for_preset("tiny", 1);
+  one.max_objects = 1;
+  EXPECT_THROW(smoes::world::generate(one, (std::filesystem::temp_directory_path() / "smoes_world_one").string()),
+               smoes::Error);
 }
 
 TEST(WorldRender, ClipartObjectCentreHasItsColourAndPhotoDiffers) {
