@@ -4,12 +4,19 @@
 # dense twin (equal active parameters) and its blind twin on every seed. Every
 # score is what the decoder generates; top-k and dense are also scored on
 # blank images. Re-running skips what is done (train resumes, evals are kept).
+# Every run is also scored text-only (fact_qa accuracy, corpus perplexity:
+# eval_text_val.json).
 # Usage: scripts/testbed.sh [BUILD_DIR]
 #   SEEDS (default "1 2 3"), OUT (runs/study), WORLD (data/study), LIMIT (500 examples per task)
+#   MODELS (default "topk dense blind"): any configs/study/<model>.json; all but
+#   dense and blind start from the shared stage 0 (a router change is allowed)
+#   BLANK (default "topk dense"): the models also scored on blank images
 set -euo pipefail
 BUILD=${1:-build}
 SMOES="$BUILD/smoes"
 SEEDS=${SEEDS:-1 2 3}
+MODELS=${MODELS:-topk dense blind}
+BLANK=${BLANK:-topk dense}
 OUT=${OUT:-runs/study}
 WORLD=${WORLD:-data/study}
 LIMIT=${LIMIT:-500}
@@ -39,14 +46,14 @@ for stage in vision vision_dense; do
   }
 done
 for seed in $SEEDS; do
-  for model in topk dense blind; do
+  for model in $MODELS; do
     run="$OUT/$model-s$seed"
     # model.blind is part of the architecture, and a blind model's encoder
     # only ever sees blank images: the blind twin starts from scratch.
     case $model in
-      topk) stage0="$OUT/vision" ;;
       dense) stage0="$OUT/vision_dense" ;;
       blind) stage0="" ;;
+      *) stage0="$OUT/vision" ;;
     esac
     [ -f "$run/DONE" ] || {
       timed "$model-s$seed" "$SMOES" train --config "configs/study/$model.json" "${common[@]}" \
@@ -54,7 +61,9 @@ for seed in $SEEDS; do
       touch "$run/DONE"
     }
     [ -f "$run/eval_val.json" ] || "$SMOES" eval --ckpt "$run" "${TASKS[@]}" --limit "$LIMIT"
-    if [ "$model" != blind ] && [ ! -f "$run/eval_val_blank.json" ]; then
+    [ -f "$run/eval_text_val.json" ] ||
+      "$SMOES" eval --ckpt "$run" --task fact_qa --task corpus --limit "$LIMIT" --out "$run/eval_text_val.json"
+    if [[ " $BLANK " == *" $model "* ]] && [ ! -f "$run/eval_val_blank.json" ]; then
       "$SMOES" eval --ckpt "$run" "${TASKS[@]}" --limit "$LIMIT" --blank-images
     fi
   done

@@ -1,10 +1,13 @@
 // smoes analyze: measurements on a trained run that explain its scores.
 //   vision     does the model read its images? (analysis/vision_probe.h)
 //   grounding  where does it look when it writes a box? (analysis/grounding_probe.h)
+//   routing    which experts serve image tokens and which text? (analysis/routing_probe.h)
 #include <cstdio>
 #include <filesystem>
 
 #include "analysis/grounding_probe.h"
+#include "analysis/routing_probe.h"
+#include "analysis/routing_report.h"
 #include "analysis/vision_probe.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -33,14 +36,23 @@ struct Analysed {
   data::ImageCache cache;
 };
 
+// The run directory of `ckpt` (a run directory or <run>/checkpoints/<file>).
+std::filesystem::path run_dir(const std::string& ckpt) {
+  return std::filesystem::is_directory(ckpt) ? std::filesystem::path(ckpt)
+                                             : std::filesystem::path(ckpt).parent_path().parent_path();
+}
+
+// `out`, or <run>/analyze_<what>_<split>.json.
+std::string analysis_path(const std::string& ckpt, const std::string& out, const std::string& what,
+                          const std::string& split) {
+  return out.empty() ? (run_dir(ckpt) / ("analyze_" + what + "_" + split + ".json")).string() : out;
+}
+
 // <run>/analyze_<what>_<split>.json (or `out`), with the run's provenance.
-void write_analysis(const train::LoadedRun& run, const std::string& root, const std::string& ckpt, std::string out,
-                    const std::string& what, const std::string& split, const nlohmann::json& result) {
-  if (out.empty()) {
-    auto dir = std::filesystem::is_directory(ckpt) ? std::filesystem::path(ckpt)
-                                                   : std::filesystem::path(ckpt).parent_path().parent_path();
-    out = (dir / ("analyze_" + what + "_" + split + ".json")).string();
-  }
+void write_analysis(const train::LoadedRun& run, const std::string& root, const std::string& ckpt,
+                    const std::string& out_option, const std::string& what, const std::string& split,
+                    const nlohmann::json& result) {
+  const auto out = analysis_path(ckpt, out_option, what, split);
   eval::write_metrics(out, {{what, result},
                             {"provenance",
                              {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()},
@@ -106,6 +118,52 @@ void run_grounding(const GroundingOptions& o) {
   write_analysis(run, a.root, o.ckpt, o.out, "grounding", probe.split, result);
 }
 
+struct RoutingOptions {
+  std::string ckpt, root, out;
+  std::vector<std::string> tasks = {"coco_captions", "vqa_v2", "refcoco"};
+  analysis::RoutingProbeOptions probe;
+};
+
+void print_routing(const nlohmann::json& r) {
+  auto num = [](const nlohmann::json& v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v.is_null() ? 0.0 : v.get<double>());
+    return v.is_null() ? std::string("-") : std::string(buf);
+  };
+  std::printf("%lld examples, router %s: MSI %s (%lld unused (layer, expert) pairs); MI bins from %s\n",
+              static_cast<long long>(r["examples"].get<int64_t>()), r["router"].get<std::string>().c_str(),
+              num(r["msi"]).c_str(), static_cast<long long>(r["msi_unused_experts"].get<int64_t>()),
+              r["bins_from"].get<std::string>().c_str());
+  for (size_t i = 0; i < r["layers"].size(); ++i)
+    std::printf("layer %d  MSI %s  MI %s  entropy %.3f / %.3f  unused %lld\n", r["moe_layers"][i].get<int>(),
+                num(r["msi_per_layer"][i]).c_str(), num(r["mutual_information"][i]).c_str(),
+                r["layers"][i]["gate_entropy"].get<double>(), r["layers"][i]["max_entropy"].get<double>(),
+                static_cast<long long>(r["layers"][i]["unused_experts"].get<int64_t>()));
+  for (const auto& e : r["expert_parallel"]["devices"]) {
+    const auto& a = e["all_layers"];
+    std::printf("EP %d devices: cross-device prefill vision %s text %s all %s, decode text %s\n",
+                e["devices"].get<int>(), num(a["prefill"]["vision"]["cross_rate"]).c_str(),
+                num(a["prefill"]["text"]["cross_rate"]).c_str(), num(a["prefill"]["all"]["cross_rate"]).c_str(),
+                num(a["decode"]["text"]["cross_rate"]).c_str());
+  }
+}
+
+void run_routing(const RoutingOptions& o) {
+  Analysed a(o.ckpt, o.root);
+  auto& run = a.run;
+  auto probe = o.probe;
+  probe.max_text_len = run.cfg.data.max_text_len;
+  if (probe.trace.empty() && run.cfg.moe.record_trace)
+    probe.trace = (run_dir(o.ckpt) / ("routing_trace_" + probe.split + ".jsonl")).string();
+  auto result = analysis::probe_routing(run.model, *run.tok, a.cache, a.root, o.tasks, probe);
+  print_routing(result);
+  write_analysis(run, a.root, o.ckpt, o.out, "routing", probe.split, result);
+  auto json_path = std::filesystem::path(analysis_path(o.ckpt, o.out, "routing", probe.split));
+  for (const auto& f : analysis::write_routing_report(result, (json_path.parent_path() / json_path.stem()).string()))
+    std::printf("wrote %s\n", f.c_str());
+  if (!probe.trace.empty()) std::printf("wrote %s\n", probe.trace.c_str());
+}
+
 }  // namespace
 
 Command add_analyze(CLI::App& app) {
@@ -129,9 +187,33 @@ Command add_analyze(CLI::App& app) {
   grounding->add_option("--examples", g->probe.examples, "examples to probe")->capture_default_str();
   grounding->add_option("--root", g->root, "dataset root (default: the run's data.root)");
   grounding->add_option("--out", g->out, "JSON output (default: <run>/analyze_grounding_<split>.json)");
-  return {cmd, [o, vision, g] {
+  auto* routing = cmd->add_subcommand(
+      "routing", "Which experts serve image tokens and which text? MSI, modality-bin MI, soft scores, EP traffic");
+  auto r = std::make_shared<RoutingOptions>();
+  routing->add_option("--ckpt", r->ckpt, "checkpoint file or run directory")->required();
+  routing->add_option("--task", r->tasks, "tasks to run (default: coco_captions vqa_v2 refcoco)");
+  routing->add_option("--split", r->probe.split, "train, val or test")->capture_default_str();
+  routing->add_option("--examples", r->probe.examples, "examples per task")->capture_default_str()->check(
+      CLI::PositiveNumber);
+  routing->add_option("--batch-size", r->probe.batch_size, "prompts per forward (left-padded)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  routing->add_option("--new-tokens", r->probe.new_tokens, "greedy decode length (0 = by task kind, as eval)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  routing->add_option("--devices", r->probe.devices, "expert-parallel device counts (each must divide the experts)")
+      ->capture_default_str();
+  routing->add_option("--bytes-per-element", r->probe.bytes_per_element, "activation bytes for all-to-all traffic")
+      ->capture_default_str();
+  routing->add_option("--trace", r->probe.trace,
+                      "JSONL routing trace (default: <run>/routing_trace_<split>.jsonl when moe.record_trace)");
+  routing->add_option("--root", r->root, "dataset root (default: the run's data.root)");
+  routing->add_option("--out", r->out,
+                      "JSON output (default: <run>/analyze_routing_<split>.json; the .md and plots go beside it)");
+  return {cmd, [o, vision, g, grounding, r] {
             if (vision->parsed()) run_vision(*o);
-            else run_grounding(*g);
+            else if (grounding->parsed()) run_grounding(*g);
+            else run_routing(*r);
           }};
 }
 

@@ -145,12 +145,16 @@ void Config::validate(const std::string& source) const {
                           std::to_string(moe.num_experts));
   if (router.smar_band_lo > router.smar_band_hi) fail("router.smar_band_lo", "band lower edge exceeds router.smar_band_hi");
   const int partition = router.text_experts + router.vision_experts + router.cross_modal_experts;
-  if ((router.name == "hard_modality" || router.name == "moiie") && partition != 0 && partition != moe.num_experts)
+  const auto split = router_kind(router.name).partition;
+  if (split != ExpertPartition::none && partition != 0 && partition != moe.num_experts)
     fail("router.text_experts", "partition text " + std::to_string(router.text_experts) + " + vision " +
                                     std::to_string(router.vision_experts) + " + cross-modal " +
                                     std::to_string(router.cross_modal_experts) + " = " + std::to_string(partition) +
                                     " does not add up to moe.num_experts = " + std::to_string(moe.num_experts));
-  if (router.name == "hard_modality" && router.cross_modal_experts != 0)
+  if (router.name == "smoes" && moe.num_experts % router.num_bins != 0)
+    fail("router.num_bins", std::to_string(router.num_bins) + " bins do not divide moe.num_experts = " +
+                                std::to_string(moe.num_experts) + " into equal bins");
+  if (split == ExpertPartition::halves && router.cross_modal_experts != 0)
     fail("router.cross_modal_experts", "hard_modality has no cross-modal experts (use router.name = moiie)");
   if (train.warmup_steps > train.steps)
     fail("train.warmup_steps", "warmup of " + std::to_string(train.warmup_steps) + " steps exceeds train.steps = " +
@@ -240,7 +244,9 @@ std::string Config::architecture_diff(const Config& other) const {
   static const std::set<std::string> free_fields = {
       "model.dropout",      "moe.capacity_factor",     "moe.aux_loss_coef",  "moe.z_loss_coef",
       "moe.upcycle_noise",  "moe.record_trace",        "router.bias_update_rate",
-      "router.smar_band_lo", "router.smar_band_hi",    "router.smar_loss_coef"};
+      "router.smar_band_lo", "router.smar_band_hi",    "router.smar_loss_coef",
+      "router.rebin_every", "router.load_ema",         "router.gaussian_momentum", "router.bin_loss",
+      "router.mi_loss_coef"};
   json a = to_json(), b = other.to_json();
   std::string diff;
   for (const char* section : {"model", "moe", "router"}) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config_fields.h"
+#include "core/router_table.h"
 
 namespace smoes {
 
@@ -126,7 +127,7 @@ struct MoEConfig {
 };
 
 struct RouterConfig {
-  std::string name = "topk";
+  std::string name = "topk";        // one of core/router_table.cpp's kinds
   bool renormalize = true;          // topk: renormalise the k weights (Mixtral) or not (DeepSeek)
   double bias_update_rate = 1e-3;   // sigmoid_bias: per-step bias nudge
   int text_experts = 0;             // hard_modality / moiie: text partition (0 = half of the rest)
@@ -135,13 +136,22 @@ struct RouterConfig {
   double smar_band_lo = 0.1;        // smar: symmetric-KL band
   double smar_band_hi = 0.5;
   double smar_loss_coef = 0.01;
+  // smoes (METHOD.md section 3): the soft modality score each token brings to
+  // the router, the expert bins, and the loss that ties modality to bins.
+  std::string soft_scores = "attention";  // attention-propagated, per-layer Gaussians, or the hard label
+  int num_bins = 2;                       // expert bins (one per expert-parallel device); must divide E
+  std::string binning = "adaptive";       // adaptive: sorted by text fraction; fixed: index order
+  int64_t rebin_every = 100;              // adaptive: training forwards between re-binnings (K)
+  double load_ema = 0.99;                 // adaptive: EMA decay of each expert's text/vision load
+  double gaussian_momentum = 0.99;        // gaussian: EMA Welford beta
+  std::string bin_loss = "mi";            // mi, kl (symmetric KL between bins, an ablation) or none
+  double mi_loss_coef = 1e-4;             // weight of the mi / kl loss (paper: 1e-4)
 
   template <class V>
   void fields(V& v) {
     using namespace config_detail;
-    v("name", name, "router policy",
-      OneOf({"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}));
-    v("renormalize", renormalize, "topk: renormalise top-k weights to sum to 1");
+    v("name", name, "router policy (smoes router list: every name with its help)", OneOf(router_names()));
+    v("renormalize", renormalize, "topk/smoes: renormalise top-k weights to sum to 1");
     v("bias_update_rate", bias_update_rate, "sigmoid_bias: bias update speed", Range(0, 1));
     v("text_experts", text_experts, "hard_modality/moiie: experts for text tokens", Range(0, 4096));
     v("vision_experts", vision_experts, "hard_modality/moiie: experts for vision tokens", Range(0, 4096));
@@ -149,6 +159,18 @@ struct RouterConfig {
     v("smar_band_lo", smar_band_lo, "smar: lower edge of the symmetric-KL band", Range(0, 100));
     v("smar_band_hi", smar_band_hi, "smar: upper edge of the symmetric-KL band", Range(0, 100));
     v("smar_loss_coef", smar_loss_coef, "smar: hinge loss coefficient", Range(0, 100));
+    v("soft_scores", soft_scores, "smoes: soft modality score (attention-propagated, Gaussian, or hard label)",
+      OneOf({"attention", "gaussian", "binary"}));
+    v("num_bins", num_bins, "smoes: expert bins per layer (must divide moe.num_experts)", Range(1, 4096));
+    v("binning", binning, "smoes: bins by text fraction (adaptive) or index order (fixed)",
+      OneOf({"adaptive", "fixed"}));
+    v("rebin_every", rebin_every, "smoes: training forwards between adaptive re-binnings (K)", Range(1, 1e12));
+    v("load_ema", load_ema, "smoes: EMA decay of the per-expert text/vision loads", Range(0, 0.999999));
+    v("gaussian_momentum", gaussian_momentum, "smoes: EMA decay of the Gaussian soft-score statistics",
+      Range(0, 0.999999));
+    v("bin_loss", bin_loss, "smoes: modality-bin loss: mutual information, symmetric KL between bins, or none",
+      OneOf({"mi", "kl", "none"}));
+    v("mi_loss_coef", mi_loss_coef, "smoes: weight of the modality-bin loss", Range(0, 100));
   }
 };
 

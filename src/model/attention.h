@@ -18,7 +18,13 @@ namespace smoes::model {
 // Keys and values seen so far by one decoder layer: [B, H, S_past, Dh].
 struct LayerKV {
   torch::Tensor k, v;
+  torch::Tensor soft;  // [B, S_past, 2] the keys' SMoES attention-propagated modality scores entering the layer
   int64_t length() const { return k.defined() ? k.size(2) : 0; }
+  // Keeps (and repeats) batch rows, for beam search and scoring choices.
+  void select_rows(const torch::Tensor& rows) {
+    for (auto* t : {&k, &v, &soft})
+      if (t->defined()) *t = t->index_select(0, rows);
+  }
 };
 
 struct AttentionOutput {

@@ -13,10 +13,7 @@ VLMInput text_step(const torch::Tensor& tokens) {  // tokens: [B, S]
 }
 
 void reorder_cache(KVCache& cache, const torch::Tensor& rows) {
-  for (auto& layer : cache.layers) {
-    layer.k = layer.k.index_select(0, rows);
-    layer.v = layer.v.index_select(0, rows);
-  }
+  for (auto& layer : cache.layers) layer.select_rows(rows);
   cache.key_valid = cache.key_valid.index_select(0, rows);
   cache.next_position = cache.next_position.index_select(0, rows);
   auto& p = cache.pointer;

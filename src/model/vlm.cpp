@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "moe/smoes.h"
 
 namespace smoes::model {
 
@@ -17,20 +18,30 @@ DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) 
     dense = register_module("dense", moe::SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
 }
 
-torch::Tensor DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& modality,
-                                        const torch::Tensor& valid, const torch::Tensor& bias, const RoPE& rope,
-                                        const torch::Tensor& positions, LayerKV* cache, VLMOutput& out,
-                                        bool want_attention) {
-  auto a = attn->forward(attn_norm(x), bias, &rope, positions, cache, want_attention);
-  if (want_attention) out.attention_probs.push_back(a.probs);
+BlockOutput DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& soft, const BlockContext& ctx,
+                                      LayerKV* cache) {
+  BlockOutput out;
+  auto a = attn->forward(attn_norm(x), ctx.bias, ctx.rope, ctx.positions, cache,
+                         ctx.want_attention || soft.defined());
+  if (ctx.want_attention) out.attention_probs = a.probs;
+  if (soft.defined()) {
+    // The keys' scores: this step's tokens after those of the cached past.
+    auto key_soft = (cache && cache->soft.defined()) ? torch::cat({cache->soft, soft}, 1) : soft;
+    if (cache) cache->soft = key_soft;
+    out.soft_modality = moe::propagate_soft_modality(a.probs, key_soft, soft, x, a.out);
+  }
   auto h = x + a.out;
-  if (!moe) return h + dense(ffn_norm(h));
-  auto m = moe->forward(ffn_norm(h), modality, /*soft_modality=*/{}, valid);
-  out.aux_loss = out.aux_loss + m.aux_loss;
-  for (auto& [name, value] : m.losses)
-    out.losses[name] = out.losses.count(name) ? out.losses[name] + value : value;
-  out.routing.push_back({layer, std::move(m.decision), std::move(m.modality), m.dropped_slots, m.total_slots});
-  return h + m.y;
+  if (!moe) {
+    out.x = h + dense(ffn_norm(h));
+    return out;
+  }
+  auto m = moe->forward(ffn_norm(h), ctx.modality, out.soft_modality, ctx.valid);
+  out.x = h + m.y;
+  out.aux_loss = m.aux_loss;
+  out.losses = std::move(m.losses);
+  out.routing = LayerRouting{layer,           std::move(m.decision), std::move(m.modality),
+                             std::move(m.soft_modality), m.dropped_slots, m.total_slots};
+  return out;
 }
 
 MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
@@ -68,6 +79,10 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
       torch::nn::init::normal_(p.value(), 0.0, 0.02);
   if (tags) tags->reset_parameters();
   if (pointer) pointer->reset_parameters();
+}
+
+bool MoEVLMImpl::tracks_soft_modality() const {
+  return cfg.moe.enabled && cfg.router.name == "smoes" && cfg.router.soft_scores == "attention";
 }
 
 torch::Tensor MoEVLMImpl::see(const torch::Tensor& images) {
@@ -126,9 +141,20 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   auto x = embed_tokens(in);
   out.embedded = x;
   auto modality = in.modality.defined() ? in.modality : torch::zeros({b, s}, torch::kLong);
-  for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<DecoderBlock>()->forward(x, modality, valid, bias, rope, positions,
-                                               cache ? &cache->layers[i] : nullptr, out, want_attention);
+  const BlockContext ctx{modality, valid, bias, positions, &rope, want_attention};
+  // SMoES's attention-propagated scores start as the hard labels (METHOD.md section 3).
+  auto soft = tracks_soft_modality() ? moe::hard_soft_modality(modality) : torch::Tensor();
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    auto block = blocks[i]->as<DecoderBlock>()->forward(x, soft, ctx, cache ? &cache->layers[i] : nullptr);
+    x = block.x;
+    soft = block.soft_modality;
+    if (want_attention) out.attention_probs.push_back(block.attention_probs);
+    if (!block.routing) continue;
+    out.aux_loss = out.aux_loss + block.aux_loss;
+    for (auto& [name, value] : block.losses)
+      out.losses[name] = out.losses.count(name) ? out.losses[name] + value : value;
+    out.routing.push_back(std::move(*block.routing));
+  }
   auto h = final_norm(x);
   // The readout joins at the output, next to the tied embeddings: a tag word
   // it carries ("red") can reach its own logit without passing every layer.

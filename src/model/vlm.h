@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct LayerRouting {
   int layer = 0;
   moe::RoutingDecision decision;  // over the routed tokens: the valid ones of the B*S, in order (no padding)
   torch::Tensor modality;         // [T_routed] their hard labels
+  torch::Tensor soft_modality;    // [T_routed, 2] the (text, vision) soft score the router used (smoes), else undefined
   int64_t dropped_slots = 0, total_slots = 0;
 };
 
@@ -59,11 +61,33 @@ struct VLMOutput {
   std::vector<LayerRouting> routing;             // per MoE layer
 };
 
+// What every decoder block of one forward pass shares.
+struct BlockContext {
+  torch::Tensor modality;   // [B, S] hard labels
+  torch::Tensor valid;      // [B, S] bool, real tokens
+  torch::Tensor bias;       // causal attention bias
+  torch::Tensor positions;  // [B, S] RoPE positions
+  const RoPE* rope = nullptr;
+  bool want_attention = false;
+};
+
+// One block's result: its output, what its MoE layer decided and added to
+// the loss, and the soft modality scores it hands to the next block.
+struct BlockOutput {
+  torch::Tensor x;                   // [B, S, d]
+  torch::Tensor soft_modality;       // [B, S, 2] attention-propagated scores after this block, if tracked
+  torch::Tensor attention_probs;     // [B, S, S_keys] head-averaged, if asked
+  torch::Tensor aux_loss;            // weighted auxiliary losses of its MoE layer (undefined without one)
+  std::map<std::string, torch::Tensor> losses;
+  std::optional<LayerRouting> routing;  // set when the block has an MoE layer
+};
+
 struct DecoderBlockImpl : torch::nn::Module {
   DecoderBlockImpl(const Config& cfg, int layer, bool use_moe);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& valid,
-                        const torch::Tensor& bias, const RoPE& rope, const torch::Tensor& positions, LayerKV* cache,
-                        VLMOutput& out, bool want_attention);
+  // soft_modality: [B, S, 2] the tokens' attention-propagated scores entering
+  // this block (SMoES with router.soft_scores = attention), else undefined.
+  BlockOutput forward(const torch::Tensor& x, const torch::Tensor& soft_modality, const BlockContext& ctx,
+                      LayerKV* cache);
 
   int layer;
   RMSNorm attn_norm{nullptr}, ffn_norm{nullptr};
@@ -100,6 +124,8 @@ struct MoEVLMImpl : torch::nn::Module {
   torch::Tensor see(const torch::Tensor& images);
   // see(), then the projector and any tags: the visual tokens the decoder reads.
   VisualTokens encode_images(const torch::Tensor& images);
+  // Whether the decoder propagates SMoES attention-based modality scores.
+  bool tracks_soft_modality() const;
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
   Config cfg;

@@ -70,9 +70,9 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   out.modality = mod;
   out.losses = std::move(routed.losses);
   out.aux_loss = torch::zeros({}, flat.options());
-  const std::map<std::string, double> coef = {
-      {"balance", cfg.aux_loss_coef}, {"z", cfg.z_loss_coef}, {"smar", router_cfg.smar_loss_coef}};
-  for (const auto& [loss_name, value] : out.losses) out.aux_loss = out.aux_loss + coef.at(loss_name) * value;
+  for (const auto& [loss_name, value] : out.losses)
+    out.aux_loss = out.aux_loss + router_loss_coef(cfg, router_cfg, loss_name) * value;
+  out.soft_modality = std::move(routed.soft_modality);
   out.decision = std::move(routed.decision);
   out.dropped_slots = bins.dropped;
   out.total_slots = bins.total_slots;

@@ -21,6 +21,7 @@ struct MoEOutput {
   std::map<std::string, torch::Tensor> losses;  // unweighted: balance, z (and smar)
   RoutingDecision decision;                     // over the routed tokens (the valid ones, in order)
   torch::Tensor modality;                       // [T_routed] hard label of each routed token
+  torch::Tensor soft_modality;                  // [T_routed, 2] (text, vision) score the router used (smoes), else undefined
   int64_t dropped_slots = 0, total_slots = 0;
 };
 

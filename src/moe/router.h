@@ -6,8 +6,10 @@
 //   moiie          modality-specific experts plus shared cross-modal experts
 //   smar           topk + per-modality router biases + hinge on the symmetric KL
 //                  between text and vision mean routing distributions
+//   smoes          topk + soft modality scores, expert bins, modality-bin MI
+//                  and within-bin balance (moe/smoes.h)
 // Every router returns indices, weights, full probabilities and its
-// unweighted losses ("balance", "z", and "smar" for smar).
+// unweighted losses, each listed with its weight in core/router_table.cpp.
 #pragma once
 #include <torch/torch.h>
 

@@ -1,10 +1,13 @@
 // All router policies (see router.h); small enough to read side by side.
 #include <torch/torch.h>
 
+#include <map>
+
 #include "core/error.h"
 #include "moe/linear.h"
 #include "moe/losses.h"
 #include "moe/router.h"
+#include "moe/smoes.h"
 #include "moe/softmax_topk.h"
 
 namespace smoes::moe {
@@ -12,7 +15,7 @@ namespace smoes::moe {
 Partition Partition::resolve(const RouterConfig& r, int e) {
   Partition p{r.text_experts, r.vision_experts, r.cross_modal_experts};
   if (p.text + p.vision + p.cross != 0) return p;
-  if (r.name == "moiie") {
+  if (router_kind(r.name).partition == ExpertPartition::shared_quarter) {
     p.cross = std::max(1, e / 4);
     p.text = (e - p.cross) / 2;
     p.vision = e - p.cross - p.text;
@@ -151,6 +154,89 @@ class SmarRouter : public RouterImpl {
   torch::Tensor modality_bias;
 };
 
+// SMoES: top-k routing whose losses tie modality to expert bins. The soft
+// score says how much of each modality a token carries (attention-propagated
+// scores come from the decoder; Gaussian ones are computed here from the
+// router input); bins group experts so that, with the MI loss, text and
+// vision mass settles in different bins while balance holds inside each bin.
+class SmoesRouter : public RouterImpl {
+ public:
+  SmoesRouter(const MoEConfig& moe, const RouterConfig& cfg, int64_t d, std::string layer)
+      : RouterImpl(moe, cfg, d, std::move(layer)) {
+    const int64_t e = moe.num_experts;
+    if (cfg.num_bins < 1 || e % cfg.num_bins != 0)
+      throw Error(layer_ + ": router.num_bins = " + std::to_string(cfg.num_bins) + " does not divide the " +
+                  std::to_string(e) + " experts into equal bins");
+    auto g = ModalityGaussians::zeros(d);
+    gaussians.mean = register_buffer("gaussian_mean", g.mean);
+    gaussians.var = register_buffer("gaussian_var", g.var);
+    gaussians.updates = register_buffer("gaussian_updates", g.updates);
+    text_load = register_buffer("text_load", torch::zeros({e}));
+    vision_load = register_buffer("vision_load", torch::zeros({e}));
+    expert_bin = register_buffer("expert_bin", fixed_bins(e, cfg.num_bins));
+    forwards = register_buffer("training_forwards", torch::zeros({}, torch::kLong));
+  }
+
+  RouterOutput route(const RouterInput& in) override {
+    auto logits = moe::linear(in.hidden, gate->weight);
+    auto routed = moe::softmax_topk(logits, {}, moe_.top_k, cfg_.renormalize);
+    RouterOutput out;
+    out.decision = {routed.indices, routed.weights, routed.probs, logits};
+    out.soft_modality = soft_scores(in);
+    if (is_training()) track(in, routed.indices);
+    out.losses["bin_balance"] = within_bin_balance(routed.probs, routed.indices, expert_bin, cfg_.num_bins);
+    out.losses["z"] = z_loss(logits);
+    if (cfg_.bin_loss != "none") {
+      auto mass = modality_bin_mass(routed.probs, out.soft_modality, expert_bin, cfg_.num_bins);
+      if (cfg_.bin_loss == "mi") out.losses["mi"] = -modality_bin_mi(mass);
+      else out.losses["bin_kl"] = -modality_bin_kl(mass);
+    }
+    return out;
+  }
+
+  ModalityGaussians gaussians;
+  torch::Tensor text_load, vision_load, expert_bin, forwards;
+
+ private:
+  torch::Tensor soft_scores(const RouterInput& in) {
+    if (cfg_.soft_scores == "gaussian") {
+      auto scores = gaussians.scores(in.hidden, in.modality);  // from statistics before this batch
+      if (is_training()) gaussians.update(in.hidden.detach(), in.modality, cfg_.gaussian_momentum);
+      return scores;
+    }
+    // attention: the decoder propagates them; a layer used on its own (or
+    // the decoder's first layer before any attention) has the hard labels.
+    if (cfg_.soft_scores == "attention" && in.soft_modality.defined()) return in.soft_modality.detach();
+    return hard_soft_modality(in.modality);
+  }
+
+  // Loads of the experts by modality (EMA), and re-binning every K forwards.
+  void track(const RouterInput& in, const torch::Tensor& indices) {
+    torch::NoGradGuard no_grad;
+    const int64_t e = moe_.num_experts;
+    for (auto [m, load] : {std::pair{0, text_load}, std::pair{1, vision_load}}) {
+      auto slots = indices.index_select(0, in.modality.eq(m).nonzero().squeeze(1)).reshape(-1);
+      load.mul_(cfg_.load_ema).add_((1 - cfg_.load_ema) * torch::bincount(slots, {}, e).to(load.dtype()));
+    }
+    forwards.add_(1);
+    if (cfg_.binning == "adaptive" && forwards.item<int64_t>() % cfg_.rebin_every == 0)
+      expert_bin.copy_(adaptive_bins(text_load, vision_load, cfg_.num_bins));
+  }
+};
+
+template <class R>
+std::shared_ptr<RouterImpl> build(const MoEConfig& moe, const RouterConfig& cfg, int64_t d, const std::string& layer) {
+  return std::make_shared<R>(moe, cfg, d, layer);
+}
+
+// The class behind each kind of core/router_table.cpp.
+using Factory = std::shared_ptr<RouterImpl> (*)(const MoEConfig&, const RouterConfig&, int64_t, const std::string&);
+const std::map<std::string, Factory> kFactories = {
+    {"topk", build<TopKRouter>},          {"sigmoid_bias", build<SigmoidBiasRouter>},
+    {"hard_modality", build<ModalityPartitionRouter>}, {"moiie", build<ModalityPartitionRouter>},
+    {"smar", build<SmarRouter>},          {"smoes", build<SmoesRouter>},
+};
+
 }  // namespace
 
 std::shared_ptr<RouterImpl> make_router(const MoEConfig& moe, const RouterConfig& cfg, int64_t d_model,
@@ -158,12 +244,11 @@ std::shared_ptr<RouterImpl> make_router(const MoEConfig& moe, const RouterConfig
   if (moe.top_k < 1 || moe.top_k > moe.num_experts)
     throw Error(layer + ": top_k = " + std::to_string(moe.top_k) + " must be between 1 and the " +
                 std::to_string(moe.num_experts) + " experts");
-  if (cfg.name == "topk") return std::make_shared<TopKRouter>(moe, cfg, d_model, layer);
-  if (cfg.name == "sigmoid_bias") return std::make_shared<SigmoidBiasRouter>(moe, cfg, d_model, layer);
-  if (cfg.name == "hard_modality" || cfg.name == "moiie")
-    return std::make_shared<ModalityPartitionRouter>(moe, cfg, d_model, layer);
-  if (cfg.name == "smar") return std::make_shared<SmarRouter>(moe, cfg, d_model, layer);
-  throw Error(layer + ": unknown router '" + cfg.name + "'");
+  router_kind(cfg.name);  // throws naming router.name and the known kinds
+  auto it = kFactories.find(cfg.name);
+  if (it == kFactories.end())
+    throw Error(layer + ": router '" + cfg.name + "' is in core/router_table.cpp but has no class in moe/routers.cpp");
+  return it->second(moe, cfg, d_model, layer);
 }
 
 }  // namespace smoes::moe

@@ -25,6 +25,7 @@ struct RoutingDecision {
 struct RouterOutput {
   RoutingDecision decision;
   std::map<std::string, torch::Tensor> losses;  // unweighted auxiliary losses, by name
+  torch::Tensor soft_modality;                  // [T, 2] the (text, vision) score smoes used; else undefined
 };
 
 }  // namespace smoes::moe

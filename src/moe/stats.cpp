@@ -71,32 +71,64 @@ nlohmann::json RoutingStats::to_json(bool with_coactivation) const {
   return j;
 }
 
-RoutingTraceWriter::RoutingTraceWriter(const std::string& path) : path_(path) {
+RoutingTraceWriter::RoutingTraceWriter(const std::string& path) : path_(path), temp_(path + ".partial") {
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  out_.open(path, std::ios::app);
-  if (!out_) throw Error(path + ": cannot open routing trace for writing");
+  out_.open(temp_, std::ios::trunc);
+  if (!out_) throw Error(temp_ + ": cannot open routing trace for writing");
 }
 
-void RoutingTraceWriter::write(int layer, const at::Tensor& positions, const at::Tensor& modality,
-                               const at::Tensor& indices, const at::Tensor& weights) {
-  auto pos = positions.reshape(-1).to(torch::kLong).contiguous();
-  auto mod = modality.reshape(-1).to(torch::kLong).contiguous();
+RoutingTraceWriter::~RoutingTraceWriter() {
+  if (committed_) return;
+  out_.close();
+  std::error_code ignored;
+  std::filesystem::remove(temp_, ignored);
+}
+
+void RoutingTraceWriter::write(int layer, const TraceTokens& tokens, const at::Tensor& indices,
+                               const at::Tensor& weights, const at::Tensor& soft_modality) {
+  const int64_t t_count = indices.size(0);
+  auto check = [&](const std::vector<int64_t>& v, const char* what) {
+    if (!v.empty() && int64_t(v.size()) != t_count)
+      throw Error(path_ + ": routing trace got " + std::to_string(v.size()) + " " + what + " for " +
+                  std::to_string(t_count) + " routed tokens");
+  };
+  check(tokens.example, "example ids");
+  check(tokens.positions, "positions");
+  check(tokens.token_ids, "token ids");
+  check(tokens.modality, "modalities");
   auto idx = indices.to(torch::kLong).contiguous();
   auto w = weights.detach().to(torch::kFloat).contiguous();
-  auto pa = pos.accessor<int64_t, 1>(), ma = mod.accessor<int64_t, 1>();
   auto ia = idx.accessor<int64_t, 2>();
   auto wa = w.accessor<float, 2>();
-  for (int64_t t = 0; t < idx.size(0); ++t) {
-    nlohmann::json line = {{"layer", layer}, {"pos", pa[t]}, {"modality", ma[t]}};
+  std::vector<float> soft;  // [T * 2]
+  if (soft_modality.defined()) {
+    auto s = soft_modality.detach().to(torch::kFloat).contiguous();
+    soft.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+  }
+  for (int64_t t = 0; t < t_count; ++t) {
+    nlohmann::json line;
+    if (!tokens.example.empty()) line["example"] = tokens.example[t];
+    if (!tokens.phase.empty()) line["phase"] = tokens.phase;
+    line["layer"] = layer;
+    if (!tokens.positions.empty()) line["pos"] = tokens.positions[t];
+    if (!tokens.token_ids.empty()) line["token"] = tokens.token_ids[t];
+    if (!tokens.modality.empty()) line["modality"] = tokens.modality[t];
     for (int64_t j = 0; j < idx.size(1); ++j) {
       line["experts"].push_back(ia[t][j]);
       line["weights"].push_back(wa[t][j]);
     }
+    if (!soft.empty()) line["soft"] = {soft[2 * t], soft[2 * t + 1]};
     out_ << line.dump() << '\n';
   }
-  out_.flush();
-  if (!out_) throw Error(path_ + ": write failed");
+  if (!out_) throw Error(temp_ + ": write failed");
+}
+
+void RoutingTraceWriter::commit() {
+  out_.close();
+  if (!out_) throw Error(temp_ + ": write failed");
+  std::filesystem::rename(temp_, path_);
+  committed_ = true;
 }
 
 }  // namespace smoes::moe

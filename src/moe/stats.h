@@ -31,17 +31,36 @@ class RoutingStats {
   int64_t text_tokens = 0, vision_tokens = 0, dropped_slots = 0, total_slots = 0;
 };
 
-// Writes {"layer", "pos", "modality", "experts", "weights"} per token, one JSON per line.
+// Where the routed tokens of one forward come from, one entry per routed
+// token in routed order; empty vectors (and an empty phase) are left out of
+// the lines.
+struct TraceTokens {
+  std::string phase;                // "prefill" or "decode"
+  std::vector<int64_t> example;     // example index
+  std::vector<int64_t> positions;   // position in its sequence
+  std::vector<int64_t> token_ids;
+  std::vector<int64_t> modality;    // 0 text, 1 vision
+};
+
+// One JSON line per routed token and layer: {"example", "phase", "layer",
+// "pos", "token", "modality", "experts", "weights", "soft" (text, vision)}.
+// Lines go to a temp file that commit() renames to `path`, so a reader never
+// sees a half-written trace; without commit() the temp file is removed.
 class RoutingTraceWriter {
  public:
   explicit RoutingTraceWriter(const std::string& path);
-  // positions [T] (token position in its sequence), modality [T], indices/weights [T, k].
-  void write(int layer, const at::Tensor& positions, const at::Tensor& modality, const at::Tensor& indices,
-             const at::Tensor& weights);
+  ~RoutingTraceWriter();
+  RoutingTraceWriter(const RoutingTraceWriter&) = delete;
+  RoutingTraceWriter& operator=(const RoutingTraceWriter&) = delete;
+  // indices/weights [T, k]; soft_modality [T, 2] or undefined.
+  void write(int layer, const TraceTokens& tokens, const at::Tensor& indices, const at::Tensor& weights,
+             const at::Tensor& soft_modality);
+  void commit();
 
  private:
-  std::string path_;
+  std::string path_, temp_;
   std::ofstream out_;
+  bool committed_ = false;
 };
 
 }  // namespace smoes::moe

@@ -54,6 +54,40 @@ void upcycle(const std::string& path, const Config& src, model::MoEVLM& model, c
   spdlog::info("init: upcycled {} MoE layers from the dense checkpoint {} ({} tensors copied)", upcycled, path, copied);
 }
 
+// A run may change its router (a top-k model fine-tuned as SMoES, RQ1/RQ2)
+// when nothing but the router section differs: every tensor with the same
+// name and shape carries over (the gate's weights included); state only the
+// new router has (SMoES's Gaussians, loads and bins, SMAR's biases) starts
+// as in a fresh model.
+bool router_differs_only(const Config& src, const Config& cfg) {
+  Config same = src;
+  same.router = cfg.router;
+  return same.architecture_diff(cfg).empty();
+}
+
+void change_router(const std::string& path, const Config& src, model::MoEVLM& model, const Config& cfg) {
+  model::MoEVLM from_model(src, model->vocab_size, model->image_token_id);
+  load_checkpoint(path, *from_model, nullptr, &src, /*restore_rng=*/false);
+  torch::NoGradGuard no_grad;
+  int64_t copied = 0;
+  std::vector<std::string> fresh;
+  auto copy = [&](const auto& from, const auto& to) {
+    for (const auto& t : to) {
+      if (const auto* f = from.find(t.key()); f && f->sizes() == t.value().sizes()) {
+        t.value().copy_(*f);
+        ++copied;
+      } else {
+        fresh.push_back(t.key());
+      }
+    }
+  };
+  copy(from_model->named_parameters(), model->named_parameters());
+  copy(from_model->named_buffers(), model->named_buffers());
+  spdlog::info("init: router {} -> {} from {}: {} tensors copied, {} start fresh{}{}", src.router.name,
+               cfg.router.name, path, copied, fresh.size(), fresh.empty() ? "" : ", e.g. ",
+               fresh.empty() ? "" : fresh.front());
+}
+
 }  // namespace
 
 void init_from(const std::string& where, model::MoEVLM& model, const Config& cfg) {
@@ -64,6 +98,8 @@ void init_from(const std::string& where, model::MoEVLM& model, const Config& cfg
     spdlog::info("init: weights from {}", path);
   } else if (!src.moe.enabled && cfg.moe.enabled) {
     upcycle(path, src, model, cfg);
+  } else if (router_differs_only(src, cfg)) {
+    change_router(path, src, model, cfg);
   } else {
     throw Error(path + ": its architecture differs from this config: " + src.architecture_diff(cfg));
   }

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "core/doctor.h"
@@ -38,6 +39,8 @@ TEST(Doctor, ClassifiesBlasLibraries) {
 
 TEST(Doctor, MatmulRateIsPositiveAndFinite) {
   double gflops = smoes::measure_matmul_gflops(128, 0.01);
-  EXPECT_GT(gflops, 0.1);
+  // Only sanity: a busy machine (training beside the tests) can be very slow.
+  EXPECT_GT(gflops, 0.0);
+  EXPECT_TRUE(std::isfinite(gflops));
   EXPECT_LT(gflops, 1e5);
 }

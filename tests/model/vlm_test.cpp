@@ -9,8 +9,10 @@
 #include "core/error.h"
 #include "model/generate.h"
 #include "model/vision.h"
+#include "moe/smoes.h"
 
 using namespace smoes::model;
+namespace moe = smoes::moe;
 
 namespace {
 
@@ -29,6 +31,14 @@ smoes::Config tiny_config() {
   c.moe.num_experts = 4;
   c.moe.top_k = 2;
   c.moe.ffn_hidden = 24;
+  return c;
+}
+
+// The SMoES router with attention-propagated scores, which the KV cache carries.
+smoes::Config smoes_attention_config() {
+  auto c = tiny_config();
+  c.router.name = "smoes";
+  c.router.soft_scores = "attention";
   return c;
 }
 
@@ -156,28 +166,30 @@ TEST(Generate, LeftPaddedBatchMatchesSingleRows) {
 }
 
 TEST(Generate, BeamOfOneIsGreedyAndScoresMatchForward) {
-  torch::manual_seed(5);
-  MoEVLM m(tiny_config(), kVocab, kImage);
-  m->eval();
-  auto in = prompt_with_image(1);
-  EXPECT_EQ(beam_search(m, in, 1, 6, kEos), greedy_generate(m, in, 6, kEos)[0]);
-  auto wide = beam_search(m, in, 4, 6, kEos);
-  EXPECT_LE(wide.size(), 6u);
+  for (const auto& cfg : {tiny_config(), smoes_attention_config()}) {
+    torch::manual_seed(5);
+    MoEVLM m(cfg, kVocab, kImage);
+    m->eval();
+    auto in = prompt_with_image(1);
+    EXPECT_EQ(beam_search(m, in, 1, 6, kEos), greedy_generate(m, in, 6, kEos)[0]);
+    auto wide = beam_search(m, in, 4, 6, kEos);
+    EXPECT_LE(wide.size(), 6u);
 
-  // score_choices == sum of log-probs from one full forward per choice.
-  std::vector<std::vector<int64_t>> choices = {{20, 21}, {22}, {23, 24, 25}};
-  auto scores = score_choices(m, in, choices);
-  torch::NoGradGuard ng;
-  for (size_t c = 0; c < choices.size(); ++c) {
-    auto full = in;
-    auto extra = torch::tensor(choices[c]).unsqueeze(0);
-    full.input_ids = torch::cat({in.input_ids, extra}, 1);
-    full.modality = torch::cat({in.modality, torch::zeros_like(extra)}, 1);
-    full.attention_mask = torch::ones(full.input_ids.sizes(), torch::kBool);
-    auto logp = torch::log_softmax(m->forward(full).logits[0], -1);
-    double expected = 0;
-    for (size_t t = 0; t < choices[c].size(); ++t) expected += logp[6 + t][choices[c][t]].item<double>();
-    EXPECT_NEAR(scores[c], expected, 1e-4) << "choice " << c;
+    // score_choices == sum of log-probs from one full forward per choice.
+    std::vector<std::vector<int64_t>> choices = {{20, 21}, {22}, {23, 24, 25}};
+    auto scores = score_choices(m, in, choices);
+    torch::NoGradGuard ng;
+    for (size_t c = 0; c < choices.size(); ++c) {
+      auto full = in;
+      auto extra = torch::tensor(choices[c]).unsqueeze(0);
+      full.input_ids = torch::cat({in.input_ids, extra}, 1);
+      full.modality = torch::cat({in.modality, torch::zeros_like(extra)}, 1);
+      full.attention_mask = torch::ones(full.input_ids.sizes(), torch::kBool);
+      auto logp = torch::log_softmax(m->forward(full).logits[0], -1);
+      double expected = 0;
+      for (size_t t = 0; t < choices[c].size(); ++t) expected += logp[6 + t][choices[c][t]].item<double>();
+      EXPECT_NEAR(scores[c], expected, 1e-4) << cfg.router.name << " choice " << c;
+    }
   }
 }
 
@@ -267,6 +279,59 @@ TEST(VLM, PaddingIsLeftOutOfRoutingAndAuxiliaryLosses) {
     EXPECT_NEAR(a.losses.at(name).item<double>(), b.losses.at(name).item<double>(), 1e-5) << name;
   EXPECT_NEAR(a.aux_loss.item<double>(), b.aux_loss.item<double>(), 1e-5);
   EXPECT_TRUE(torch::allclose(a.logits[0], b.logits[0].narrow(0, 0, 7), 1e-4, 1e-5));
+}
+
+TEST(VLM, SmoesAttentionScoresStartAsLabelsAndMixWithDepth) {
+  torch::manual_seed(7);
+  MoEVLM m(smoes_attention_config(), kVocab, kImage);
+  m->eval();
+  torch::NoGradGuard ng;
+  auto in = prompt_with_image(1);
+  auto out = m->forward(in, nullptr, /*want_attention=*/true);
+  ASSERT_EQ(out.routing.size(), 2u);
+  // Layer 0's router sees the labels mixed by layer 0's attention, by hand.
+  auto labels = moe::hard_soft_modality(in.modality);
+  for (const auto& r : out.routing) {
+    ASSERT_TRUE(r.soft_modality.defined());
+    EXPECT_TRUE((r.soft_modality >= 0).all().item<bool>() && (r.soft_modality <= 1).all().item<bool>());
+    EXPECT_TRUE(torch::allclose(r.soft_modality.sum(-1), torch::ones({7}), 1e-5, 1e-6));
+  }
+  // The first token attends only to itself: it keeps its label in every layer.
+  for (const auto& r : out.routing) EXPECT_TRUE(torch::allclose(r.soft_modality[0], labels[0][0], 1e-6, 1e-6));
+  // Text tokens after the image have picked up some vision.
+  auto last = out.routing[0].soft_modality[6];
+  EXPECT_EQ(in.modality[0][6].item<int64_t>(), 0);
+  EXPECT_GT(last[1].item<double>(), 0.0);
+  // A non-SMoES model reports none.
+  MoEVLM plain(tiny_config(), kVocab, kImage);
+  plain->eval();
+  EXPECT_FALSE(plain->forward(in).routing[0].soft_modality.defined());
+}
+
+TEST(Generate, SmoesAttentionScoresWithTheKVCacheEqualFullRecompute) {
+  torch::manual_seed(8);
+  MoEVLM m(smoes_attention_config(), kVocab, kImage);
+  m->eval();
+  torch::NoGradGuard ng;
+  auto in = prompt_with_image(1);
+  auto cached = greedy_generate(m, in, 6, kEos);
+  EXPECT_EQ(cached[0], greedy_without_cache(m, in, 6));
+  // Prompt through the cache, then one token: its scores equal the full pass's last row.
+  KVCache cache;
+  m->forward(in, &cache);
+  VLMInput next;
+  next.input_ids = torch::tensor(std::vector<int64_t>{17}).unsqueeze(0);
+  next.modality = torch::zeros({1, 1}, torch::kLong);
+  next.attention_mask = torch::ones({1, 1}, torch::kBool);
+  auto step = m->forward(next, &cache);
+  VLMInput whole = in;
+  whole.input_ids = torch::cat({in.input_ids, next.input_ids}, 1);
+  whole.modality = torch::cat({in.modality, next.modality}, 1);
+  whole.attention_mask = torch::cat({in.attention_mask, next.attention_mask}, 1);
+  auto full = m->forward(whole);
+  for (size_t l = 0; l < full.routing.size(); ++l)
+    EXPECT_TRUE(torch::allclose(step.routing[l].soft_modality[0], full.routing[l].soft_modality[-1], 1e-5, 1e-6))
+        << "layer " << l;
 }
 
 TEST(ViT, SinCosPositionTableEncodesColumnThenRow) {

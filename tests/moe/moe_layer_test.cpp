@@ -44,7 +44,7 @@ torch::Tensor naive_moe(MoELayer& layer, const torch::Tensor& x, const RoutingDe
 }  // namespace
 
 TEST(MoELayer, DispatchEqualsNaiveLoopForwardAndBackward) {
-  for (const char* router : {"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}) {
+  for (const auto& router : router_names()) {
     torch::manual_seed(1);
     MoELayer layer(moe_cfg(6, 2), router_cfg(router), 8, "test");
     layer->eval();  // sigmoid_bias would move its bias between the two passes
@@ -135,7 +135,7 @@ TEST(Routers, WeightsSumToOneWhereTheyShould) {
   torch::manual_seed(5);
   auto x = torch::randn({20, 8});
   auto modality = torch::randint(0, 2, {20}, torch::kLong);
-  for (const char* router : {"topk", "sigmoid_bias", "hard_modality", "moiie", "smar"}) {
+  for (const auto& router : router_names()) {
     MoELayer layer(moe_cfg(8, 2), router_cfg(router), 8, "w");
     auto d = layer->forward(x, modality).decision;
     EXPECT_TRUE(torch::allclose(d.weights.sum(-1), torch::ones({20}), 1e-5, 1e-6)) << router;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../error_of.h"
+
 TEST(RoutingStats, CountsByModalityCoactivationEntropyAndDrops) {
   smoes::moe::RoutingStats stats(3);
   // token 0 (text) -> experts 0,1; token 1 (vision) -> 1,2; token 2 (vision) -> 1,0
@@ -38,13 +40,16 @@ TEST(RoutingStats, UnusedExpertsAndReset) {
   EXPECT_EQ(stats.to_json()["tokens"], 0);
 }
 
-TEST(RoutingTrace, OneLinePerTokenWithExpertsAndWeights) {
+TEST(RoutingTrace, OneLinePerTokenWithItsSourceExpertsWeightsAndSoftScore) {
   auto path = (std::filesystem::temp_directory_path() / "smoes_trace_test.jsonl").string();
   std::filesystem::remove(path);
   {
     smoes::moe::RoutingTraceWriter w(path);
-    w.write(2, torch::tensor({0, 1}, torch::kLong), torch::tensor({1, 0}, torch::kLong),
-            torch::tensor({3, 1, 0, 2}, torch::kLong).view({2, 2}), torch::tensor({0.75f, 0.25f, 0.5f, 0.5f}).view({2, 2}));
+    smoes::moe::TraceTokens tokens{"decode", {4, 5}, {0, 1}, {17, 9}, {1, 0}};
+    w.write(2, tokens, torch::tensor({3, 1, 0, 2}, torch::kLong).view({2, 2}),
+            torch::tensor({0.75f, 0.25f, 0.5f, 0.5f}).view({2, 2}), torch::tensor({0.25f, 0.75f, 1.0f, 0.0f}).view({2, 2}));
+    EXPECT_FALSE(std::filesystem::exists(path));  // nothing at the final name before commit
+    w.commit();
   }
   std::ifstream in(path);
   std::string line;
@@ -52,8 +57,28 @@ TEST(RoutingTrace, OneLinePerTokenWithExpertsAndWeights) {
   while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["layer"], 2);
+  EXPECT_EQ(lines[0]["example"], 4);
+  EXPECT_EQ(lines[0]["phase"], "decode");
+  EXPECT_EQ(lines[0]["token"], 17);
   EXPECT_EQ(lines[0]["modality"], 1);
   EXPECT_EQ(lines[0]["experts"], (std::vector<int>{3, 1}));
   EXPECT_DOUBLE_EQ(lines[0]["weights"][0].get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(lines[0]["soft"][1].get<double>(), 0.75);
   EXPECT_EQ(lines[1]["pos"], 1);
+  EXPECT_EQ(lines[1]["example"], 5);
+}
+
+TEST(RoutingTrace, UncommittedTraceLeavesNoFileAndMismatchedTokensAreRefused) {
+  auto path = (std::filesystem::temp_directory_path() / "smoes_trace_uncommitted.jsonl").string();
+  std::filesystem::remove(path);
+  {
+    smoes::moe::RoutingTraceWriter w(path);
+    smoes::moe::TraceTokens three{"prefill", {0, 0, 0}, {}, {}, {}};
+    auto err = error_of([&] {
+      w.write(0, three, torch::zeros({2, 1}, torch::kLong), torch::ones({2, 1}), {});
+    });
+    EXPECT_NE(err.find("3 example ids for 2 routed tokens"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
 }

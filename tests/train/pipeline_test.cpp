@@ -67,6 +67,38 @@ TEST(Init, DenseCheckpointUpcyclesIntoEveryExpert) {
   }
 }
 
+TEST(Init, TopkCheckpointStartsAnSmoesRunWithFreshRouterState) {
+  auto dir = (fs::temp_directory_path() / "smoes_router_change_test").string();
+  fs::remove_all(dir);
+  Config topk_cfg = tiny_run::small_config("unused", dir);
+  torch::manual_seed(1);
+  model::MoEVLM topk(topk_cfg, 50, 4);
+  CheckpointMeta meta;
+  meta.config = topk_cfg.to_json();
+  save_checkpoint(dir + "/topk.ckpt", *topk, nullptr, meta);
+
+  Config smoes_cfg = topk_cfg;
+  smoes_cfg.router.name = "smoes";
+  smoes_cfg.router.soft_scores = "gaussian";
+  torch::manual_seed(2);
+  model::MoEVLM smoes(smoes_cfg, 50, 4);
+  train::init_from(dir + "/topk.ckpt", smoes, smoes_cfg);
+  auto from = topk->named_parameters();
+  for (const auto& p : smoes->named_parameters()) EXPECT_TRUE(p.value().equal(from[p.key()])) << p.key();
+  for (const auto& b : smoes->named_buffers())
+    if (b.key().find("gaussian_updates") != std::string::npos) EXPECT_EQ(b.value().sum().item<double>(), 0.0);
+  // Anything beyond the router section still has to match.
+  Config wider = smoes_cfg;
+  wider.moe.ffn_hidden *= 2;
+  model::MoEVLM other(wider, 50, 4);
+  try {
+    train::init_from(dir + "/topk.ckpt", other, wider);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("moe.ffn_hidden"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Pipeline, KilledRunOnTheWorldResumesToTheSameLoss) {
   const auto& root = tiny_world();
   auto base = (fs::temp_directory_path() / "smoes_pipeline_runs").string();
