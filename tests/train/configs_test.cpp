@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "core/config.h"
 
@@ -105,4 +106,33 @@ TEST(Configs, ThePointerRecipesStageZeroFeedsItAndItsHeadStaysFrozen) {
   EXPECT_EQ(pointer.model.d_model, topk.model.d_model);
   EXPECT_EQ(pointer.moe.num_experts, topk.moe.num_experts);
   EXPECT_EQ(pointer.train.steps, topk.train.steps);
+}
+
+// The routers of the paper (issue 25): each one is top-k with another router
+// section, starting from the same stage 0, so only the router differs.
+TEST(Configs, StudyRouterConfigsDifferFromTopkOnlyInTheRouter) {
+  const auto dir = kConfigs / "study";
+  auto topk = Config::load((dir / "topk.json").string());
+  const std::map<std::string, std::string> routers = {
+      {"smoes_attention", "smoes"}, {"smoes_gaussian", "smoes"}, {"smoes_binary_mi", "smoes"},
+      {"smoes_no_mi", "smoes"},     {"smoes_kl", "smoes"},       {"smoes_fixed_bins", "smoes"},
+      {"hard_4_4", "hard_modality"}, {"hard_6_2", "hard_modality"}, {"moiie", "moiie"}, {"smar", "smar"}};
+  for (const auto& [file, router] : routers) {
+    auto c = Config::load((dir / (file + ".json")).string());
+    EXPECT_EQ(c.router.name, router) << file;
+    auto same = c;
+    same.router = topk.router;
+    same.train.out_dir = topk.train.out_dir;
+    EXPECT_EQ(same.to_json(), topk.to_json()) << file << " differs from topk.json outside the router section";
+  }
+  auto ablation = [&](const char* file) { return Config::load((dir / file).string()).router; };
+  EXPECT_EQ(ablation("smoes_attention.json").soft_scores, "attention");
+  EXPECT_EQ(ablation("smoes_gaussian.json").soft_scores, "gaussian");
+  EXPECT_EQ(ablation("smoes_binary_mi.json").soft_scores, "binary");
+  EXPECT_EQ(ablation("smoes_no_mi.json").bin_loss, "none");
+  EXPECT_EQ(ablation("smoes_kl.json").bin_loss, "kl");
+  EXPECT_EQ(ablation("smoes_fixed_bins.json").binning, "fixed");
+  EXPECT_EQ(ablation("hard_4_4.json").text_experts, 4);
+  EXPECT_EQ(ablation("hard_6_2.json").text_experts, 6);
+  EXPECT_EQ(ablation("hard_6_2.json").vision_experts, 2);
 }
