@@ -14,6 +14,8 @@ import re
 import statistics
 import sys
 
+from testbed_table import mean_std
+
 COLUMNS = [
     ("eval_val.json", ("metrics", "refcoco", "Acc@0.5"), "refcoco Acc@0.5"),
     ("eval_val.json", ("metrics", "vqa_v2", "accuracy"), "VQA"),
@@ -44,12 +46,6 @@ def lookup(doc, path):
         doc = statistics.mean(values) if values else None
     return doc
 
-
-def mean_std(values):
-    if not values:
-        return "-"
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 
 def main():
