@@ -6,6 +6,7 @@
 
 #include "analysis/routing_metrics.h"
 #include "core/error.h"
+#include "eval/predict.h"
 #include "moe/smoes.h"
 #include "moe/stats.h"
 #include "tasks/batch.h"
@@ -71,25 +72,6 @@ class Collector {
   moe::RoutingTraceWriter* trace_;
 };
 
-int default_new_tokens(tasks::Kind kind) {  // as eval/predict.cpp generates
-  switch (kind) {
-    case tasks::Kind::kCaption: return 24;
-    case tasks::Kind::kGrounding: return 6;
-    default: return 8;
-  }
-}
-
-// The prompt alone: make_sequence ends every sequence with eos, which a prompt must not have.
-tasks::Sequence prompt_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                                model::MoEVLM& model, int max_text_len) {
-  auto s = tasks::make_sequence(tok, cache, ex, "", int(model->image_tokens()), max_text_len,
-                                model->cfg.data.image_position);
-  s.ids.pop_back();
-  s.modality.pop_back();
-  s.loss.pop_back();
-  return s;
-}
-
 // The routed tokens of `in` (its valid positions, row-major) for the trace;
 // positions count from `start[row]`.
 moe::TraceTokens routed_tokens(const std::string& phase, const model::VLMInput& in,
@@ -114,7 +96,8 @@ void run_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCach
                const std::vector<const data::Example*>& batch, int64_t first_example, int new_tokens,
                const RoutingProbeOptions& o, Collector& collector) {
   std::vector<tasks::Sequence> prompts;
-  for (const auto* ex : batch) prompts.push_back(prompt_sequence(tok, cache, *ex, model, o.max_text_len));
+  for (const auto* ex : batch) prompts.push_back(eval::prompt_sequence(tok, cache, *ex, int(model->image_tokens()), o.max_text_len,
+                                                           model->cfg.data.image_position));
   auto input = tasks::collate(prompts, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/true).input;
   const int64_t b = input.input_ids.size(0);
   std::vector<int64_t> rows(b), position(b, 0);
@@ -231,7 +214,7 @@ nlohmann::json probe_routing(model::MoEVLM& model, const data::Tokenizer& tok, d
     auto examples = task.load(root, o.split, /*strict=*/false, nullptr);
     if (int(examples.size()) > o.examples) examples.resize(size_t(o.examples));
     if (examples.empty()) throw Error("routing probe: task " + name + " has no examples in the " + o.split + " split");
-    const int new_tokens = o.new_tokens > 0 ? o.new_tokens : default_new_tokens(task.kind);
+    const int new_tokens = o.new_tokens > 0 ? o.new_tokens : eval::default_new_tokens(task.kind);
     for (size_t start = 0; start < examples.size(); start += size_t(o.batch_size)) {
       std::vector<const data::Example*> batch;
       for (size_t i = start; i < std::min(examples.size(), start + size_t(o.batch_size)); ++i)

@@ -15,24 +15,6 @@ using tasks::Sequence;
 
 namespace {
 
-int default_new_tokens(Kind kind) {
-  switch (kind) {
-    case Kind::kCaption: return 24;
-    case Kind::kGrounding: return 6;  // 4 location tokens (+ the word-start piece SentencePiece may put first)
-    default: return 8;
-  }
-}
-
-// The prompt alone: make_sequence ends every sequence with eos, which a prompt must not have.
-Sequence prompt_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
-                         int image_tokens, int max_text_len, const std::string& image_position) {
-  auto s = make_sequence(tok, cache, ex, "", image_tokens, max_text_len, image_position);
-  s.ids.pop_back();
-  s.modality.pop_back();
-  s.loss.pop_back();
-  return s;
-}
-
 std::vector<double> decode_box(const data::Tokenizer& tok, const std::vector<int64_t>& ids, const data::Example& ex,
                                int bins) {
   std::vector<int> found;
@@ -110,6 +92,24 @@ void score_text_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::Im
 }
 
 }  // namespace
+
+int default_new_tokens(Kind kind) {
+  switch (kind) {
+    case Kind::kCaption: return 24;
+    case Kind::kGrounding: return 6;  // 4 location tokens (+ the word-start piece SentencePiece may put first)
+    default: return 8;
+  }
+}
+
+Sequence prompt_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
+                         int image_tokens, int max_text_len, const std::string& image_position) {
+  // make_sequence ends every sequence with eos, which a prompt must not have.
+  auto s = make_sequence(tok, cache, ex, "", image_tokens, max_text_len, image_position);
+  s.ids.pop_back();
+  s.modality.pop_back();
+  s.loss.pop_back();
+  return s;
+}
 
 std::vector<Prediction> predict(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                                 const tasks::Task& task, const std::vector<data::Example>& examples,

@@ -11,6 +11,7 @@
 #include "data/image_cache.h"
 #include "data/tokenizer.h"
 #include "model/vlm.h"
+#include "tasks/batch.h"
 #include "tasks/tasks.h"
 
 namespace smoes::eval {
@@ -28,6 +29,14 @@ struct PredictOptions {
   int max_text_len = 64;
   int max_new_tokens = 0;  // 0 = by task kind (captions 24, answers 8, boxes 6)
 };
+
+// Tokens generated per answer when PredictOptions::max_new_tokens is 0.
+int default_new_tokens(tasks::Kind kind);
+
+// An example's prompt (image slots and prompt text, no answer, no eos), as
+// generation reads it.
+tasks::Sequence prompt_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
+                                int image_tokens, int max_text_len, const std::string& image_position);
 
 std::vector<Prediction> predict(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                                 const tasks::Task& task, const std::vector<data::Example>& examples,
