@@ -54,9 +54,20 @@ def main():
     runs = {}
     for name in sorted(os.listdir(root)):
         m = re.match(r"(.+)-s(\d+)$", name)
-        if m and (not wanted or m.group(1) in wanted):
+        done = os.path.exists(os.path.join(root, name, "DONE"))  # finished training
+        if m and done and (not wanted or m.group(1) in wanted):
             runs.setdefault(m.group(1), []).append(os.path.join(root, name))
     order = wanted or sorted(runs)
+    table(runs, order)
+    paired(runs, order, "topk")
+
+
+def value(run, file, path):
+    p = os.path.join(run, file)
+    return lookup(json.load(open(p)), path) if os.path.exists(p) else None
+
+
+def table(runs, order):
     print("| model | seeds | " + " | ".join(label for _, _, label in COLUMNS) + " |")
     print("|---" * (len(COLUMNS) + 2) + "|")
     for model in order:
@@ -64,13 +75,32 @@ def main():
         for file, path, _ in COLUMNS:
             values = []
             for run in runs.get(model, []):
-                p = os.path.join(run, file)
-                if os.path.exists(p):
-                    v = lookup(json.load(open(p)), path)
-                    if v is not None:
-                        values.append(v)
+                v = value(run, file, path)
+                if v is not None:
+                    values.append(v)
             cells.append(mean_std(values))
         print(f"| {model} | {len(runs.get(model, []))} | " + " | ".join(cells) + " |")
+
+
+def paired(runs, order, base):
+    """Each model minus `base` on the same seed: seeds differ in data order,
+    which moves every model alike, so the paired difference is less noisy."""
+    seed_of = lambda run: re.search(r"-s(\d+)$", run).group(1)
+    base_runs = {seed_of(r): r for r in runs.get(base, [])}
+    columns = [c for c in COLUMNS[:5]]
+    print()
+    print(f"| minus {base}, same seed | seeds | " + " | ".join(label for _, _, label in columns) + " |")
+    print("|---" * (len(columns) + 2) + "|")
+    for model in order:
+        if model == base:
+            continue
+        pairs = [(r, base_runs[seed_of(r)]) for r in runs.get(model, []) if seed_of(r) in base_runs]
+        cells = []
+        for file, path, _ in columns:
+            d = [value(a, file, path) - value(b, file, path) for a, b in pairs
+                 if value(a, file, path) is not None and value(b, file, path) is not None]
+            cells.append(mean_std(d).replace("0.", "+0.", 1) if d and statistics.mean(d) >= 0 else mean_std(d))
+        print(f"| {model} | {len(pairs)} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
