@@ -193,7 +193,7 @@ std::vector<Prediction> read_results(const tasks::Task& task, const std::vector<
 }
 
 json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache, const std::string& root,
-                    const std::vector<std::string>& task_names, const EvalOptions& o) {
+                    const std::vector<std::string>& task_names, const EvalOptions& o, json* flops) {
   json all = json::object();
   VcrRuns vcr;
   for (const auto& name : task_names) {
@@ -201,7 +201,13 @@ json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
     require_scorer(task);  // before the predictions, not after
     auto examples = task.load(root, o.split, /*strict=*/true, nullptr);
     if (o.limit > 0 && int(examples.size()) > o.limit) examples.resize(size_t(o.limit));
-    auto predictions = predict(model, tok, cache, task, examples, o.predict);
+    model::ExecutedFlops meter;
+    std::vector<Prediction> predictions;
+    {
+      model::CountFlops counting(*model, flops ? &meter : nullptr);
+      predictions = predict(model, tok, cache, task, examples, o.predict);
+    }
+    if (flops) (*flops)[name] = meter.to_json();
     all[name] = score(task, examples, predictions);
     spdlog::info("eval {} ({} {} examples): {}", name, examples.size(), o.split, all[name].dump());
     if (!o.results_dir.empty() && task.kind != Kind::kText)

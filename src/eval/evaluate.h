@@ -42,8 +42,10 @@ struct EvalOptions {
 };
 
 // {task: metrics} for each task (+ "vcr" with Q->AR when both VCR tasks ran).
+// flops: when given, {task: ExecutedFlops::to_json()}, what the model executed
+// to make each task's predictions.
 nlohmann::json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCache& cache,
                               const std::string& root, const std::vector<std::string>& task_names,
-                              const EvalOptions& options);
+                              const EvalOptions& options, nlohmann::json* flops = nullptr);
 
 }  // namespace smoes::eval

@@ -40,7 +40,8 @@ BlockOutput DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tenso
   out.aux_loss = m.aux_loss;
   out.losses = std::move(m.losses);
   out.routing = LayerRouting{layer,           std::move(m.decision), std::move(m.modality),
-                             std::move(m.soft_modality), m.dropped_slots, m.total_slots};
+                             std::move(m.soft_modality), std::move(m.executed), m.dropped_slots,
+                             m.skipped_slots, m.total_slots};
   return out;
 }
 
@@ -115,6 +116,40 @@ torch::Tensor MoEVLMImpl::embed_tokens(const VLMInput& in) {
   return x.masked_scatter(slots.unsqueeze(-1), vis.to(x.dtype()));
 }
 
+namespace {
+
+// What one forward executed: per real token, attention over the keys it
+// sees, the dense FFN or the router plus the expert slots that ran (from the
+// routing, so skipped and dropped slots count nothing), and the LM head rows
+// computed; the ViT and projector per image.
+void count_executed(ExecutedFlops& meter, const Config& cfg, int64_t vocab, const torch::Tensor& modality,
+                    const torch::Tensor& valid, const torch::Tensor& key_valid, int64_t past,
+                    const torch::Tensor& logit_rows, const std::vector<LayerRouting>& routing, int64_t images) {
+  const int phase = past > 0 ? ExecutedFlops::decode : ExecutedFlops::prefill;
+  const double d = cfg.model.d_model, ffn = 2.0 * 3 * d * cfg.moe.ffn_hidden;
+  const double dense_layers = double(cfg.model.n_layers) - double(routing.size());
+  auto seen = key_valid.to(torch::kDouble).cumsum(1).narrow(1, past, valid.size(1));  // keys each query attends
+  for (int m = 0; m < 2; ++m) {
+    auto mine = valid & modality.eq(m);
+    const double n = mine.sum().item<double>(), keys = seen.masked_select(mine).sum().item<double>();
+    auto* f = meter.flops[phase][m];
+    meter.tokens[phase][m] += n;
+    f[ExecutedFlops::attention] += cfg.model.n_layers * (2.0 * 4 * d * d * n + 2.0 * 2 * d * keys);
+    f[ExecutedFlops::dense_ffn] += dense_layers * 2.0 * 3 * d * cfg.model.dense_ffn_hidden * n;
+    for (const auto& r : routing) {
+      auto rows = r.modality.eq(m);
+      f[ExecutedFlops::router] += 2.0 * d * r.decision.probs.size(1) * rows.sum().item<double>();
+      f[ExecutedFlops::experts] += ffn * r.executed.index({rows}).sum().item<double>();
+      f[ExecutedFlops::shared_experts] += ffn * cfg.moe.shared_experts * rows.sum().item<double>();
+    }
+    f[ExecutedFlops::lm_head] += 2.0 * d * vocab * (logit_rows & mine).sum().item<double>();
+  }
+  meter.flops[phase][1][ExecutedFlops::vision_encoder] += images * vision_flops_per_image(cfg.model);
+  meter.images += images;
+}
+
+}  // namespace
+
 VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_attention) {
   const int64_t b = in.input_ids.size(0), s = in.input_ids.size(1);
   if (in.modality.defined() && in.modality.sizes() != in.input_ids.sizes())
@@ -167,6 +202,10 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
     h = h.index({in.logits_at});  // [M, d], row-major
   }
   out.logits = torch::matmul(h, embed->weight.t());  // tied input/output embeddings
+  if (flop_meter)
+    count_executed(*flop_meter, cfg, vocab_size, modality, valid, key_valid, past,
+                   in.logits_at.defined() ? in.logits_at : torch::ones_like(valid), out.routing,
+                   in.images.defined() ? in.images.size(0) : 0);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "model/attention.h"
 #include "model/box_pointer.h"
 #include "model/dense_head.h"
+#include "model/flops.h"
 #include "model/norm.h"
 #include "model/object_tags.h"
 #include "model/rope.h"
@@ -48,7 +49,8 @@ struct LayerRouting {
   moe::RoutingDecision decision;  // over the routed tokens: the valid ones of the B*S, in order (no padding)
   torch::Tensor modality;         // [T_routed] their hard labels
   torch::Tensor soft_modality;    // [T_routed, 2] the (text, vision) soft score the router used (smoes), else undefined
-  int64_t dropped_slots = 0, total_slots = 0;
+  torch::Tensor executed;         // [T_routed, k] bool: slots that ran (not dropped by capacity, not skipped)
+  int64_t dropped_slots = 0, skipped_slots = 0, total_slots = 0;
 };
 
 struct VLMOutput {
@@ -128,6 +130,8 @@ struct MoEVLMImpl : torch::nn::Module {
   bool tracks_soft_modality() const;
   // Visual tokens per image (= ViT patches).
   int64_t image_tokens() const { return vit->num_patches(); }
+  // When set, every forward adds the FLOPs it executed (model/flops.h).
+  ExecutedFlops* flop_meter = nullptr;
   Config cfg;
   int64_t vocab_size, image_token_id;
   torch::nn::Embedding embed{nullptr};
@@ -141,6 +145,26 @@ struct MoEVLMImpl : torch::nn::Module {
   RoPE rope;
 };
 TORCH_MODULE(MoEVLM);
+
+// Points model.flop_meter at `meter` for one scope (nullptr: counts nothing).
+class CountFlops {
+ public:
+  CountFlops(MoEVLMImpl& model, ExecutedFlops* meter) : model_(model) { model_.flop_meter = meter; }
+  ~CountFlops() { model_.flop_meter = nullptr; }
+  CountFlops(const CountFlops&) = delete;
+  CountFlops& operator=(const CountFlops&) = delete;
+
+ private:
+  MoEVLMImpl& model_;
+};
+
+// The config fields `smoes eval --set` may change on a trained model: they
+// change how it runs, not its tensors (model.blind, moe.top_k, ...).
+const std::vector<std::string>& inference_fields();
+// Applies `a.b=value` overrides of inference fields to a loaded model (each
+// MoE layer included). Any other field is refused, naming it; an impossible
+// value (top_k above a layer's experts) throws naming the layer.
+void apply_inference_overrides(MoEVLMImpl& model, const std::vector<std::string>& assignments);
 
 // Parameter groups that `train.freeze` can name: embeddings, encoder,
 // projector, attention, norms, experts, routers, dense_ffn, vision_head, pointer. Returns the group

@@ -13,6 +13,16 @@ MoELayerImpl::MoELayerImpl(const MoEConfig& moe, const RouterConfig& router_cfg_
     shared = register_module("shared", SwiGLU(d_model, int64_t(moe.shared_experts) * moe.ffn_hidden));
 }
 
+void MoELayerImpl::set_inference_config(const MoEConfig& moe) {
+  auto next = cfg;
+  next.top_k = moe.top_k;
+  next.capacity_factor = moe.capacity_factor;
+  next.record_trace = moe.record_trace;
+  make_router(next, router_cfg, experts->d_model, name);  // the router's own checks (partition sizes, ...)
+  router->set_top_k(next.top_k);
+  cfg = next;
+}
+
 void MoELayerImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& modality) const {
   const int64_t d = experts->d_model;
   if (x.size(-1) != d) throw Error(name + ": input width " + std::to_string(x.size(-1)) + ", layer expects " + std::to_string(d));
@@ -58,8 +68,9 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   check_logits(routed.decision.logits);
 
   const int64_t tokens = flat.size(0);
+  auto keep = skip ? skip(routed.decision, mod) : torch::Tensor();
   auto bins = bin_by_expert(routed.decision.indices, cfg.num_experts,
-                            expert_capacity(cfg.capacity_factor, tokens, cfg.top_k, cfg.num_experts));
+                            expert_capacity(cfg.capacity_factor, tokens, cfg.top_k, cfg.num_experts), keep);
   auto gate = routed.decision.weights.reshape(-1).index_select(0, bins.slot);
   auto y = experts->forward(flat, bins, gate);
   if (shared) y = y + shared(flat);
@@ -74,7 +85,9 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
     out.aux_loss = out.aux_loss + router_loss_coef(cfg, router_cfg, loss_name) * value;
   out.soft_modality = std::move(routed.soft_modality);
   out.decision = std::move(routed.decision);
+  out.executed = bins.position.ge(0);
   out.dropped_slots = bins.dropped;
+  out.skipped_slots = bins.skipped;
   out.total_slots = bins.total_slots;
   return out;
 }

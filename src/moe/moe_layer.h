@@ -5,6 +5,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -15,6 +16,11 @@
 
 namespace smoes::moe {
 
+// Inference-time expert skipping (skip/ builds the rules): given a layer's
+// routing decision and its tokens' hard modality labels, which routed slots
+// run ([T, k] bool). Skipped slots leave the dispatch, so they cost nothing.
+using SkipRule = std::function<torch::Tensor(const RoutingDecision&, const torch::Tensor& modality)>;
+
 struct MoEOutput {
   torch::Tensor y;                              // same shape as the input
   torch::Tensor aux_loss;                       // coefficient-weighted sum of `losses`
@@ -22,7 +28,8 @@ struct MoEOutput {
   RoutingDecision decision;                     // over the routed tokens (the valid ones, in order)
   torch::Tensor modality;                       // [T_routed] hard label of each routed token
   torch::Tensor soft_modality;                  // [T_routed, 2] (text, vision) score the router used (smoes), else undefined
-  int64_t dropped_slots = 0, total_slots = 0;
+  torch::Tensor executed;                       // [T_routed, k] bool: slots that ran (not dropped, not skipped)
+  int64_t dropped_slots = 0, skipped_slots = 0, total_slots = 0;
 };
 
 struct MoELayerImpl : torch::nn::Module {
@@ -35,12 +42,17 @@ struct MoELayerImpl : torch::nn::Module {
   MoEOutput forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft_modality = {},
                     const torch::Tensor& valid = {});
 
+  // Takes the inference-time fields of `moe` (top_k, capacity_factor);
+  // throws naming the layer if its router cannot route that top_k.
+  void set_inference_config(const MoEConfig& moe);
+
   MoEConfig cfg;
   RouterConfig router_cfg;
   std::string name;
   std::shared_ptr<RouterImpl> router;
   GroupedExperts experts{nullptr};
   SwiGLU shared{nullptr};  // the shared experts fused into one SwiGLU (sum of S experts == one S*ffn wide)
+  SkipRule skip;           // empty = every routed slot runs
 
  private:
   void check_inputs(const torch::Tensor& x, const torch::Tensor& modality) const;

@@ -34,6 +34,8 @@ class RouterImpl : public torch::nn::Module {
   RouterImpl(const MoEConfig& moe, const RouterConfig& cfg, int64_t d_model, std::string layer);
   virtual RouterOutput route(const RouterInput& in) = 0;
   const std::string& layer() const { return layer_; }
+  // Inference-time top-k (smoes eval --set moe.top_k); MoELayerImpl checks it.
+  void set_top_k(int k) { moe_.top_k = k; }
 
   torch::nn::Linear gate{nullptr};  // d -> E router logits
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "../error_of.h"
 #include "model/generate.h"
 #include "model/vision.h"
 #include "moe/smoes.h"
@@ -659,4 +660,30 @@ TEST(VLM, PointerBagsOnlyTagNamesWhenTheModelHasWordTags) {
   };
   expect(pointer_words(ids, modality, tagged->tags), {0, 0, 0, 0, 1, 0, 1});  // 13 names no tag
   expect(pointer_words(ids, modality, untagged->tags), {0, 0, 0, 0, 1, 1, 1});  // every text token
+}
+
+// smoes eval --set: inference-time fields change how the loaded model runs;
+// a field that would change tensors is refused and the model is left alone.
+TEST(InferenceOverrides, TopKChangesRoutingAndTensorFieldsAreRefused) {
+  torch::manual_seed(4);
+  MoEVLM model(tiny_config(), kVocab, kImage);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto in = prompt_with_image(2);
+  auto before = model->forward(in);
+  EXPECT_EQ(before.routing[0].decision.indices.size(1), 2);
+  apply_inference_overrides(*model, {"moe.top_k=1", "moe.capacity_factor=1.5"});
+  EXPECT_EQ(model->cfg.moe.top_k, 1);
+  auto after = model->forward(in);
+  for (const auto& r : after.routing) EXPECT_EQ(r.decision.indices.size(1), 1);
+  // Layer 0 sees the same input: top-1 of the same logits is the old first choice.
+  EXPECT_TRUE(after.routing[0].decision.indices.select(1, 0).equal(before.routing[0].decision.indices.select(1, 0)));
+  EXPECT_NE(error_of([&] { apply_inference_overrides(*model, {"moe.num_experts=2"}); })
+                .find("--set moe.num_experts: not an inference-time field"),
+            std::string::npos);
+  auto too_many = error_of([&] { apply_inference_overrides(*model, {"moe.top_k=5"}); });
+  EXPECT_NE(too_many.find("--set: moe.top_k: top_k = 5 exceeds moe.num_experts = 4"), std::string::npos) << too_many;
+  EXPECT_EQ(model->cfg.moe.top_k, 1);
+  EXPECT_EQ(model->cfg.moe.num_experts, 4);
+  EXPECT_TRUE(model->forward(in).logits.equal(after.logits));
 }

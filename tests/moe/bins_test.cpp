@@ -72,3 +72,26 @@ TEST(Bins, ExpertIdOutsideTheLayerIsAnError) {
   EXPECT_THROW(bin_by_expert(idx, 3), smoes::Error);
   EXPECT_NO_THROW(bin_by_expert(idx, 4));
 }
+
+TEST(Bins, SkippedSlotsTakeNoRowAndNoCapacity) {
+  // Expert 0 gets three first choices; skipping token 0's frees capacity 2
+  // for tokens 1 and 2, and the skipped slot is neither kept nor dropped.
+  auto idx = torch::tensor({0, 1, 0, 1, 0, 1}, torch::kLong).view({3, 2});
+  auto keep = torch::tensor({false, true, true, false, true, true}).view({3, 2});
+  auto bins = bin_by_expert(idx, 2, 2, keep);
+  EXPECT_EQ(bins.skipped, 2);
+  EXPECT_EQ(bins.dropped, 0);
+  EXPECT_EQ(bins.counts, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(bins.position[0][0].item<int64_t>(), -1);
+  EXPECT_EQ(bins.position[1][1].item<int64_t>(), -1);
+  EXPECT_EQ(bins.slot[0].item<int64_t>(), 2);  // token 1 rank 0
+  EXPECT_EQ(bins.slot[1].item<int64_t>(), 4);  // token 2 rank 0
+  // Without a capacity, skipping == binning only the kept slots.
+  torch::manual_seed(3);
+  auto ids = torch::randint(0, 4, {9, 3}, torch::kLong);
+  auto mask = torch::rand({9, 3}).lt(0.5);
+  auto skipped = bin_by_expert(ids, 4, 0, mask);
+  EXPECT_EQ(skipped.skipped, (~mask).sum().item<int64_t>());
+  EXPECT_TRUE(torch::equal(skipped.position.ge(0), mask));
+  EXPECT_THROW(bin_by_expert(ids, 4, 0, mask.to(torch::kLong)), smoes::Error);
+}
