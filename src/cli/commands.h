@@ -21,5 +21,6 @@ Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
 Command add_data(CLI::App& app);
 Command add_analyze(CLI::App& app);
+Command add_skip(CLI::App& app);
 
 }  // namespace smoes::cli

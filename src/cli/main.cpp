@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       smoes::cli::add_eval(app),
       smoes::cli::add_data(app),
       smoes::cli::add_analyze(app),
+      smoes::cli::add_skip(app),
   };
 
   try {

@@ -1,5 +1,7 @@
 #include "moe/moe_layer.h"
 
+#include <chrono>
+
 #include "core/error.h"
 #include "moe/bins.h"
 
@@ -45,6 +47,7 @@ void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
 
 MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft,
                                 const torch::Tensor& valid) {
+  const auto start = std::chrono::steady_clock::now();
   check_inputs(x, modality);
   const int64_t d = experts->d_model;
   auto flat = x.reshape({-1, d});
@@ -89,6 +92,7 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   out.dropped_slots = bins.dropped;
   out.skipped_slots = bins.skipped;
   out.total_slots = bins.total_slots;
+  forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

@@ -53,6 +53,7 @@ struct MoELayerImpl : torch::nn::Module {
   GroupedExperts experts{nullptr};
   SwiGLU shared{nullptr};  // the shared experts fused into one SwiGLU (sum of S experts == one S*ffn wide)
   SkipRule skip;           // empty = every routed slot runs
+  double forward_seconds = 0;  // wall time spent in forward() (smoes skip times the MoE layers with it)
 
  private:
   void check_inputs(const torch::Tensor& x, const torch::Tensor& modality) const;

@@ -335,3 +335,21 @@ TEST(GroupedExperts, FusionLeavesAFrozenWeightsGradAlone) {
   EXPECT_TRUE(torch::equal(experts->w2.grad(), stale));
   EXPECT_TRUE(torch::allclose(experts->w13.grad(), 2 * before, 1e-5, 1e-6));
 }
+
+TEST(MoELayer, SkippedSlotsLeaveTheDispatchAndEqualTheNaiveLoopWithoutThem) {
+  torch::manual_seed(12);
+  MoELayer layer(moe_cfg(4, 3), router_cfg("topk"), 8, "skip");
+  layer->eval();
+  auto x = torch::randn({10, 8});
+  auto modality = torch::randint(0, 2, {10}, torch::kLong);
+  auto keep = torch::rand({10, 3}).lt(0.4);
+  layer->skip = [&](const RoutingDecision& d, const torch::Tensor& m) {
+    EXPECT_TRUE(m.equal(modality));
+    EXPECT_EQ(d.indices.sizes(), keep.sizes());
+    return keep;
+  };
+  auto out = layer->forward(x, modality);
+  EXPECT_EQ(out.skipped_slots, (~keep).sum().item<int64_t>());
+  EXPECT_TRUE(out.executed.equal(keep));
+  EXPECT_TRUE(torch::allclose(out.y, naive_moe(layer, x, out.decision, keep), 1e-5, 1e-6));
+}

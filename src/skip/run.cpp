@@ -1,0 +1,237 @@
+#include "skip/run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "eval/evaluate.h"
+#include "eval/predict.h"
+#include "skip/methods.h"
+#include "skip/rules.h"
+#include "tasks/batch.h"
+
+namespace smoes::skip {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_options(SkipSubject& s, const SkipOptions& o) {
+  if (moe_layers(*s.model).empty())
+    throw Error("skip: " + s.checkpoint + " has no MoE layer (moe.enabled is false): nothing to skip");
+  for (const auto& m : o.methods)
+    if (std::find(skip_methods().begin(), skip_methods().end(), m) == skip_methods().end()) {
+      std::string known;
+      for (const auto& k : skip_methods()) known += (known.empty() ? "" : ", ") + k;
+      throw Error("skip: unknown --method '" + m + "' (known: " + known + ")");
+    }
+  for (double r : o.ratios)
+    if (!(r >= 0 && r < 1)) throw Error("skip: --ratio " + std::to_string(r) + " outside [0, 1)");
+  if (o.candidates < 2) throw Error("skip: --candidates must be at least 2");
+}
+
+// A calibration with only the model's shape, for methods that read nothing else.
+Calibration bare_calibration(model::MoEVLMImpl& model) {
+  Calibration c;
+  c.top_k = model.cfg.moe.top_k;
+  c.layers.resize(moe_layers(model).size());
+  return c;
+}
+
+// Top-k changed for one scope (the top1 baseline).
+class TopK {
+ public:
+  TopK(model::MoEVLMImpl& model, int k) : model_(model), old_(model.cfg.moe.top_k) { set(k); }
+  ~TopK() { set(old_); }
+
+ private:
+  void set(int k) {
+    if (k > 0) apply_inference_overrides(model_, {"moe.top_k=" + std::to_string(k)});
+  }
+  model::MoEVLMImpl& model_;
+  int old_;
+};
+
+double moe_seconds(model::MoEVLMImpl& model) {
+  double t = 0;
+  for (auto* layer : moe_layers(model)) t += layer->forward_seconds;
+  return t;
+}
+
+struct Timing {
+  double prefill = 0, decode = 0, moe_prefill = 0;
+};
+
+// Prefill of a left-padded prompt batch, then 8 greedy decode steps; wall
+// time of each phase and of the MoE layers during prefill.
+Timing time_batch(model::MoEVLMImpl& model, const model::VLMInput& prompts) {
+  using clock = std::chrono::steady_clock;
+  torch::NoGradGuard no_grad;
+  Timing t;
+  model::KVCache kv;
+  const double moe_before = moe_seconds(model);
+  auto start = clock::now();
+  auto out = model.forward(prompts, &kv);
+  t.prefill = std::chrono::duration<double>(clock::now() - start).count();
+  t.moe_prefill = moe_seconds(model) - moe_before;
+  start = clock::now();
+  for (int step = 0; step < 8; ++step) {
+    auto next = out.logits.select(1, -1).argmax(-1).unsqueeze(1);
+    out = model.forward({next, torch::zeros_like(next), torch::ones(next.sizes(), torch::kBool), {}, {}}, &kv);
+  }
+  t.decode = std::chrono::duration<double>(clock::now() - start).count();
+  return t;
+}
+
+std::vector<model::VLMInput> timing_prompts(SkipSubject& s, const std::string& task_name, const SkipOptions& o) {
+  const auto& task = tasks::find_task(task_name);
+  auto examples = task.load(s.root, o.split, /*strict=*/true, nullptr);
+  std::vector<model::VLMInput> out;
+  for (int b = 0; b < o.timing_batches; ++b) {
+    std::vector<tasks::Sequence> seqs;
+    for (int i = 0; i < o.batch_size && !examples.empty(); ++i) {
+      const auto& ex = examples[size_t(b * o.batch_size + i) % examples.size()];
+      seqs.push_back(eval::prompt_sequence(*s.tok, *s.cache, ex, int(s.model->image_tokens()),
+                                           s.model->cfg.data.max_text_len, s.model->cfg.data.image_position));
+    }
+    out.push_back(tasks::collate(seqs, s.model->cfg.model.image_size, s.tok->pad_id(), /*left_pad=*/true).input);
+  }
+  return out;
+}
+
+// Median over batches of the baseline/skipped time ratio, the two timed
+// alternately so that machine noise hits both alike.
+nlohmann::json speedups(SkipSubject& s, const std::vector<model::VLMInput>& prompts, const Plan& plan) {
+  std::vector<double> prefill, decode, moe;
+  time_batch(*s.model, prompts.front());  // warm-up
+  for (const auto& p : prompts) {
+    auto base = time_batch(*s.model, p);
+    TopK k(*s.model, plan.top_k);
+    InstallRules installed(*s.model, plan.rules, nullptr);
+    auto fast = time_batch(*s.model, p);
+    prefill.push_back(base.prefill / fast.prefill);
+    decode.push_back(base.decode / fast.decode);
+    moe.push_back(base.moe_prefill / fast.moe_prefill);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  return {{"prefill", median(prefill)}, {"decode", median(decode)}, {"moe_prefill", median(moe)},
+          {"batches", prompts.size()}, {"batch_size", prompts.front().input_ids.size(0)}};
+}
+
+struct Scored {
+  nlohmann::json metrics, flops;
+  double gflops_per_token = 0;
+};
+
+Scored score(SkipSubject& s, const std::vector<std::string>& tasks, const SkipOptions& o) {
+  eval::EvalOptions eo;
+  eo.split = o.split;
+  eo.limit = o.limit;
+  eo.predict.batch_size = o.batch_size;
+  eo.predict.max_text_len = s.model->cfg.data.max_text_len;
+  Scored out;
+  out.metrics = eval::evaluate_tasks(s.model, *s.tok, *s.cache, s.root, tasks, eo, &out.flops);
+  double gflops = 0, tokens = 0;
+  for (const auto& [task, f] : out.flops.items()) {
+    gflops += f["gflops"].get<double>();
+    tokens += f["tokens"].get<double>();
+  }
+  out.gflops_per_token = tokens > 0 ? gflops / tokens : 0;
+  return out;
+}
+
+}  // namespace
+
+std::string calibration_path(const std::string& run_dir, const CalibrationOptions& o, const std::string& fingerprint) {
+  return (fs::path(run_dir) / "calibration" /
+          (o.task + "_" + o.split + "_n" + std::to_string(o.samples) + "_" + fingerprint + ".json"))
+      .string();
+}
+
+nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
+  check_options(s, o);
+  auto tasks = o.tasks;
+  if (tasks.empty()) throw Error("skip: give at least one --task to score");
+  auto copt = o.calibration;
+  if (copt.task.empty()) copt.task = tasks.front();
+  s.model->eval();
+  const bool calibrated = std::any_of(o.methods.begin(), o.methods.end(), needs_calibration);
+  const auto fingerprint = checkpoint_fingerprint(s.checkpoint);
+  auto path = o.calibration_file.empty() ? calibration_path(s.run_dir, copt, fingerprint) : o.calibration_file;
+  Calibration cal = bare_calibration(*s.model);
+  std::vector<tasks::Batch> batches;
+  std::vector<torch::Tensor> reference;
+  const bool modes = std::find(o.methods.begin(), o.methods.end(), "modes") != o.methods.end();
+  if (calibrated) {
+    if (fs::exists(path) || !o.calibration_file.empty()) {
+      cal = load_calibration(path, fingerprint);
+      spdlog::info("skip: calibration from {}", path);
+    }
+    // MoDES searches on the batches unless every ratio's answer is remembered.
+    bool need_batches = !fs::exists(path) && o.calibration_file.empty();
+    for (double r : o.ratios) need_batches = need_batches || (modes && !modes_remembered(cal, r));
+    if (need_batches) {
+      if (!cal.task.empty()) copt = {cal.task, cal.split, cal.samples, copt.batch_size, copt.seed};
+      batches = calibration_batches(*s.model, *s.tok, *s.cache, s.root, copt);
+      reference = answer_log_probs(*s.model, batches);
+    }
+    if (!fs::exists(path) && o.calibration_file.empty()) {
+      cal = calibrate(*s.model, batches, reference, copt);
+      cal.fingerprint = fingerprint;
+      cal.checkpoint = s.checkpoint;
+    }
+  }
+  PlanInputs in{s.model.get(), batches.empty() ? nullptr : &batches, reference.empty() ? nullptr : &reference,
+                o.candidates, o.seed};
+  // Every plan before any result: a refused one (MoDES without vision tokens) writes nothing.
+  std::vector<std::pair<std::string, double>> todo;
+  std::vector<Plan> plans;
+  for (const auto& m : o.methods)
+    for (double r : m == "top1" ? std::vector<double>{0} : o.ratios) {
+      plans.push_back(plan_method(m, m == "top1" ? 0.0 : r, cal, in));
+      todo.emplace_back(m, r);
+    }
+  if (calibrated) {
+    write_file_atomic(path, cal.to_json().dump() + "\n");
+    spdlog::info("skip: calibration kept in {}", path);
+  }
+  auto prompts = timing_prompts(s, tasks.front(), o);
+  auto base = score(s, tasks, o);
+  nlohmann::json result{{"baseline", {{"metrics", base.metrics}, {"flops", base.flops},
+                                      {"gflops_per_token", base.gflops_per_token}}},
+                        {"calibration", calibrated ? nlohmann::json(path) : nlohmann::json(nullptr)},
+                        {"runs", nlohmann::json::array()}};
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const auto& plan = plans[i];
+    auto counts = std::make_shared<SkipCounts>();
+    Scored scored;
+    {
+      TopK k(*s.model, plan.top_k);
+      InstallRules installed(*s.model, plan.rules, counts);
+      scored = score(s, tasks, o);
+    }
+    const bool top1 = plan.top_k > 0;  // fewer slots routed, not skipped: the ratio is relative to top-k
+    const double k = double(s.model->cfg.moe.top_k);
+    auto ratio = [&](int m) { return top1 ? 1.0 - 1.0 / k : counts->ratio(m); };
+    result["runs"].push_back({{"method", todo[i].first},
+                              {"target_ratio", top1 ? 1.0 - 1.0 / k : todo[i].second},
+                              {"expected_ratio", plan.expected_ratio},
+                              {"params", plan.params},
+                              {"skip_ratio", {{"all", ratio(-1)}, {"text", ratio(0)}, {"vision", ratio(1)}}},
+                              {"metrics", scored.metrics},
+                              {"flops", scored.flops},
+                              {"gflops_per_token", scored.gflops_per_token},
+                              {"speedup", speedups(s, prompts, plan)}});
+    spdlog::info("skip: {} at {:.2f}: {}", todo[i].first, todo[i].second, result["runs"].back()["skip_ratio"].dump());
+  }
+  return result;
+}
+
+}  // namespace smoes::skip
