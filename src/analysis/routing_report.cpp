@@ -1,15 +1,14 @@
 #include "analysis/routing_report.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/plot.h"
 
 namespace smoes::analysis {
 
@@ -67,28 +66,6 @@ std::string parallel_table(const json& r) {
   return md.str();
 }
 
-// Runs `body` (gnuplot commands after `set output`, with `data` datablocks
-// before) once per terminal; each file appears only when gnuplot succeeded.
-void render(const std::string& path_no_ext, const std::string& data, const std::string& body) {
-  if (path_no_ext.find('\'') != std::string::npos) throw Error(path_no_ext + ": plot paths may not contain a quote");
-  const std::string png = path_no_ext + ".png", svg = path_no_ext + ".svg";
-  std::ostringstream script;
-  script << data << "set terminal pngcairo size 900,540 font 'sans,10'\nset output '" << png << ".partial'\n"
-         << body << "set terminal svg size 900,540 font 'sans,10' background '#ffffff'\nset output '" << svg
-         << ".partial'\n" << body << "unset output\n";
-  const auto stem = fs::temp_directory_path() / ("smoes_plot_" + std::to_string(getpid()));
-  const std::string script_path = stem.string() + ".gp", log_path = stem.string() + ".log";
-  write_file_atomic(script_path, script.str());
-  const int rc = std::system(("gnuplot '" + script_path + "' 2>'" + log_path + "'").c_str());
-  std::error_code ignored;
-  std::string log = fs::exists(log_path) ? read_file(log_path) : "";
-  fs::remove(script_path, ignored);
-  fs::remove(log_path, ignored);
-  if (rc != 0) throw Error(png + ": gnuplot failed: " + log);
-  fs::rename(png + ".partial", png);
-  fs::rename(svg + ".partial", svg);
-}
-
 void plot_text_fraction(const json& r, const std::string& path) {
   std::ostringstream data;
   data << "$M << EOD\n";
@@ -111,7 +88,7 @@ void plot_text_fraction(const json& r, const std::string& path) {
   for (size_t i = 0; i < layers.size(); ++i) body << (i ? ", " : "") << "'" << layers[i].get<int>() << "' " << i;
   body << ")\nset datafile missing 'NaN'\nplot $M matrix with image notitle, "
        << "$M matrix using 1:2:($3 == $3 ? sprintf('%.2f', $3) : '') with labels font ',8' notitle\n";
-  render(path, data.str(), body.str());
+  render_gnuplot(path, data.str(), body.str());
 }
 
 void plot_per_layer(const json& r, const std::string& path) {
@@ -127,7 +104,7 @@ void plot_per_layer(const json& r, const std::string& path) {
       "set y2tics\nset xtics 1\nset key top left\nset grid\n"
       "plot $L using 1:2 with linespoints lw 2 pt 7 title 'MSI', "
       "$L using 1:3 axes x1y2 with linespoints lw 2 pt 5 title 'MI (right axis)'\n";
-  render(path, data.str(), body);
+  render_gnuplot(path, data.str(), body);
 }
 
 void plot_cross_device(const json& r, const std::string& path) {
@@ -147,7 +124,7 @@ void plot_cross_device(const json& r, const std::string& path) {
       "$D using 1:3 with linespoints lw 2 pt 5 title 'prefill text', "
       "$D using 1:4 with linespoints lw 2 pt 9 title 'prefill all', "
       "$D using 1:5 with linespoints lw 2 dt 2 pt 11 title 'decode text'\n";
-  render(path, data.str(), body);
+  render_gnuplot(path, data.str(), body);
 }
 
 void plot_soft_scores(const json& r, const std::string& path) {
@@ -162,7 +139,7 @@ void plot_soft_scores(const json& r, const std::string& path) {
       "set ylabel 'mean soft vision score'\nset yrange [0:1]\nset xtics 1\nset key center right\nset grid\n"
       "plot $S using 1:3 with linespoints lw 2 pt 7 title 'vision tokens', "
       "$S using 1:2 with linespoints lw 2 pt 5 title 'text tokens'\n";
-  render(path, data.str(), body);
+  render_gnuplot(path, data.str(), body);
 }
 
 }  // namespace
@@ -191,7 +168,7 @@ std::string routing_markdown(const json& r, const std::vector<std::string>& plot
 }
 
 std::vector<std::string> plot_routing(const json& r, const std::string& base) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+  if (!have_gnuplot()) {
     spdlog::warn("gnuplot not found on PATH: skipping the routing plots (scripts/bootstrap.sh installs it)");
     return {};
   }

@@ -9,6 +9,7 @@
 #include "eval/results.h"
 #include "skip/methods.h"
 #include "skip/run.h"
+#include "skip/sweep_plot.h"
 #include "train/run.h"
 
 namespace smoes::cli {
@@ -16,6 +17,7 @@ namespace {
 
 struct Options {
   std::string ckpt, root, out;
+  bool sweep = false;
   skip::SkipOptions skip;
 };
 
@@ -75,8 +77,10 @@ Command add_skip(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--timing-batches", s.timing_batches, "prompt batches timed for the speedups")->capture_default_str();
   cmd->add_option("--seed", s.seed, "random skipping's seed")->capture_default_str();
-  cmd->add_option("--out", o->out, "result JSON (default: <run>/skip_<split>.json)");
-  return {cmd, [o] {
+  cmd->add_flag("--sweep", o->sweep,
+                "every method at ratios 0.2 0.4 0.6 0.8 0.9 (unless --method/--ratio say otherwise), plotted");
+  cmd->add_option("--out", o->out, "result JSON (default: <run>/skip_<split>.json, or skip_sweep_<split>.json)");
+  return {cmd, [o, cmd] {
             auto run = train::load_run(o->ckpt);
             data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
             auto run_dir = std::filesystem::is_directory(o->ckpt)
@@ -85,9 +89,14 @@ Command add_skip(CLI::App& app) {
             skip::SkipSubject subject{run.model, run.tok.get(), &cache,
                                       o->root.empty() ? run.cfg.data.root : o->root, run.checkpoint,
                                       run_dir.string()};
+            if (o->sweep) {
+              if (cmd->count("--method") == 0) o->skip.methods = skip::skip_methods();
+              if (cmd->count("--ratio") == 0) o->skip.ratios = {0.2, 0.4, 0.6, 0.8, 0.9};
+            }
             auto result = skip::run_skip(subject, o->skip);
             print(result);
-            if (o->out.empty()) o->out = (run_dir / ("skip_" + o->skip.split + ".json")).string();
+            if (o->out.empty())
+              o->out = (run_dir / ((o->sweep ? "skip_sweep_" : "skip_") + o->skip.split + ".json")).string();
             eval::write_metrics(o->out, {{"skip", result},
                                          {"provenance",
                                           {{"checkpoint", run.checkpoint},
@@ -95,6 +104,10 @@ Command add_skip(CLI::App& app) {
                                            {"data_manifest", run.manifest},
                                            {"git_revision", git_revision()}}}});
             std::printf("wrote %s\n", o->out.c_str());
+            if (o->sweep) {
+              auto plot = std::filesystem::path(o->out).replace_extension().string();
+              if (skip::plot_sweep(result, o->skip.tasks.front(), plot)) std::printf("wrote %s.png and .svg\n", plot.c_str());
+            }
           }};
 }
 

@@ -11,6 +11,8 @@
 #include "core/files.h"
 #include "skip/methods.h"
 #include "skip/run.h"
+#include "skip/sweep_plot.h"
+#include "core/plot.h"
 #include "train/run.h"
 
 using namespace smoes;
@@ -81,6 +83,13 @@ TEST(SkipRun, EveryMethodCutsExecutedFlopsAndTheCalibrationIsKeptOnce) {
     EXPECT_NEAR(run["expected_ratio"].get<double>(), 0.5, 0.2) << method;
     EXPECT_GT(run["skip_ratio"]["all"].get<double>(), 0.05) << method;
     for (const char* phase : {"prefill", "decode", "moe_prefill"}) EXPECT_GT(run["speedup"][phase].get<double>(), 0);
+  }
+  // The sweep's picture: the headline metric against skip ratio and GFLOPs.
+  EXPECT_EQ(skip::headline_metric(r["baseline"]["metrics"]["coco_captions"]), "CIDEr-D");
+  if (have_gnuplot()) {
+    ASSERT_TRUE(skip::plot_sweep(r, "coco_captions", dir + "/sweep"));
+    EXPECT_GT(fs::file_size(dir + "/sweep.png"), 1000u);
+    EXPECT_TRUE(fs::exists(dir + "/sweep.svg"));
   }
   // MoDES's thresholds are remembered: a second run reads them, and no batch is needed.
   auto saved = skip::load_calibration(path, skip::checkpoint_fingerprint(l.run.checkpoint));
