@@ -94,6 +94,14 @@ void read_value(const json& j, std::vector<std::string>& v, const std::string& s
     v.push_back(j[i].get<std::string>());
   }
 }
+void read_value(const json& j, std::vector<int>& v, const std::string& source, const std::string& path) {
+  if (!j.is_array()) wrong_type(j, "a list of integers", source, path);
+  v.clear();
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_number_integer()) wrong_type(j[i], "an integer", source, path + "[" + std::to_string(i) + "]");
+    v.push_back(j[i].get<int>());
+  }
+}
 void read_value(const json& j, std::map<std::string, double>& v, const std::string& source,
                 const std::string& path) {
   if (!j.is_object()) wrong_type(j, "an object of name -> number", source, path);
@@ -151,6 +159,24 @@ void Config::validate(const std::string& source) const {
                                     std::to_string(router.vision_experts) + " + cross-modal " +
                                     std::to_string(router.cross_modal_experts) + " = " + std::to_string(partition) +
                                     " does not add up to moe.num_experts = " + std::to_string(moe.num_experts));
+  if (!moe.layer_experts.empty()) {
+    if (!moe.enabled || int(moe.layer_experts.size()) != model.moe_layers())
+      fail("moe.layer_experts", "lists " + std::to_string(moe.layer_experts.size()) + " layers, the model has " +
+                                    std::to_string(moe.enabled ? model.moe_layers() : 0) + " MoE layers");
+    if (split != ExpertPartition::none)
+      fail("moe.layer_experts", "per-layer expert counts (pruning) need a router without a modality partition, not " +
+                                    router.name);
+    for (size_t i = 0; i < moe.layer_experts.size(); ++i) {
+      const int e = moe.layer_experts[i];
+      const auto at = "moe.layer_experts[" + std::to_string(i) + "]";
+      if (e < moe.top_k || e > moe.num_experts)
+        fail(at, std::to_string(e) + " experts: must be between moe.top_k = " + std::to_string(moe.top_k) +
+                     " and moe.num_experts = " + std::to_string(moe.num_experts));
+      if (router.name == "smoes" && e % router.num_bins != 0)
+        fail(at, std::to_string(router.num_bins) + " bins (router.num_bins) do not divide " + std::to_string(e) +
+                     " experts into equal bins");
+    }
+  }
   if (router.name == "smoes" && moe.num_experts % router.num_bins != 0)
     fail("router.num_bins", std::to_string(router.num_bins) + " bins do not divide moe.num_experts = " +
                                 std::to_string(moe.num_experts) + " into equal bins");

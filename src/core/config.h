@@ -20,6 +20,8 @@ struct ModelConfig {
   int n_heads = 4;
   int max_seq_len = 256;
   int moe_every = 1;        // MoE FFN in every n-th decoder layer, dense FFN elsewhere
+  bool is_moe_layer(int layer) const { return layer % moe_every == moe_every - 1; }
+  int moe_layers() const { return n_layers / moe_every; }
   int dense_ffn_hidden = 1024;
   double rope_theta = 10000.0;
   double dropout = 0.0;
@@ -109,6 +111,10 @@ struct MoEConfig {
   double z_loss_coef = 0.001;    // router z-loss
   double upcycle_noise = 0.0;    // std of noise added when upcycling a dense FFN
   bool record_trace = false;     // write the JSONL routing trace during eval
+  std::vector<int> layer_experts;  // routed experts of each MoE layer, in order (empty = num_experts each; NAEE pruning)
+  int experts_in(int moe_layer) const {
+    return layer_experts.empty() ? num_experts : layer_experts[size_t(moe_layer)];
+  }
 
   template <class V>
   void fields(V& v) {
@@ -123,6 +129,7 @@ struct MoEConfig {
     v("z_loss_coef", z_loss_coef, "router z-loss coefficient", Range(0, 100));
     v("upcycle_noise", upcycle_noise, "noise std when upcycling a dense FFN", Range(0, 10));
     v("record_trace", record_trace, "write a JSONL routing trace in eval");
+    v("layer_experts", layer_experts, "routed experts per MoE layer (empty = num_experts each; set by NAEE pruning)");
   }
 };
 

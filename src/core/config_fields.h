@@ -39,6 +39,7 @@ void read_value(const nlohmann::json& j, bool& v, const std::string& source, con
 void read_value(const nlohmann::json& j, std::string& v, const std::string& source, const std::string& path);
 void read_value(const nlohmann::json& j, std::vector<std::string>& v, const std::string& source,
                 const std::string& path);
+void read_value(const nlohmann::json& j, std::vector<int>& v, const std::string& source, const std::string& path);
 void read_value(const nlohmann::json& j, std::map<std::string, double>& v, const std::string& source,
                 const std::string& path);
 

@@ -9,11 +9,11 @@ FlopCount forward_flops(const Config& cfg, int64_t vocab, int64_t seq_len, int64
   const double d = m.d_model, s = double(seq_len);
   FlopCount f;
   for (int layer = 0; layer < m.n_layers; ++layer) {
-    const bool moe = cfg.moe.enabled && (layer % m.moe_every == m.moe_every - 1);
+    const bool moe = cfg.moe.enabled && m.is_moe_layer(layer);
     double per_token = 2 * d * 3 * d + 2 * d * d  // qkv + output projection
                        + 2 * 2 * s * d;           // q.k^T and p.v over the full (masked) square
     if (moe)
-      per_token += 2 * d * cfg.moe.num_experts  // router
+      per_token += 2 * d * cfg.moe.experts_in(layer / m.moe_every)  // router
                    + (cfg.moe.top_k + cfg.moe.shared_experts) * 3 * 2 * d * cfg.moe.ffn_hidden;
     else
       per_token += 3 * 2 * d * m.dense_ffn_hidden;

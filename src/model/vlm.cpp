@@ -11,11 +11,14 @@ DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) 
   attn_norm = register_module("attn_norm", RMSNorm(cfg.model.d_model));
   attn = register_module("attn", SelfAttention(cfg.model.d_model, cfg.model.n_heads));
   ffn_norm = register_module("ffn_norm", RMSNorm(cfg.model.d_model));
-  if (use_moe)
-    moe = register_module("moe", moe::MoELayer(cfg.moe, cfg.router, cfg.model.d_model,
+  if (use_moe) {
+    auto moe_cfg = cfg.moe;  // this layer's expert count (pruned models differ per layer)
+    moe_cfg.num_experts = cfg.moe.experts_in(layer_ / cfg.model.moe_every);
+    moe = register_module("moe", moe::MoELayer(moe_cfg, cfg.router, cfg.model.d_model,
                                                "layer " + std::to_string(layer) + " MoE"));
-  else
+  } else {
     dense = register_module("dense", moe::SwiGLU(cfg.model.d_model, cfg.model.dense_ffn_hidden));
+  }
 }
 
 BlockOutput DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& soft, const BlockContext& ctx,
@@ -66,7 +69,7 @@ MoEVLMImpl::MoEVLMImpl(const Config& cfg_, int64_t vocab, int64_t image_token)
   if (m.box_pointer) pointer = register_module("pointer", BoxPointer(m.d_model, m.pointer_readout));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < m.n_layers; ++i)
-    blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && (i % m.moe_every == m.moe_every - 1)));
+    blocks->push_back(DecoderBlock(cfg, i, cfg.moe.enabled && m.is_moe_layer(i)));
   final_norm = register_module("final_norm", RMSNorm(m.d_model));
   // GPT-2 style small init keeps the decoder's early logits calm. The ViT keeps
   // its own (MAE) init: at N(0, 0.02) its patch embedding was 4x weaker than

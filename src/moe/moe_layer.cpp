@@ -69,6 +69,7 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   RouterInput in{flat, mod, soft_flat};
   RouterOutput routed = router->route(in);
   check_logits(routed.decision.logits);
+  if (observe) observe(flat, routed.decision);
 
   const int64_t tokens = flat.size(0);
   auto keep = skip ? skip(routed.decision, mod) : torch::Tensor();

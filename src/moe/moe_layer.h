@@ -53,6 +53,8 @@ struct MoELayerImpl : torch::nn::Module {
   GroupedExperts experts{nullptr};
   SwiGLU shared{nullptr};  // the shared experts fused into one SwiGLU (sum of S experts == one S*ffn wide)
   SkipRule skip;           // empty = every routed slot runs
+  // Inference tools (NAEE pruning) read the routed tokens [T_routed, d] and their decision here.
+  std::function<void(const torch::Tensor& routed, const RoutingDecision& decision)> observe;
   double forward_seconds = 0;  // wall time spent in forward() (smoes skip times the MoE layers with it)
 
  private:

@@ -107,7 +107,7 @@ Plan plan_naee(double ratio, const Calibration& c) {
 }  // namespace
 
 const std::vector<std::string>& skip_methods() {
-  static const std::vector<std::string> m = {"modes", "naee-skip", "blind-threshold", "random", "top1"};
+  static const std::vector<std::string> m = {"modes", "naee-skip", "blind-threshold", "random", "top1", "naee-prune"};
   return m;
 }
 

@@ -10,6 +10,8 @@
 //                    as far as sparing the first choice allows ((k-1)/k at most)
 //   random           every slot skipped with probability ratio
 //   top1             top-k reduced to 1 (skips (k-1)/k of the slots)
+//   naee-prune       NAEE expert pruning (skip/prune.h): a smaller model, not a rule;
+//                    run_skip handles it, plan_method refuses it
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/files.h"
 #include "eval/evaluate.h"
 #include "eval/predict.h"
+#include "core/checkpoint.h"
 #include "skip/methods.h"
+#include "skip/prune.h"
 #include "skip/rules.h"
 #include "tasks/batch.h"
 
@@ -103,16 +106,31 @@ std::vector<model::VLMInput> timing_prompts(SkipSubject& s, const std::string& t
   return out;
 }
 
+// A plan in force on a model for one scope.
+class Applied {
+ public:
+  Applied(model::MoEVLMImpl& model, const Plan& plan, std::shared_ptr<SkipCounts> counts)
+      : top_k_(model, plan.top_k) {
+    if (!plan.rules.empty()) rules_.emplace(model, plan.rules, std::move(counts));
+  }
+
+ private:
+  TopK top_k_;
+  std::optional<InstallRules> rules_;
+};
+
 // Median over batches of the baseline/skipped time ratio, the two timed
-// alternately so that machine noise hits both alike.
-nlohmann::json speedups(SkipSubject& s, const std::vector<model::VLMInput>& prompts, const Plan& plan) {
+// alternately so that machine noise hits both alike. `fast` is `base` itself
+// (skipping) or another model (pruned).
+nlohmann::json speedups(model::MoEVLM& base_model, model::MoEVLM& fast_model, const std::vector<model::VLMInput>& prompts,
+                        const Plan& plan) {
   std::vector<double> prefill, decode, moe;
-  time_batch(*s.model, prompts.front());  // warm-up
+  time_batch(*base_model, prompts.front());  // warm-up
+  time_batch(*fast_model, prompts.front());
   for (const auto& p : prompts) {
-    auto base = time_batch(*s.model, p);
-    TopK k(*s.model, plan.top_k);
-    InstallRules installed(*s.model, plan.rules, nullptr);
-    auto fast = time_batch(*s.model, p);
+    auto base = time_batch(*base_model, p);
+    Applied applied(*fast_model, plan, nullptr);
+    auto fast = time_batch(*fast_model, p);
     prefill.push_back(base.prefill / fast.prefill);
     decode.push_back(base.decode / fast.decode);
     moe.push_back(base.moe_prefill / fast.moe_prefill);
@@ -130,14 +148,14 @@ struct Scored {
   double gflops_per_token = 0;
 };
 
-Scored score(SkipSubject& s, const std::vector<std::string>& tasks, const SkipOptions& o) {
+Scored score(SkipSubject& s, model::MoEVLM& model, const std::vector<std::string>& tasks, const SkipOptions& o) {
   eval::EvalOptions eo;
   eo.split = o.split;
   eo.limit = o.limit;
   eo.predict.batch_size = o.batch_size;
-  eo.predict.max_text_len = s.model->cfg.data.max_text_len;
+  eo.predict.max_text_len = model->cfg.data.max_text_len;
   Scored out;
-  out.metrics = eval::evaluate_tasks(s.model, *s.tok, *s.cache, s.root, tasks, eo, &out.flops);
+  out.metrics = eval::evaluate_tasks(model, *s.tok, *s.cache, s.root, tasks, eo, &out.flops);
   double gflops = 0, tokens = 0;
   for (const auto& [task, f] : out.flops.items()) {
     gflops += f["gflops"].get<double>();
@@ -145,6 +163,47 @@ Scored score(SkipSubject& s, const std::vector<std::string>& tasks, const SkipOp
   }
   out.gflops_per_token = tokens > 0 ? gflops / tokens : 0;
   return out;
+}
+
+// NAEE pruning's r for a target share of experts removed (or --keep), checked.
+int prune_keep(SkipSubject& s, const SkipOptions& o, double ratio) {
+  const int e = s.model->cfg.moe.num_experts, k = s.model->cfg.moe.top_k;
+  const int keep = o.keep > 0 ? o.keep : int(std::lround(e * (1.0 - ratio)));
+  if (keep >= e)
+    throw Error("naee-prune: keeping r = " + std::to_string(keep) + " of E = " + std::to_string(e) +
+                " experts prunes nothing: r must be below E (--keep, or a larger --ratio)");
+  if (keep < k)
+    throw Error("naee-prune: r = " + std::to_string(keep) + " is below moe.top_k = " + std::to_string(k) +
+                ": each token routes to top_k distinct experts (--keep, or a smaller --ratio)");
+  if (!s.model->cfg.moe.layer_experts.empty()) throw Error("naee-prune: the checkpoint is already pruned");
+  return keep;
+}
+
+// Prunes to r experts per MoE layer, writes the pruned run beside the
+// calibration (RUN/pruned_r<r>/: checkpoint + tokenizer) and scores it.
+nlohmann::json run_prune(SkipSubject& s, const SkipOptions& o, const std::vector<tasks::Batch>& batches, int keep,
+                         double ratio, const std::vector<std::string>& tasks,
+                         const std::vector<model::VLMInput>& prompts) {
+  PruneOptions po;
+  po.keep = keep;
+  auto chosen = choose_experts(*s.model, batches, po);
+  auto pruned = pruned_model(*s.model, chosen);
+  const auto dir = fs::path(s.run_dir) / ("pruned_r" + std::to_string(keep));
+  auto meta = read_checkpoint_meta(s.checkpoint);
+  auto cfg = pruned->cfg;
+  cfg.train.out_dir = dir.string();
+  meta.config = cfg.to_json();
+  meta.extra = {{"pruned_from", s.checkpoint}, {"naee_prune", prune_json(chosen)}};
+  const auto ckpt = CheckpointDir((dir / "checkpoints").string(), 1).save(*pruned, nullptr, meta);
+  if (fs::exists(fs::path(s.run_dir) / "tokenizer.model"))
+    fs::copy_file(fs::path(s.run_dir) / "tokenizer.model", dir / "tokenizer.model", fs::copy_options::overwrite_existing);
+  auto scored = score(s, pruned, tasks, o);
+  const double e = s.model->cfg.moe.num_experts;
+  return {{"method", "naee-prune"}, {"target_ratio", ratio}, {"keep", keep}, {"experts_pruned", 1.0 - keep / e},
+          {"checkpoint", ckpt}, {"params", {{"layers", prune_json(chosen)}}},
+          {"skip_ratio", {{"all", 0.0}, {"text", 0.0}, {"vision", 0.0}}}, {"metrics", scored.metrics},
+          {"flops", scored.flops}, {"gflops_per_token", scored.gflops_per_token},
+          {"speedup", speedups(s.model, pruned, prompts, Plan{})}};
 }
 
 }  // namespace
@@ -193,8 +252,13 @@ nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
   // Every plan before any result: a refused one (MoDES without vision tokens) writes nothing.
   std::vector<std::pair<std::string, double>> todo;
   std::vector<Plan> plans;
+  std::vector<std::pair<int, double>> prunes;  // (r, ratio)
   for (const auto& m : o.methods)
     for (double r : m == "top1" ? std::vector<double>{0} : o.ratios) {
+      if (m == "naee-prune") {
+        prunes.emplace_back(prune_keep(s, o, r), r);
+        continue;
+      }
       plans.push_back(plan_method(m, m == "top1" ? 0.0 : r, cal, in));
       todo.emplace_back(m, r);
     }
@@ -203,7 +267,7 @@ nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
     spdlog::info("skip: calibration kept in {}", path);
   }
   auto prompts = timing_prompts(s, tasks.front(), o);
-  auto base = score(s, tasks, o);
+  auto base = score(s, s.model, tasks, o);
   nlohmann::json result{{"baseline", {{"metrics", base.metrics}, {"flops", base.flops},
                                       {"gflops_per_token", base.gflops_per_token}}},
                         {"calibration", calibrated ? nlohmann::json(path) : nlohmann::json(nullptr)},
@@ -213,9 +277,8 @@ nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
     auto counts = std::make_shared<SkipCounts>();
     Scored scored;
     {
-      TopK k(*s.model, plan.top_k);
-      InstallRules installed(*s.model, plan.rules, counts);
-      scored = score(s, tasks, o);
+      Applied applied(*s.model, plan, counts);
+      scored = score(s, s.model, tasks, o);
     }
     const bool top1 = plan.top_k > 0;  // fewer slots routed, not skipped: the ratio is relative to top-k
     const double k = double(s.model->cfg.moe.top_k);
@@ -228,9 +291,11 @@ nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
                               {"metrics", scored.metrics},
                               {"flops", scored.flops},
                               {"gflops_per_token", scored.gflops_per_token},
-                              {"speedup", speedups(s, prompts, plan)}});
+                              {"speedup", speedups(s.model, s.model, prompts, plan)}});
     spdlog::info("skip: {} at {:.2f}: {}", todo[i].first, todo[i].second, result["runs"].back()["skip_ratio"].dump());
   }
+  if (!prunes.empty() && batches.empty()) batches = calibration_batches(*s.model, *s.tok, *s.cache, s.root, copt);
+  for (const auto& [keep, ratio] : prunes) result["runs"].push_back(run_prune(s, o, batches, keep, ratio, tasks, prompts));
   return result;
 }
 

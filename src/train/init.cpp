@@ -55,17 +55,20 @@ void upcycle(const std::string& path, const Config& src, model::MoEVLM& model, c
 }
 
 // A run may change its router (a top-k model fine-tuned as SMoES, RQ1/RQ2)
-// when nothing but the router section differs: every tensor with the same
-// name and shape carries over (the gate's weights included); state only the
-// new router has (SMoES's Gaussians, loads and bins, SMAR's biases) starts
-// as in a fresh model.
-bool router_differs_only(const Config& src, const Config& cfg) {
+// or its experts (E, top-k, expert width: the E=16 study models start from
+// the E=8 vision stage, whose decoder that stage never trains) when nothing
+// but the router and MoE sections differ: every tensor with the same name
+// and shape carries over (the gate's weights included); what changed shape
+// and state only the new router has (SMoES's Gaussians, loads and bins,
+// SMAR's biases) start as in a fresh model.
+bool moe_differs_only(const Config& src, const Config& cfg) {
   Config same = src;
   same.router = cfg.router;
-  return same.architecture_diff(cfg).empty();
+  same.moe = cfg.moe;
+  return src.moe.enabled == cfg.moe.enabled && same.architecture_diff(cfg).empty();
 }
 
-void change_router(const std::string& path, const Config& src, model::MoEVLM& model, const Config& cfg) {
+void change_moe(const std::string& path, const Config& src, model::MoEVLM& model, const Config& cfg) {
   model::MoEVLM from_model(src, model->vocab_size, model->image_token_id);
   load_checkpoint(path, *from_model, nullptr, &src, /*restore_rng=*/false);
   torch::NoGradGuard no_grad;
@@ -83,9 +86,9 @@ void change_router(const std::string& path, const Config& src, model::MoEVLM& mo
   };
   copy(from_model->named_parameters(), model->named_parameters());
   copy(from_model->named_buffers(), model->named_buffers());
-  spdlog::info("init: router {} -> {} from {}: {} tensors copied, {} start fresh{}{}", src.router.name,
-               cfg.router.name, path, copied, fresh.size(), fresh.empty() ? "" : ", e.g. ",
-               fresh.empty() ? "" : fresh.front());
+  spdlog::info("init: router {} (E {}) -> {} (E {}) from {}: {} tensors copied, {} start fresh{}{}",
+               src.router.name, src.moe.num_experts, cfg.router.name, cfg.moe.num_experts, path, copied, fresh.size(),
+               fresh.empty() ? "" : ", e.g. ", fresh.empty() ? "" : fresh.front());
 }
 
 }  // namespace
@@ -98,8 +101,8 @@ void init_from(const std::string& where, model::MoEVLM& model, const Config& cfg
     spdlog::info("init: weights from {}", path);
   } else if (!src.moe.enabled && cfg.moe.enabled) {
     upcycle(path, src, model, cfg);
-  } else if (router_differs_only(src, cfg)) {
-    change_router(path, src, model, cfg);
+  } else if (moe_differs_only(src, cfg)) {
+    change_moe(path, src, model, cfg);
   } else {
     throw Error(path + ": its architecture differs from this config: " + src.architecture_diff(cfg));
   }

@@ -87,15 +87,24 @@ TEST(Init, TopkCheckpointStartsAnSmoesRunWithFreshRouterState) {
   for (const auto& p : smoes->named_parameters()) EXPECT_TRUE(p.value().equal(from[p.key()])) << p.key();
   for (const auto& b : smoes->named_buffers())
     if (b.key().find("gaussian_updates") != std::string::npos) EXPECT_EQ(b.value().sum().item<double>(), 0.0);
-  // Anything beyond the router section still has to match.
-  Config wider = smoes_cfg;
-  wider.moe.ffn_hidden *= 2;
-  model::MoEVLM other(wider, 50, 4);
+  // More, narrower experts: everything outside the MoE layers carries over, the experts start fresh.
+  Config finer = smoes_cfg;
+  finer.moe.num_experts *= 2;
+  finer.moe.ffn_hidden /= 2;
+  model::MoEVLM fine(finer, 50, 4);
+  auto fresh_w13 = fine->named_parameters()["blocks.0.moe.experts.w13"].clone();
+  train::init_from(dir + "/topk.ckpt", fine, finer);
+  EXPECT_TRUE(fine->named_parameters()["blocks.0.attn.qkv.weight"].equal(from["blocks.0.attn.qkv.weight"]));
+  EXPECT_TRUE(fine->named_parameters()["blocks.0.moe.experts.w13"].equal(fresh_w13));
+  // Anything beyond the router and MoE sections still has to match.
+  Config deeper = smoes_cfg;
+  deeper.model.n_heads = 2;
+  model::MoEVLM other(deeper, 50, 4);
   try {
-    train::init_from(dir + "/topk.ckpt", other, wider);
+    train::init_from(dir + "/topk.ckpt", other, deeper);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("moe.ffn_hidden"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.n_heads"), std::string::npos) << e.what();
   }
 }
 
