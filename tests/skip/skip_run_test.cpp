@@ -105,6 +105,25 @@ TEST(SkipRun, EveryMethodCutsExecutedFlopsAndTheCalibrationIsKeptOnce) {
   EXPECT_GE(fs::last_write_time(path), written);
 }
 
+// NAEE pruning writes a smaller run that loads like any other and scores.
+TEST(SkipRun, NaeePruneWritesALoadableSmallerRun) {
+  auto dir = copy_run("smoes_skip_prune");
+  Loaded l(dir);
+  auto o = options({"naee-prune"}, 0.25);  // round(4 * 0.75) = 3 of 4 experts
+  auto r = skip::run_skip(l.subject, o);
+  const auto& run = r["runs"][0];
+  EXPECT_EQ(run["keep"].get<int>(), 3);
+  auto pruned = train::load_run(run["checkpoint"].get<std::string>());
+  EXPECT_EQ(pruned.cfg.moe.layer_experts, (std::vector<int>{3, 3}));
+  EXPECT_EQ(pruned.model->blocks[0]->as<model::DecoderBlock>()->moe->experts->num_experts, 3);
+  EXPECT_TRUE(run["metrics"].contains("coco_captions"));
+  auto keep_all = options({"naee-prune"}, 0.5);
+  keep_all.keep = 4;
+  EXPECT_NE(error_of([&] { skip::run_skip(l.subject, keep_all); }).find("r must be below E"), std::string::npos);
+  keep_all.keep = 1;
+  EXPECT_NE(error_of([&] { skip::run_skip(l.subject, keep_all); }).find("below moe.top_k"), std::string::npos);
+}
+
 TEST(SkipRun, BadInputFailsClearlyAndWritesNothing) {
   auto dir = copy_run("smoes_skip_bad");
   Loaded l(dir);
