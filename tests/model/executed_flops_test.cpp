@@ -5,6 +5,7 @@
 
 #include "model/flops.h"
 #include "model/vlm.h"
+#include "../tiny_run.h"
 
 using namespace smoes::model;
 
@@ -12,23 +13,10 @@ namespace {
 
 constexpr int64_t kVocab = 40, kImage = 3;
 
-// Layer 0 dense, layer 1 MoE (4 experts, top-2, one shared expert).
+// tiny_run's small model with layer 0 dense, layer 1 MoE (4 experts, top-2, one shared expert).
 smoes::Config tiny_config() {
-  smoes::Config c;
-  c.model.d_model = 32;
-  c.model.n_layers = 2;
+  auto c = tiny_run::small_config("", "");
   c.model.moe_every = 2;
-  c.model.n_heads = 4;
-  c.model.max_seq_len = 64;
-  c.model.dense_ffn_hidden = 48;
-  c.model.image_size = 16;
-  c.model.patch_size = 8;
-  c.model.vit_layers = 1;
-  c.model.vit_width = 16;
-  c.model.vit_heads = 2;
-  c.moe.num_experts = 4;
-  c.moe.top_k = 2;
-  c.moe.ffn_hidden = 24;
   c.moe.shared_experts = 1;
   return c;
 }
@@ -94,7 +82,7 @@ TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
     }
   EXPECT_EQ(meter.images, 2);
   // The text tokens' skipped slots are missing from the expert count.
-  const double slot = 2 * 3 * 32.0 * 24;
+  const double slot = 2 * 3 * 32.0 * 24;  // d_model x ffn_hidden of small_config
   EXPECT_DOUBLE_EQ(meter.sum(-1, 0, ExecutedFlops::experts), slot * tokens[0][0] + slot * tokens[1][0]);
   EXPECT_DOUBLE_EQ(meter.sum(-1, 1, ExecutedFlops::experts), 2 * slot * tokens[0][1]);
 }

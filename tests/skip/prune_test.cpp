@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "../error_of.h"
+#include "../tiny_run.h"
 #include "skip/rules.h"
 
 using namespace smoes;
@@ -14,21 +15,10 @@ namespace {
 
 constexpr int64_t kVocab = 40, kImage = 3;
 
+// tiny_run's small model with 6 experts.
 Config tiny_config(const std::string& router = "topk") {
-  Config c;
-  c.model.d_model = 16;
-  c.model.n_layers = 2;
-  c.model.n_heads = 2;
-  c.model.max_seq_len = 32;
-  c.model.dense_ffn_hidden = 16;
-  c.model.image_size = 16;
-  c.model.patch_size = 8;
-  c.model.vit_layers = 1;
-  c.model.vit_width = 16;
-  c.model.vit_heads = 2;
+  auto c = tiny_run::small_config("", "");
   c.moe.num_experts = 6;
-  c.moe.top_k = 2;
-  c.moe.ffn_hidden = 8;
   c.router.name = router;
   return c;
 }
@@ -78,7 +68,7 @@ TEST(NaeePrune, PrunedModelRoutesAsTheOriginalRestrictedToTheKeptExperts) {
     auto original = moe_layers(*model), smaller = moe_layers(*pruned);
     ASSERT_EQ(smaller[0]->cfg.num_experts, 4);
     torch::NoGradGuard no_grad;
-    auto x = torch::randn({7, 16});
+    auto x = torch::randn({7, 32});
     auto modality = torch::tensor(std::vector<int64_t>{0, 1, 0, 1, 1, 0, 0});
     for (size_t l = 0; l < 2; ++l) {
       auto full = original[l]->forward(x, modality);
