@@ -79,7 +79,8 @@ Command add_skip(CLI::App& app) {
   cmd->add_option("--timing-batches", s.timing_batches, "prompt batches timed for the speedups")->capture_default_str();
   cmd->add_option("--seed", s.seed, "random skipping's seed")->capture_default_str();
   cmd->add_flag("--sweep", o->sweep,
-                "every method at ratios 0.2 0.4 0.6 0.8 0.9 (unless --method/--ratio say otherwise), plotted");
+                "every skipping method (not naee-prune) at ratios 0.2 0.4 0.6 0.8 0.9 (unless --method/--ratio say "
+                "otherwise), plotted");
   cmd->add_option("--out", o->out, "result JSON (default: <run>/skip_<split>.json, or skip_sweep_<split>.json)");
   return {cmd, [o, cmd] {
             auto run = train::load_run(o->ckpt);
@@ -91,7 +92,12 @@ Command add_skip(CLI::App& app) {
                                       o->root.empty() ? run.cfg.data.root : o->root, run.checkpoint,
                                       run_dir.string()};
             if (o->sweep) {
-              if (cmd->count("--method") == 0) o->skip.methods = skip::skip_methods();
+              // Pruning keeps k slots per token, so it has no place on the skip-ratio or FLOP
+              // axes: it joins a sweep only when named (--method naee-prune --keep r).
+              if (cmd->count("--method") == 0) {
+                o->skip.methods = skip::skip_methods();
+                std::erase(o->skip.methods, std::string("naee-prune"));
+              }
               if (cmd->count("--ratio") == 0) o->skip.ratios = {0.2, 0.4, 0.6, 0.8, 0.9};
             }
             auto result = skip::run_skip(subject, o->skip);
