@@ -1,5 +1,6 @@
 // smoes skip: expert skipping on a trained run (skip/run.h), measured against
 // the unskipped model in the same process.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -96,7 +97,8 @@ Command add_skip(CLI::App& app) {
               // axes: it joins a sweep only when named (--method naee-prune --keep r).
               if (cmd->count("--method") == 0) {
                 o->skip.methods = skip::skip_methods();
-                std::erase(o->skip.methods, std::string("naee-prune"));
+                auto& m = o->skip.methods;
+                m.erase(std::remove(m.begin(), m.end(), "naee-prune"), m.end());
               }
               if (cmd->count("--ratio") == 0) o->skip.ratios = {0.2, 0.4, 0.6, 0.8, 0.9};
             }
