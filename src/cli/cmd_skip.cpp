@@ -73,7 +73,7 @@ Command add_skip(CLI::App& app) {
   cmd->add_option("--calibration-split", s.calibration.split, "its split")->capture_default_str();
   cmd->add_option("--calibration-samples", s.calibration.samples, "calibration examples")->capture_default_str();
   cmd->add_option("--calibration", s.calibration_file,
-                  "calibration file to use (default: <run>/calibration/<task>_<split>_n<N>_<fingerprint>.json, made once)");
+                  "calibration file to use (default: <run>/calibration/<task>_<split>_n<N>_s<seed>_<fingerprint>.json, made once)");
   cmd->add_option("--candidates", s.candidates, "MoDES thresholds per modality for the frontier search")
       ->capture_default_str();
   cmd->add_option("--keep", s.keep, "naee-prune: experts kept per MoE layer (default: round(E * (1 - ratio)))");

@@ -12,6 +12,15 @@ VLMInput text_step(const torch::Tensor& tokens) {  // tokens: [B, S]
   return {tokens, torch::zeros_like(tokens), torch::ones(tokens.sizes(), torch::kBool), {}, {}};
 }
 
+// The prompt's forward with logits at its last column only ([B, V]): every
+// prompt ends there (left padding), and the vocabulary projection of the
+// other positions would be work thrown away (and counted as executed).
+torch::Tensor prefill_last_logits(MoEVLM& model, VLMInput prompt, KVCache& cache) {
+  prompt.logits_at = torch::zeros(prompt.input_ids.sizes(), torch::kBool);
+  prompt.logits_at.select(1, -1).fill_(true);
+  return model->forward(prompt, &cache).logits;
+}
+
 void reorder_cache(KVCache& cache, const torch::Tensor& rows) {
   for (auto& layer : cache.layers) layer.select_rows(rows);
   cache.key_valid = cache.key_valid.index_select(0, rows);
@@ -33,7 +42,7 @@ std::vector<std::vector<int64_t>> greedy_generate(MoEVLM& model, const VLMInput&
   torch::NoGradGuard no_grad;
   const int64_t b = prompts.input_ids.size(0);
   KVCache cache;
-  auto logits = model->forward(prompts, &cache).logits.select(1, -1);
+  auto logits = prefill_last_logits(model, prompts, cache);
   std::vector<std::vector<int64_t>> out(b);
   std::vector<bool> done(b, false);
   for (int step = 0; step < max_new_tokens; ++step) {
@@ -58,7 +67,7 @@ std::vector<int64_t> beam_search(MoEVLM& model, const VLMInput& prompt, int beam
   if (beams < 1) throw Error("beam_search: beams must be >= 1");
   torch::NoGradGuard no_grad;
   KVCache cache;
-  auto logp = torch::log_softmax(model->forward(prompt, &cache).logits.select(1, -1), -1);  // [1, V]
+  auto logp = torch::log_softmax(prefill_last_logits(model, prompt, cache), -1);  // [1, V]
   struct Hyp {
     std::vector<int64_t> tokens;
     double score;
@@ -105,7 +114,7 @@ std::vector<double> score_choices(MoEVLM& model, const VLMInput& prompt,
   if (choices.empty()) return {};
   torch::NoGradGuard no_grad;
   KVCache cache;
-  auto first_logp = torch::log_softmax(model->forward(prompt, &cache).logits.select(1, -1), -1)[0];  // [V]
+  auto first_logp = torch::log_softmax(prefill_last_logits(model, prompt, cache), -1)[0];  // [V]
   const int64_t c = choices.size();
   size_t longest = 0;
   for (const auto& ch : choices) {

@@ -91,10 +91,11 @@ std::vector<torch::Tensor> answer_log_probs(model::MoEVLMImpl& model, const std:
 
 double mean_kl(model::MoEVLMImpl& model, const std::vector<tasks::Batch>& batches,
                const std::vector<torch::Tensor>& reference) {
-  auto skipped = answer_log_probs(model, batches);
+  torch::NoGradGuard no_grad;
   double total = 0, positions = 0;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    total += (reference[i].exp() * (reference[i] - skipped[i])).sum().item<double>();
+  for (size_t i = 0; i < batches.size(); ++i) {  // batch by batch: one [M, V] at a time
+    auto skipped = torch::log_softmax(model.forward(batches[i].input).logits.to(torch::kDouble), -1);
+    total += (reference[i].exp() * (reference[i] - skipped)).sum().item<double>();
     positions += double(reference[i].size(0));
   }
   return positions > 0 ? total / positions : 0.0;
@@ -146,10 +147,12 @@ Calibration calibrate(model::MoEVLMImpl& model, const std::vector<tasks::Batch>&
     layer.alpha = kl_sum > 0 ? layer.kl / kl_sum : 1.0 / double(layers.size());
     auto w = torch::cat(routes[l].weights), pi = torch::cat(routes[l].chosen_probs), mod = torch::cat(routes[l].modality);
     if (c.top_k > 1) {
-      auto ratio = w.select(1, 1) / w.select(1, 0).clamp_min(1e-12);
+      // Sorted, so w_1 is the largest weight whichever order a router returns its slots in.
+      auto sorted = std::get<0>(w.sort(1, /*descending=*/true));
+      auto ratio = sorted.select(1, 1) / sorted.select(1, 0).clamp_min(1e-12);
       layer.beta = ratio.median().item<double>();
       if (layer.beta > 0)
-        for (double v : doubles(w.narrow(1, 1, c.top_k - 1) / (layer.beta * w.narrow(1, 0, 1)).clamp_min(1e-12)))
+        for (double v : doubles(sorted.narrow(1, 1, c.top_k - 1) / (layer.beta * sorted.narrow(1, 0, 1)).clamp_min(1e-12)))
           relative.push_back(v);
     }
     for (int m = 0; m < 2; ++m) {

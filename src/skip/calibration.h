@@ -1,7 +1,7 @@
 // What skipping needs to know about a trained model, measured once on
 // calibration examples (a task's training split) and kept in the run
-// (RUN/calibration/<task>_<split>_n<samples>_<fingerprint>.json):
-//   NAEE's beta per MoE layer: the median of w_2 / w_1;
+// (RUN/calibration/<task>_<split>_n<samples>_s<seed>_<fingerprint>.json):
+//   NAEE's beta per MoE layer: the median of w_2 / w_1 (the two largest weights);
 //   MoDES's alpha per MoE layer: the mean KL of the model's output
 //   distribution (at the answer positions) when that layer's routed experts
 //   are all skipped, normalised to sum to 1;
@@ -71,7 +71,8 @@ double mean_kl(model::MoEVLMImpl& model, const std::vector<tasks::Batch>& batche
                const std::vector<torch::Tensor>& reference);
 
 // Measures everything above (a progress bar per pass). Throws when the model
-// has no MoE layer or the batches route no text or no vision token.
+// has no MoE layer (a calibration without text or vision slots is refused by
+// MoDES's plan, which needs both, not here).
 Calibration calibrate(model::MoEVLMImpl& model, const std::vector<tasks::Batch>& batches,
                       const std::vector<torch::Tensor>& reference, const CalibrationOptions& o);
 

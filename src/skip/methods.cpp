@@ -40,7 +40,7 @@ Plan plan_modes(double ratio, Calibration& c, const PlanInputs& in) {
     throw Error("skip: MoDES needs text and vision tokens in the calibration set, but " + c.task + " " + c.split +
                 " routed " + std::to_string(c.slots[0]) + " text and " + std::to_string(c.slots[1]) +
                 " vision slots (calibrate on a task with images)");
-  auto& remembered = c.searched["modes"][ratio_key(ratio)];
+  nlohmann::json remembered = modes_remembered(c, ratio) ? c.searched["modes"][ratio_key(ratio)] : nlohmann::json();
   if (remembered.is_null()) {
     if (!in.batches || !in.reference) throw Error("skip: MoDES's threshold search needs the calibration batches");
     auto text = candidates(c.importance[0], in.candidates), vision = candidates(c.importance[1], in.candidates);
@@ -59,6 +59,7 @@ Plan plan_modes(double ratio, Calibration& c, const PlanInputs& in) {
     if (best.text < 0) throw Error("skip: no MoDES thresholds reach a skip ratio of " + ratio_key(ratio));
     remembered = {{"tau_text", text[size_t(best.text)]}, {"tau_vision", vision[size_t(best.vision)]},
                   {"ratio", best.ratio}, {"kl", best.loss}, {"kl_evaluations", best.loss_evaluations}};
+    c.searched["modes"][ratio_key(ratio)] = remembered;  // only a finished search is remembered
   }
   auto tau = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : kInf; };  // JSON has no infinity
   Plan p;
@@ -92,13 +93,16 @@ Plan plan_blind(double ratio, const Calibration& c) {
 Plan plan_naee(double ratio, const Calibration& c) {
   if (c.top_k < 2) throw Error("skip: naee-skip needs top_k >= 2 (it skips the 2nd..k-th choices), the model has 1");
   const double later = double(c.top_k - 1) / c.top_k;  // share of slots that may go
+  if (c.naee_relative.empty())
+    throw Error("skip: naee-skip: the calibration has no second-choice weights (every layer's beta is 0)");
   double gamma = 1.0;
   if (ratio > 0) {
     const double q = std::min(1.0, ratio / later);
     gamma = q >= 1.0 ? kInf : c.naee_relative[size_t(std::llround(q * Calibration::kQuantiles))];
   }
   Plan p;
-  for (const auto& l : c.layers) p.rules.push_back(naee_rule(gamma * l.beta));
+  for (const auto& l : c.layers)  // a layer whose beta is 0 skips nothing (and inf * 0 is no threshold)
+    p.rules.push_back(naee_rule(l.beta > 0 ? gamma * l.beta : 0.0));
   p.expected_ratio = std::isinf(gamma) ? later : later * share_below(c.naee_relative, gamma);
   p.params = {{"gamma", std::isinf(gamma) ? nlohmann::json(nullptr) : nlohmann::json(gamma)}};
   return p;
@@ -120,8 +124,10 @@ bool modes_remembered(const Calibration& c, double ratio) {
 }
 
 double share_below(const std::vector<double>& q, double threshold) {
-  if (q.empty()) return 0.0;
-  return double(std::lower_bound(q.begin(), q.end(), threshold) - q.begin()) / double(q.size());
+  if (q.size() < 2) return 0.0;
+  // q holds the quantiles at i / (n - 1): the first at or above the threshold is the share below it.
+  const double below = double(std::lower_bound(q.begin(), q.end(), threshold) - q.begin());
+  return std::min(1.0, below / double(q.size() - 1));
 }
 
 Plan plan_method(const std::string& method, double ratio, Calibration& c, const PlanInputs& in) {

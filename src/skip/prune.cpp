@@ -101,17 +101,22 @@ std::vector<LayerPrune> choose_experts(model::MoEVLMImpl& model, const std::vect
   }
   // The routed tokens entering each MoE layer, on the unpruned model.
   std::vector<std::vector<torch::Tensor>> inputs(layers.size()), logits(layers.size());
-  for (size_t l = 0; l < layers.size(); ++l)
-    layers[l]->observe = [&, l](const torch::Tensor& x, const moe::RoutingDecision& d) {
-      inputs[l].push_back(x.detach());
-      logits[l].push_back(d.logits.detach());
-    };
   {
+    struct Observing {  // the hooks write into these locals: gone with them, even on a throw
+      std::vector<moe::MoELayerImpl*>& layers;
+      ~Observing() {
+        for (auto* layer : layers) layer->observe = nullptr;
+      }
+    } observing{layers};
+    for (size_t l = 0; l < layers.size(); ++l)
+      layers[l]->observe = [&, l](const torch::Tensor& x, const moe::RoutingDecision& d) {
+        inputs[l].push_back(x.detach());
+        logits[l].push_back(d.logits.detach());
+      };
     torch::NoGradGuard no_grad;
     model.eval();
     for (const auto& b : batches) model.forward(b.input);
   }
-  for (auto* layer : layers) layer->observe = nullptr;
   std::vector<LayerPrune> out;
   Progress progress("naee-prune", int64_t(layers.size()));
   torch::NoGradGuard no_grad;

@@ -6,9 +6,9 @@ namespace smoes::skip {
 
 moe::SkipRule naee_rule(double beta) {
   return [beta](const moe::RoutingDecision& d, const torch::Tensor&) {
-    auto keep = d.weights >= beta * d.weights.narrow(1, 0, 1);
-    keep.select(1, 0).fill_(true);
-    return keep;
+    auto [top, first] = d.weights.max(1, /*keepdim=*/true);  // w_1, whichever slot a router put it in
+    auto keep = d.weights >= beta * top;
+    return keep.scatter(1, first, true);
   };
 }
 
@@ -42,6 +42,7 @@ std::vector<moe::MoELayerImpl*> moe_layers(model::MoEVLMImpl& model) {
 InstallRules::InstallRules(model::MoEVLMImpl& model, std::vector<moe::SkipRule> rules,
                            std::shared_ptr<SkipCounts> counts)
     : layers_(moe_layers(model)) {
+  for (auto* layer : layers_) previous_.push_back(layer->skip);
   if (rules.size() != layers_.size())
     throw Error("skip: " + std::to_string(rules.size()) + " rules for " + std::to_string(layers_.size()) + " MoE layers");
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -60,7 +61,7 @@ InstallRules::InstallRules(model::MoEVLMImpl& model, std::vector<moe::SkipRule> 
 }
 
 InstallRules::~InstallRules() {
-  for (auto* layer : layers_) layer->skip = nullptr;
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->skip = previous_[i];
 }
 
 }  // namespace smoes::skip

@@ -15,8 +15,8 @@
 
 namespace smoes::skip {
 
-// NAEE dynamic skipping: the i-th selected expert (i > 0) is skipped when
-// w_i < beta * w_1; the first choice always runs.
+// NAEE dynamic skipping: a selected expert is skipped when w_i < beta * w_1,
+// w_1 the token's largest weight; that first choice always runs.
 moe::SkipRule naee_rule(double beta);
 
 // MoDES: slot (token, expert e) runs when alpha * pi_e >= the threshold of
@@ -33,8 +33,9 @@ struct SkipCounts {
   double ratio(int modality = -1) const;
 };
 
-// Installs one rule per MoE layer (in model order; empty rules = none) for
-// the life of this object, each counting into `counts`.
+// Installs one rule per MoE layer (in model order; an empty rule = none)
+// for the life of this object, each counting into `counts` (may be null);
+// the layers' previous rules come back after.
 class InstallRules {
  public:
   InstallRules(model::MoEVLMImpl& model, std::vector<moe::SkipRule> rules, std::shared_ptr<SkipCounts> counts);
@@ -44,6 +45,7 @@ class InstallRules {
 
  private:
   std::vector<moe::MoELayerImpl*> layers_;
+  std::vector<moe::SkipRule> previous_;
 };
 
 // The model's MoE layers, in order.

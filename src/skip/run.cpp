@@ -23,6 +23,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// NAEE pruning's r for a target share of experts removed (or --keep), checked.
+int prune_keep(SkipSubject& s, const SkipOptions& o, double ratio) {
+  const int e = s.model->cfg.moe.num_experts, k = s.model->cfg.moe.top_k;
+  const int keep = o.keep > 0 ? o.keep : int(std::lround(e * (1.0 - ratio)));
+  if (keep >= e)
+    throw Error("naee-prune: keeping r = " + std::to_string(keep) + " of E = " + std::to_string(e) +
+                " experts prunes nothing: r must be below E (--keep, or a larger --ratio)");
+  if (keep < k)
+    throw Error("naee-prune: r = " + std::to_string(keep) + " is below moe.top_k = " + std::to_string(k) +
+                ": each token routes to top_k distinct experts (--keep, or a smaller --ratio)");
+  if (!s.model->cfg.moe.layer_experts.empty()) throw Error("naee-prune: the checkpoint is already pruned");
+  return keep;
+}
+
 void check_options(SkipSubject& s, const SkipOptions& o) {
   if (moe_layers(*s.model).empty())
     throw Error("skip: " + s.checkpoint + " has no MoE layer (moe.enabled is false): nothing to skip");
@@ -35,6 +49,9 @@ void check_options(SkipSubject& s, const SkipOptions& o) {
   for (double r : o.ratios)
     if (!(r >= 0 && r < 1)) throw Error("skip: --ratio " + std::to_string(r) + " outside [0, 1)");
   if (o.candidates < 2) throw Error("skip: --candidates must be at least 2");
+  if (o.timing_batches < 1 || o.batch_size < 1) throw Error("skip: --timing-batches and --batch must be at least 1");
+  if (std::find(o.methods.begin(), o.methods.end(), "naee-prune") != o.methods.end())
+    for (double r : o.ratios) prune_keep(s, o, r);  // refuse a bad r before any calibration
 }
 
 // A calibration with only the model's shape, for methods that read nothing else.
@@ -48,15 +65,18 @@ Calibration bare_calibration(model::MoEVLMImpl& model) {
 // Top-k changed for one scope (the top1 baseline).
 class TopK {
  public:
-  TopK(model::MoEVLMImpl& model, int k) : model_(model), old_(model.cfg.moe.top_k) { set(k); }
-  ~TopK() { set(old_); }
+  TopK(model::MoEVLMImpl& model, int k) : model_(model), old_(model.cfg.moe.top_k), changed_(k > 0 && k != old_) {
+    if (changed_) set(k);
+  }
+  ~TopK() {
+    if (changed_) set(old_);  // back to a value the model had: cannot be refused
+  }
 
  private:
-  void set(int k) {
-    if (k > 0) apply_inference_overrides(model_, {"moe.top_k=" + std::to_string(k)});
-  }
+  void set(int k) { apply_inference_overrides(model_, {"moe.top_k=" + std::to_string(k)}); }
   model::MoEVLMImpl& model_;
   int old_;
+  bool changed_;
 };
 
 double moe_seconds(model::MoEVLMImpl& model) {
@@ -78,13 +98,14 @@ Timing time_batch(model::MoEVLMImpl& model, const model::VLMInput& prompts) {
   model::KVCache kv;
   const double moe_before = moe_seconds(model);
   auto start = clock::now();
-  auto out = model.forward(prompts, &kv);
+  auto last = model.forward(prompts, &kv).logits;  // [B, V]: prompts carry logits_at (their last column)
   t.prefill = std::chrono::duration<double>(clock::now() - start).count();
   t.moe_prefill = moe_seconds(model) - moe_before;
   start = clock::now();
   for (int step = 0; step < 8; ++step) {
-    auto next = out.logits.select(1, -1).argmax(-1).unsqueeze(1);
-    out = model.forward({next, torch::zeros_like(next), torch::ones(next.sizes(), torch::kBool), {}, {}}, &kv);
+    auto next = last.argmax(-1).unsqueeze(1);
+    last = model.forward({next, torch::zeros_like(next), torch::ones(next.sizes(), torch::kBool), {}, {}}, &kv)
+               .logits.select(1, -1);
   }
   t.decode = std::chrono::duration<double>(clock::now() - start).count();
   return t;
@@ -101,7 +122,10 @@ std::vector<model::VLMInput> timing_prompts(SkipSubject& s, const std::string& t
       seqs.push_back(eval::prompt_sequence(*s.tok, *s.cache, ex, int(s.model->image_tokens()),
                                            s.model->cfg.data.max_text_len, s.model->cfg.data.image_position));
     }
-    out.push_back(tasks::collate(seqs, s.model->cfg.model.image_size, s.tok->pad_id(), /*left_pad=*/true).input);
+    auto input = tasks::collate(seqs, s.model->cfg.model.image_size, s.tok->pad_id(), /*left_pad=*/true).input;
+    input.logits_at = torch::zeros(input.input_ids.sizes(), torch::kBool);
+    input.logits_at.select(1, -1).fill_(true);  // generation projects only the last prompt position
+    out.push_back(std::move(input));
   }
   return out;
 }
@@ -165,20 +189,6 @@ Scored score(SkipSubject& s, model::MoEVLM& model, const std::vector<std::string
   return out;
 }
 
-// NAEE pruning's r for a target share of experts removed (or --keep), checked.
-int prune_keep(SkipSubject& s, const SkipOptions& o, double ratio) {
-  const int e = s.model->cfg.moe.num_experts, k = s.model->cfg.moe.top_k;
-  const int keep = o.keep > 0 ? o.keep : int(std::lround(e * (1.0 - ratio)));
-  if (keep >= e)
-    throw Error("naee-prune: keeping r = " + std::to_string(keep) + " of E = " + std::to_string(e) +
-                " experts prunes nothing: r must be below E (--keep, or a larger --ratio)");
-  if (keep < k)
-    throw Error("naee-prune: r = " + std::to_string(keep) + " is below moe.top_k = " + std::to_string(k) +
-                ": each token routes to top_k distinct experts (--keep, or a smaller --ratio)");
-  if (!s.model->cfg.moe.layer_experts.empty()) throw Error("naee-prune: the checkpoint is already pruned");
-  return keep;
-}
-
 // Prunes to r experts per MoE layer, writes the pruned run beside the
 // calibration (RUN/pruned_r<r>/: checkpoint + tokenizer) and scores it.
 nlohmann::json run_prune(SkipSubject& s, const SkipOptions& o, const std::vector<tasks::Batch>& batches, int keep,
@@ -210,7 +220,8 @@ nlohmann::json run_prune(SkipSubject& s, const SkipOptions& o, const std::vector
 
 std::string calibration_path(const std::string& run_dir, const CalibrationOptions& o, const std::string& fingerprint) {
   return (fs::path(run_dir) / "calibration" /
-          (o.task + "_" + o.split + "_n" + std::to_string(o.samples) + "_" + fingerprint + ".json"))
+          (o.task + "_" + o.split + "_n" + std::to_string(o.samples) + "_s" + std::to_string(o.seed) + "_" +
+           fingerprint + ".json"))
       .string();
 }
 

@@ -26,6 +26,11 @@ TEST(SkipRules, NaeeSkipsLaterChoicesBelowBetaTimesTheFirst) {
   // 0.5 * .45 = .225: keeps .3, skips .2; 0.5 * .7 = .35: skips .15 and .1.
   EXPECT_TRUE(keep.equal(torch::tensor({true, true, false, true, false, false}).view({2, 3})));
   EXPECT_TRUE(naee_rule(100)(d, torch::zeros({2}, torch::kLong)).select(1, 0).all().item<bool>());
+  // A router that does not put the largest weight first (sigmoid_bias): w_1 is still the largest.
+  auto swapped = d;
+  swapped.weights = d.weights.flip(1);  // row 0: .2 .3 .45
+  auto kept = naee_rule(0.5)(swapped, torch::zeros({2}, torch::kLong));
+  EXPECT_TRUE(kept.equal(torch::tensor({false, true, true, false, false, true}).view({2, 3})));
 }
 
 TEST(SkipRules, ModesComparesAlphaTimesProbabilityWithItsModalitysThreshold) {
@@ -45,8 +50,8 @@ TEST(SkipRules, RandomSkipsTheRatioReproducibly) {
 }
 
 TEST(SkipRules, ShareBelowReadsTheQuantiles) {
-  std::vector<double> q = {0.0, 0.1, 0.2, 0.3, 0.4};
-  EXPECT_DOUBLE_EQ(share_below(q, 0.25), 0.6);
+  std::vector<double> q = {0.0, 0.1, 0.2, 0.3, 0.4};  // quantiles at 0, 1/4, ..., 1
+  EXPECT_DOUBLE_EQ(share_below(q, 0.25), 0.75);
   EXPECT_DOUBLE_EQ(share_below(q, 0.0), 0.0);
   EXPECT_DOUBLE_EQ(share_below(q, 1.0), 1.0);
 }
