@@ -76,6 +76,9 @@ Command add_skip(CLI::App& app) {
                   "calibration file to use (default: <run>/calibration/<task>_<split>_n<N>_s<seed>_<fingerprint>.json, made once)");
   cmd->add_option("--candidates", s.candidates, "MoDES thresholds per modality for the frontier search")
       ->capture_default_str();
+  cmd->add_option("--search-samples", s.search_samples,
+                 "calibration examples scoring each MoDES frontier pair (the first ones)")
+      ->capture_default_str();
   cmd->add_option("--keep", s.keep, "naee-prune: experts kept per MoE layer (default: round(E * (1 - ratio)))");
   cmd->add_option("--timing-batches", s.timing_batches, "prompt batches timed for the speedups")->capture_default_str();
   cmd->add_option("--seed", s.seed, "random skipping's seed")->capture_default_str();

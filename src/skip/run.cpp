@@ -49,6 +49,7 @@ void check_options(SkipSubject& s, const SkipOptions& o) {
   for (double r : o.ratios)
     if (!(r >= 0 && r < 1)) throw Error("skip: --ratio " + std::to_string(r) + " outside [0, 1)");
   if (o.candidates < 2) throw Error("skip: --candidates must be at least 2");
+  if (o.search_samples < 1) throw Error("skip: --search-samples must be at least 1");
   if (o.timing_batches < 1 || o.batch_size < 1) throw Error("skip: --timing-batches and --batch must be at least 1");
   if (std::find(o.methods.begin(), o.methods.end(), "naee-prune") != o.methods.end())
     for (double r : o.ratios) prune_keep(s, o, r);  // refuse a bad r before any calibration
@@ -258,8 +259,13 @@ nlohmann::json run_skip(SkipSubject& s, const SkipOptions& o) {
       cal.checkpoint = s.checkpoint;
     }
   }
-  PlanInputs in{s.model.get(), batches.empty() ? nullptr : &batches, reference.empty() ? nullptr : &reference,
-                o.candidates, o.seed};
+  // The frontier's KL passes run on the first search_samples examples: one
+  // pass per frontier pair and ratio, where alpha, beta and the quantiles use them all.
+  const size_t search = std::min(batches.size(), size_t((o.search_samples + copt.batch_size - 1) / copt.batch_size));
+  const std::vector<tasks::Batch> search_batches(batches.begin(), batches.begin() + int64_t(search));
+  const std::vector<torch::Tensor> search_reference(reference.begin(), reference.begin() + int64_t(std::min(search, reference.size())));
+  PlanInputs in{s.model.get(), search_batches.empty() ? nullptr : &search_batches,
+                search_reference.empty() ? nullptr : &search_reference, o.candidates, o.seed};
   // Every plan before any result: a refused one (MoDES without vision tokens) writes nothing.
   std::vector<std::pair<std::string, double>> todo;
   std::vector<Plan> plans;

@@ -25,6 +25,7 @@ struct SkipOptions {
   CalibrationOptions calibration;  // calibration.task empty = the first scored task
   std::string calibration_file;    // "" = <run_dir>/calibration/<key>.json, made when absent
   int candidates = 32;             // thresholds per modality for MoDES's frontier search
+  int search_samples = 256;        // calibration examples whose KL scores each frontier pair (its first ones)
   int keep = 0;                    // naee-prune: experts kept per layer (0 = round(E * (1 - ratio)))
   int timing_batches = 3;          // prompt batches timed per model, alternating with the unskipped one
   uint64_t seed = 1;
