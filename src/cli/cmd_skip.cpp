@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/git_revision.h"
 #include "eval/results.h"
 #include "skip/methods.h"
@@ -17,7 +18,7 @@ namespace smoes::cli {
 namespace {
 
 struct Options {
-  std::string ckpt, root, out;
+  std::string ckpt, root, out, replot;
   bool sweep = false;
   skip::SkipOptions skip;
 };
@@ -61,10 +62,10 @@ Command add_skip(CLI::App& app) {
   auto& s = o->skip;
   std::string methods_help = "skipping method(s):";
   for (const auto& m : skip::skip_methods()) methods_help += " " + m;
-  cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory")->required();
+  cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory");
   cmd->add_option("--method", s.methods, methods_help)->capture_default_str();
   cmd->add_option("--ratio", s.ratios, "target skip ratio(s) in [0, 1) of the routed slots")->capture_default_str();
-  cmd->add_option("--task", s.tasks, "task(s) to score")->required();
+  cmd->add_option("--task", s.tasks, "task(s) to score");
   cmd->add_option("--split", s.split, "split scored")->capture_default_str();
   cmd->add_option("--limit", s.limit, "score the first N examples of each task (0 = all)")->capture_default_str();
   cmd->add_option("--batch", s.batch_size, "generation and timing batch size")->capture_default_str();
@@ -86,7 +87,18 @@ Command add_skip(CLI::App& app) {
                 "every skipping method (not naee-prune) at ratios 0.2 0.4 0.6 0.8 0.9 (unless --method/--ratio say "
                 "otherwise), plotted");
   cmd->add_option("--out", o->out, "result JSON (default: <run>/skip_<split>.json, or skip_sweep_<split>.json)");
+  cmd->add_option("--replot", o->replot, "redraw the plot of a --sweep result JSON (no model needed)");
   return {cmd, [o, cmd] {
+            if (!o->replot.empty()) {
+              auto j = nlohmann::json::parse(read_file(o->replot), nullptr, /*allow_exceptions=*/false);
+              if (j.is_discarded() || !j.contains("skip") || !j["skip"].contains("baseline"))
+                throw Error(o->replot + ": not a smoes skip result (no skip.baseline)");
+              const auto task = j["skip"]["baseline"]["metrics"].begin().key();
+              auto plot = std::filesystem::path(o->replot).replace_extension().string();
+              if (skip::plot_sweep(j["skip"], task, plot)) std::printf("wrote %s.png and .svg\n", plot.c_str());
+              return;
+            }
+            if (o->ckpt.empty() || o->skip.tasks.empty()) throw Error("skip: give --ckpt and at least one --task");
             auto run = train::load_run(o->ckpt);
             data::ImageCache cache(run.cfg.data.image_cache, run.cfg.model.image_size);
             auto run_dir = std::filesystem::is_directory(o->ckpt)

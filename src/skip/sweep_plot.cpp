@@ -44,7 +44,7 @@ bool plot_sweep(const nlohmann::json& r, const std::string& task, const std::str
   }
   const std::string title = task + " " + metric;
   std::ostringstream body;
-  body << "set multiplot layout 1,2 title '" << title << " under expert skipping'\nset grid\nset key bottom left\n"
+  body << "set termoption noenhanced\nset multiplot layout 1,2 title '" << title << " under expert skipping'\nset grid\nset key bottom left\n"
        << "set xlabel 'achieved skip ratio (routed slots)'\nset ylabel '" << title << "'\nset xrange [0:1]\n"
        << "plot " << left.str() << "$B using 1:3 with points pt 7 ps 1.5 lc rgb 'black' title 'unskipped'\n"
        << "set xlabel 'executed GFLOPs per token'\nset autoscale x\n"

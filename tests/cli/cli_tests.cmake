@@ -28,3 +28,14 @@ add_test(NAME cli.bench_moe_one_case
   COMMAND smoes_cli bench moe --tokens 512 --experts 8 --top-k 2 --repeats 1)
 set_tests_properties(cli.bench_moe_one_case PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "^T=512   E=8   k=2  moe +[0-9.]+ ms .*ratio_vs_dense [0-9.]+  ratio_vs_loop [0-9.]+  gemm_ratio [0-9.]+\n$")
+
+# smoes skip --replot reads only a skip result; any other JSON is refused by name.
+add_test(NAME cli.skip_replot_refuses_other_json
+  COMMAND smoes_cli skip --replot ${SMOES_FIXTURES}/instances_small.json)
+set_tests_properties(cli.skip_replot_refuses_other_json PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "instances_small.json: not a smoes skip result")
+
+# A run is needed for everything else.
+add_test(NAME cli.skip_needs_a_run COMMAND smoes_cli skip --method modes)
+set_tests_properties(cli.skip_needs_a_run PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "skip: give --ckpt and at least one --task")
