@@ -55,15 +55,6 @@ double ExecutedFlops::token_count(int phase, int modality) const {
   return total;
 }
 
-void ExecutedFlops::add(const ExecutedFlops& o) {
-  for (int p = 0; p < kPhases; ++p)
-    for (int m = 0; m < 2; ++m) {
-      tokens[p][m] += o.tokens[p][m];
-      for (int q = 0; q < kParts; ++q) flops[p][m][q] += o.flops[p][m][q];
-    }
-  images += o.images;
-}
-
 nlohmann::json ExecutedFlops::to_json() const {
   auto per_token = [](double f, double t) { return t > 0 ? f / t / 1e9 : 0.0; };
   auto phase_json = [&](int p) {

@@ -41,7 +41,6 @@ struct ExecutedFlops {
   // Sums over the phases/modalities/parts given, or all of them for -1.
   double sum(int phase = -1, int modality = -1, int part = -1) const;
   double token_count(int phase = -1, int modality = -1) const;
-  void add(const ExecutedFlops& other);
   // {"gflops", "gflops_per_token", "tokens", "images", "prefill": {...}, "decode": {...}}
   nlohmann::json to_json() const;
 };
