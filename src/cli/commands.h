@@ -22,5 +22,6 @@ Command add_eval(CLI::App& app);
 Command add_data(CLI::App& app);
 Command add_analyze(CLI::App& app);
 Command add_skip(CLI::App& app);
+Command add_study(CLI::App& app);
 
 }  // namespace smoes::cli

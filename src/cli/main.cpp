@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       smoes::cli::add_data(app),
       smoes::cli::add_analyze(app),
       smoes::cli::add_skip(app),
+      smoes::cli::add_study(app),
   };
 
   try {

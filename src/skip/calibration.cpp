@@ -141,7 +141,7 @@ Calibration calibrate(model::MoEVLMImpl& model, const std::vector<tasks::Batch>&
   }
   progress.finish();
   std::array<std::vector<double>, 2> importance;
-  std::vector<double> relative;
+  std::vector<double> relative, mass_above;
   for (size_t l = 0; l < layers.size(); ++l) {
     auto& layer = c.layers[l];
     layer.alpha = kl_sum > 0 ? layer.kl / kl_sum : 1.0 / double(layers.size());
@@ -151,6 +151,8 @@ Calibration calibrate(model::MoEVLMImpl& model, const std::vector<tasks::Batch>&
       auto sorted = std::get<0>(w.sort(1, /*descending=*/true));
       auto ratio = sorted.select(1, 1) / sorted.select(1, 0).clamp_min(1e-12);
       layer.beta = ratio.median().item<double>();
+      auto by_prob = std::get<0>(pi.sort(1, /*descending=*/true));
+      for (double v : doubles((by_prob.cumsum(1) - by_prob).narrow(1, 1, c.top_k - 1))) mass_above.push_back(v);
       if (layer.beta > 0)
         for (double v : doubles(sorted.narrow(1, 1, c.top_k - 1) / (layer.beta * sorted.narrow(1, 0, 1)).clamp_min(1e-12)))
           relative.push_back(v);
@@ -163,6 +165,7 @@ Calibration calibrate(model::MoEVLMImpl& model, const std::vector<tasks::Batch>&
   }
   for (int m = 0; m < 2; ++m) c.importance[size_t(m)] = quantiles(std::move(importance[size_t(m)]));
   c.naee_relative = quantiles(std::move(relative));
+  c.top_p_mass = quantiles(std::move(mass_above));
   return c;
 }
 
@@ -174,7 +177,7 @@ nlohmann::json Calibration::to_json() const {
           {"split", split},             {"samples", samples},           {"top_k", top_k},
           {"slots", {{"text", slots[0]}, {"vision", slots[1]}}},         {"layers", layers_json},
           {"importance", {{"text", importance[0]}, {"vision", importance[1]}}},
-          {"naee_relative", naee_relative}, {"searched", searched}};
+          {"naee_relative", naee_relative}, {"top_p_mass", top_p_mass}, {"searched", searched}};
 }
 
 Calibration Calibration::from_json(const nlohmann::json& j, const std::string& path) {
@@ -199,6 +202,8 @@ Calibration Calibration::from_json(const nlohmann::json& j, const std::string& p
                     get("importance").at("vision").get<std::vector<double>>()};
     c.naee_relative = get("naee_relative").get<std::vector<double>>();
     c.searched = get("searched");
+    // Absent from files made before top-p existed; top-p then asks for a new calibration.
+    c.top_p_mass = j.value("top_p_mass", std::vector<double>{});
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": field '" + field + "': " + e.what());
   }

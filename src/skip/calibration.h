@@ -6,7 +6,8 @@
 //   distribution (at the answer positions) when that layer's routed experts
 //   are all skipped, normalised to sum to 1;
 //   the distribution of MoDES's importance s = alpha(l) * pi of every routed
-//   slot, per modality, and of NAEE's w_i / (beta w_1), as quantiles, from
+//   slot, per modality, of NAEE's w_i / (beta w_1), and of the probability
+//   mass ranked above each later slot (top-p), as quantiles, from
 //   which a threshold's skip ratio is read without another forward.
 // The file records the fingerprint of the checkpoint it was measured on;
 // loading it for another checkpoint is an error.
@@ -46,6 +47,7 @@ struct Calibration {
   std::vector<LayerCalibration> layers;
   std::array<std::vector<double>, 2> importance;  // kQuantiles + 1 quantiles of alpha * pi, per modality
   std::vector<double> naee_relative;              // quantiles of w_i / (beta w_1) over slots i > 0
+  std::vector<double> top_p_mass;                 // quantiles, over slots i > 0, of the router probability above i
   nlohmann::json searched = nlohmann::json::object();  // thresholds found per method and ratio
 
   nlohmann::json to_json() const;

@@ -108,15 +108,34 @@ Plan plan_naee(double ratio, const Calibration& c) {
   return p;
 }
 
+// Slot i > 0 is skipped when the mass above it reaches p: p is the quantile
+// of that mass leaving the ratio's share of the later slots above it.
+Plan plan_top_p(double ratio, const Calibration& c) {
+  if (c.top_k < 2) throw Error("skip: top-p needs top_k >= 2 (the first choice always runs), the model has 1");
+  if (c.top_p_mass.empty())
+    throw Error("skip: top-p: the calibration file predates top-p; delete it (or give another --calibration) "
+                "to measure it again");
+  const double later = double(c.top_k - 1) / c.top_k;
+  const double q = std::min(1.0, ratio / later);
+  double p = kInf;
+  if (q >= 1.0) p = 0.0;
+  else if (q > 0) p = c.top_p_mass[size_t(std::llround((1.0 - q) * Calibration::kQuantiles))];
+  Plan plan;
+  for (size_t l = 0; l < c.layers.size(); ++l) plan.rules.push_back(top_p_rule(p));
+  plan.expected_ratio = later * (1.0 - (std::isinf(p) ? 1.0 : share_below(c.top_p_mass, p)));
+  plan.params = {{"p", std::isinf(p) ? nlohmann::json(nullptr) : nlohmann::json(p)}};
+  return plan;
+}
+
 }  // namespace
 
 const std::vector<std::string>& skip_methods() {
-  static const std::vector<std::string> m = {"modes", "naee-skip", "blind-threshold", "random", "top1", "naee-prune"};
+  static const std::vector<std::string> m = {"modes", "naee-skip", "top-p", "blind-threshold", "random", "top1", "naee-prune"};
   return m;
 }
 
 bool needs_calibration(const std::string& method) {
-  return method == "modes" || method == "naee-skip" || method == "blind-threshold";
+  return method == "modes" || method == "naee-skip" || method == "top-p" || method == "blind-threshold";
 }
 
 bool modes_remembered(const Calibration& c, double ratio) {
@@ -136,6 +155,7 @@ Plan plan_method(const std::string& method, double ratio, Calibration& c, const 
   if (method == "modes") return plan_modes(ratio, c, in);
   if (method == "blind-threshold") return plan_blind(ratio, c);
   if (method == "naee-skip") return plan_naee(ratio, c);
+  if (method == "top-p") return plan_top_p(ratio, c);
   Plan p;
   if (method == "random") {
     for (size_t l = 0; l < c.layers.size(); ++l) p.rules.push_back(random_rule(ratio, in.seed + l));

@@ -8,6 +8,8 @@
 //   naee-skip        NAEE dynamic skipping, w_i < gamma * beta(l) * w_1; gamma = 1
 //                    is the paper's rule (--ratio 0), else gamma reaches the ratio
 //                    as far as sparing the first choice allows ((k-1)/k at most)
+//   top-p            top-p / adaptive-k routing: a token's experts run in order
+//                    of router probability until they hold p; p from the ratio
 //   random           every slot skipped with probability ratio
 //   top1             top-k reduced to 1 (skips (k-1)/k of the slots)
 //   naee-prune       NAEE expert pruning (skip/prune.h): a smaller model, not a rule;

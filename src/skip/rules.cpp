@@ -19,6 +19,15 @@ moe::SkipRule threshold_rule(double alpha, double tau_text, double tau_vision) {
   };
 }
 
+moe::SkipRule top_p_rule(double p) {
+  return [p](const moe::RoutingDecision& d, const torch::Tensor&) {
+    auto [sorted, order] = d.probs.gather(1, d.indices).sort(1, /*descending=*/true);
+    auto above = sorted.cumsum(1) - sorted;  // probability mass of the slots ranked above
+    auto keep_sorted = (above < p).index_put_({torch::indexing::Slice(), 0}, true);
+    return torch::zeros_like(keep_sorted).scatter(1, order, keep_sorted);
+  };
+}
+
 moe::SkipRule random_rule(double ratio, uint64_t seed) {
   auto gen = std::make_shared<at::Generator>(at::detail::createCPUGenerator(seed));
   return [ratio, gen](const moe::RoutingDecision& d, const torch::Tensor&) {

@@ -24,6 +24,12 @@ moe::SkipRule naee_rule(double beta);
 // modality-blind baseline is the same rule with one threshold for both.
 moe::SkipRule threshold_rule(double alpha, double tau_text, double tau_vision);
 
+// Top-p / adaptive-k routing (Huang et al. 2024, "Harder tasks need more
+// experts"): a token's selected experts run in order of router probability
+// until their probabilities sum to p; a slot is skipped when the slots ranked
+// above it already hold at least p. The first choice always runs.
+moe::SkipRule top_p_rule(double p);
+
 // Each slot skipped with probability `ratio` (seeded, reproducible).
 moe::SkipRule random_rule(double ratio, uint64_t seed);
 

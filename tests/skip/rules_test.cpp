@@ -41,6 +41,19 @@ TEST(SkipRules, ModesComparesAlphaTimesProbabilityWithItsModalitysThreshold) {
   EXPECT_TRUE(keep.equal(torch::tensor({true, true, false, true, true, false}).view({2, 3})));
 }
 
+TEST(SkipRules, TopPRunsExpertsUntilTheirProbabilityReachesP) {
+  auto d = decision();  // chosen probs row 0: .45 .3 .2 (mass above: 0 .45 .75); row 1: .7 .15 .1 (0 .7 .85)
+  auto none = torch::zeros({2}, torch::kLong);
+  EXPECT_TRUE(top_p_rule(0.5)(d, none).equal(torch::tensor({true, true, false, true, false, false}).view({2, 3})));
+  EXPECT_TRUE(top_p_rule(0.8)(d, none).equal(torch::tensor({true, true, true, true, true, false}).view({2, 3})));
+  // p = 0 still runs each token's first choice.
+  EXPECT_TRUE(top_p_rule(0.0)(d, none).equal(torch::tensor({true, false, false, true, false, false}).view({2, 3})));
+  // Slots not in probability order: the rank is by probability, not by slot.
+  auto swapped = d;
+  swapped.indices = d.indices.flip(1);  // row 0: .2 .3 .45
+  EXPECT_TRUE(top_p_rule(0.5)(swapped, none).equal(torch::tensor({false, true, true, false, false, true}).view({2, 3})));
+}
+
 TEST(SkipRules, RandomSkipsTheRatioReproducibly) {
   moe::RoutingDecision d;
   d.indices = torch::zeros({20000, 2}, torch::kLong);

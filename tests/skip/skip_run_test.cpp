@@ -70,13 +70,13 @@ std::string copy_run(const std::string& name) {
 TEST(SkipRun, EveryMethodCutsExecutedFlopsAndTheCalibrationIsKeptOnce) {
   auto dir = copy_run("smoes_skip_methods");
   Loaded l(dir);
-  auto o = options({"modes", "naee-skip", "blind-threshold", "random", "top1"}, 0.5);
+  auto o = options({"modes", "naee-skip", "top-p", "blind-threshold", "random", "top1"}, 0.5);
   auto r = skip::run_skip(l.subject, o);
   const auto path = r["calibration"].get<std::string>();
   ASSERT_TRUE(fs::exists(path));
   EXPECT_EQ(fs::path(path).parent_path(), fs::path(dir) / "calibration");
   const double base = r["baseline"]["gflops_per_token"].get<double>();
-  ASSERT_EQ(r["runs"].size(), 5u);
+  ASSERT_EQ(r["runs"].size(), 6u);
   for (const auto& run : r["runs"]) {
     const auto method = run["method"].get<std::string>();
     EXPECT_LT(run["gflops_per_token"].get<double>(), base) << method;
