@@ -128,7 +128,7 @@ bool figure(Results& r, Answer& a, const std::string& name, const std::string& c
   }
   const auto dir = fs::path(r.grid().out) / "figures";
   fs::create_directories(dir);
-  render_gnuplot((dir / name).string(), data, body);
+  render_gnuplot((dir / name).string(), data, "set termoption noenhanced\n" + body);  // labels are plain text
   a.figures.push_back({"figures/" + name + ".png", caption});
   return true;
 }

@@ -18,9 +18,9 @@ namespace {
 
 const char* kVerdictRule =
     "Every number is a mean over seeds with a percentile-bootstrap 95% CI (2,000 resamples) in brackets; a "
-    "difference between methods is paired by seed and carries its own CI. A claim is *supported* only if the CI of "
-    "its quantity excludes 0 on the claimed side, *contradicted* if it excludes 0 on the other side, and "
-    "*underpowered* otherwise (the CI holds 0, or fewer than two seeds have results).";
+    "difference between methods is paired by seed and carries its own CI. A claim is supported only if the CI of "
+    "its quantity excludes 0 on the claimed side, contradicted if it excludes 0 on the other side, and "
+    "underpowered otherwise (the CI holds 0, or fewer than two seeds have results).";
 
 const char* kLimitations =
     "* The data are the embedded world: procedurally drawn scenes of a few object classes with templated text, in "
@@ -143,7 +143,7 @@ std::vector<Answer> write_report(const Grid& grid, const StudySpec& spec, const 
   if (!spec.evidence)
     p.para("This is a pipeline check, not evidence: the " + in.preset + " preset trains every model for too few "
            "steps, on too few seeds, to answer the questions. Its verdicts show that the machinery works. Run "
-           "`smoes study --preset full` for the real answers (docs/STUDY.md).");
+           "smoes study --preset full for the real answers (docs/STUDY.md).");
   if (!spec.description.empty()) p.para(spec.description);
   p.para(std::to_string(finished_runs) + " of " + std::to_string(grid.runs.size()) + " runs finished; seeds: " +
          [&] {

@@ -43,6 +43,7 @@ std::pair<std::optional<double>, std::optional<double>> similarity(const Profile
 }
 
 void heatmap(Results& r, Answer& a, const std::string& name, const std::string& title, const Profile& p) {
+  if (p.empty() || p.front().empty()) return;
   std::string data = "$m << EOD\n";
   for (const auto& layer : p) {
     for (const auto& v : layer) data += (v ? std::to_string(*v) : std::string("NaN")) + " ";
@@ -50,8 +51,11 @@ void heatmap(Results& r, Answer& a, const std::string& name, const std::string& 
   }
   data += "EOD\n";
   figure(r, a, name, title, data,
-         "set xlabel \"expert\"\nset ylabel \"layer\"\nset cbrange [0:1]\nset cblabel \"text fraction C~ (1 = text only)\"\n"
-         "set palette defined (0 \"#2166ac\", 0.5 \"#f7f7f7\", 1 \"#b2182b\")\nset title \"" + title + "\"\n"
+         "set xlabel \"expert\"\nset ylabel \"MoE layer\"\nset cbrange [0:1]\n"
+         "set cblabel \"normalised text fraction (1 = text only; blank = unused)\"\n"
+         "set xrange [-0.5:" + std::to_string(p.front().size()) + "-0.5]\nset yrange [-0.5:" + std::to_string(p.size()) +
+             "-0.5]\nset xtics 1\nset ytics 1\n"
+         "set palette defined (0 \"#2166ac\", 0.5 \"#f7f7f7\", 1 \"#b2182b\")\nset title \"" + title + "\" noenhanced\n"
          "plot $m matrix with image notitle\n");
 }
 

@@ -99,7 +99,7 @@ Answer answer_rq5(Results& r, const nlohmann::json& q) {
     if (acc.n && g.n) {
       data += "$p" + std::to_string(k) + " << EOD\n" + std::to_string(g.mean) + " " + std::to_string(acc.mean) + "\nEOD\n";
       plots += std::string(plots.empty() ? "plot " : ", ") + "$p" + std::to_string(k) +
-               " using 1:2 with points pt 7 ps 2 title \"" + row.label + "\"";
+               " using 1:2 with points pt " + std::to_string(5 + k % 9) + " ps 2 title \"" + row.label + "\"";
       ++k;
     }
   }

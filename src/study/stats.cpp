@@ -80,7 +80,8 @@ std::string verdict(const Estimate& e, bool claim_positive) {
 
 std::string format(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
+  // Three decimals, or three significant digits below 0.1 (GFLOPs per token are ~0.005).
+  std::snprintf(buf, sizeof buf, v == 0 || std::abs(v) >= 0.1 ? "%.3f" : "%.3g", v);
   return std::string(buf) == "-0.000" ? "0.000" : buf;
 }
 

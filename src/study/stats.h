@@ -32,6 +32,6 @@ std::string verdict(const Estimate& e, bool claim_positive = true);
 
 // "0.512 [0.498, 0.530]" (3 decimals); "0.512 (1 seed)" when n == 1.
 std::string format(const Estimate& e);
-std::string format(double v);  // 3 decimals; the one format every table uses
+std::string format(double v);  // 3 decimals (3 significant digits below 0.1); every table uses it
 
 }  // namespace smoes::study

@@ -71,7 +71,9 @@ TEST(StudyStats, VerdictRule) {
 
 TEST(StudyStats, Format) {
   EXPECT_EQ(format(0.12345), "0.123");
-  EXPECT_EQ(format(-0.0001), "0.000");
+  EXPECT_EQ(format(0.0), "0.000");
+  EXPECT_EQ(format(0.00523), "0.00523");
+  EXPECT_EQ(format(-0.042), "-0.042");
   EXPECT_EQ(format(Estimate{0.5, 0.25, 0.75, 3}), "0.500 [0.250, 0.750]");
   EXPECT_EQ(format(Estimate{0.5, 0.5, 0.5, 1}), "0.500 (1 seed)");
   EXPECT_EQ(format(Estimate{}), "n/a");
