@@ -36,6 +36,7 @@ void run(const Options& o) {
   ex.exe = study::self_executable();
   ex.spec_path = spec_path;
   ex.jobs = o.jobs;
+  ex.world = o.world;
   if (!o.only.empty()) {
     study::run_one(grid.get(o.only), grid, spec, ex);
     return;
@@ -60,7 +61,8 @@ void run(const Options& o) {
 }  // namespace
 
 Command add_study(CLI::App& app) {
-  auto* cmd = app.add_subcommand("study", "The five research questions: train, evaluate, analyse, report (docs/STUDY.md)");
+  auto* cmd =
+      app.add_subcommand("study", "The five research questions: train, evaluate, analyse, report (docs/STUDY.md)");
   auto o = std::make_shared<Options>();
   cmd->add_option("--preset", o->preset, "quick (a pipeline check, minutes) or full (the evidence, hours)")
       ->capture_default_str();

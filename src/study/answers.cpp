@@ -18,8 +18,8 @@ nlohmann::json Answer::to_json() const {
   nlohmann::json t = nlohmann::json::array(), f = nlohmann::json::array();
   for (const auto& x : tables) t.push_back(x.to_json());
   for (const auto& x : figures) f.push_back({{"file", x.file}, {"caption", x.caption}});
-  return {{"id", id},         {"title", title},   {"question", question}, {"verdict", verdict},
-          {"verdicts", verdicts}, {"tables", t}, {"figures", f},         {"notes", notes}};
+  return {{"id", id},    {"title", title}, {"question", question}, {"verdict", verdict}, {"verdicts", verdicts},
+          {"tables", t}, {"figures", f},   {"notes", notes}};
 }
 
 const nlohmann::json* Results::file(const std::string& model, int seed, const Step& step) {
@@ -123,7 +123,8 @@ std::string metric_pointer(const std::string& task) { return "/metrics/" + task 
 bool figure(Results& r, Answer& a, const std::string& name, const std::string& caption, const std::string& data,
             const std::string& body) {
   if (!have_gnuplot()) {
-    a.notes.push_back("figure '" + caption + "' not drawn: gnuplot is not installed (scripts/bootstrap.sh installs it)");
+    a.notes.push_back("figure '" + caption +
+                      "' not drawn: gnuplot is not installed (scripts/bootstrap.sh installs it)");
     return false;
   }
   const auto dir = fs::path(r.grid().out) / "figures";

@@ -25,12 +25,14 @@ struct Figure {
 };
 
 struct Answer {
+  Answer(std::string id, std::string title, std::string question)
+      : id(std::move(id)), title(std::move(title)), question(std::move(question)) {}
   std::string id, title, question;
-  std::string verdict;                 // the headline claim's verdict
-  std::vector<std::string> verdicts;   // "claim: estimate -> verdict", headline first
+  std::string verdict;                // the headline claim's verdict
+  std::vector<std::string> verdicts;  // "claim: estimate -> verdict", headline first
   std::vector<Table> tables;
   std::vector<Figure> figures;
-  std::vector<std::string> notes;      // what is missing, what a number means
+  std::vector<std::string> notes;  // what is missing, what a number means
   nlohmann::json to_json() const;
 };
 

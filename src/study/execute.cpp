@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -147,13 +147,26 @@ void run_one(const Run& run, const Grid& grid, const StudySpec& spec, const Exec
     }
 }
 
+namespace {
+
+// The `smoes study --only` command of one run.
+std::vector<std::string> only_command(const Grid& grid, const ExecOptions& o, const std::string& id) {
+  std::vector<std::string> argv = {o.exe, "study", "--spec", o.spec_path, "--out", grid.out, "--only", id};
+  if (!o.world.empty()) argv.insert(argv.end(), {"--world", o.world});
+  return argv;
+}
+
+}  // namespace
+
 ExecReport execute(const Grid& grid, const StudySpec& spec, const ExecOptions& o) {
   ExecReport rep;
   rep.runs = int(grid.runs.size());
   std::vector<const Run*> todo;
   for (const auto& r : grid.runs) {
-    if (finished(r, spec)) ++rep.already_done;
-    else todo.push_back(&r);
+    if (finished(r, spec))
+      ++rep.already_done;
+    else
+      todo.push_back(&r);
   }
   spdlog::info("study: {} runs, {} already finished, {} to do ({} at a time, {} threads each)", rep.runs,
                rep.already_done, todo.size(), o.jobs, threads_per_job(o));
@@ -177,9 +190,9 @@ ExecReport execute(const Grid& grid, const StudySpec& spec, const ExecOptions& o
   while (next < todo.size() || !running.empty()) {
     while (failed.empty() && next < todo.size() && int(running.size()) < o.jobs) {
       const Run* r = todo[next++];
-      std::vector<std::string> argv = {o.exe, "study", "--spec", spec.source, "--out", grid.out, "--only", r->id};
       fs::create_directories(r->dir);
-      running[spawn(argv, (fs::path(r->dir) / "study_driver.log").string(), threads_per_job(o))] = r;
+      running[spawn(only_command(grid, o, r->id), (fs::path(r->dir) / "study_driver.log").string(),
+                    threads_per_job(o))] = r;
     }
     if (running.empty()) break;
     int status = 0;
@@ -201,7 +214,8 @@ ExecReport execute(const Grid& grid, const StudySpec& spec, const ExecOptions& o
     progress.update(++done, r->id);
   }
   progress.finish();
-  if (!failed.empty()) throw Error("study: run " + failed + " failed; the runs that finished are kept (rerun to continue)");
+  if (!failed.empty())
+    throw Error("study: run " + failed + " failed; the runs that finished are kept (rerun to continue)");
   return rep;
 }
 
@@ -213,8 +227,7 @@ std::string plan(const Grid& grid, const ExecOptions& o) {
   // Relative paths in the spec and configs are relative to this folder.
   const auto here = fs::current_path().string();
   for (const auto& r : grid.runs)
-    text += "cd " + quoted(here) + " && " +
-            command_line({o.exe, "study", "--spec", o.spec_path, "--out", grid.out, "--only", r.id}) + "\n";
+    text += "cd " + quoted(here) + " && " + command_line(only_command(grid, o, r.id)) + "\n";
   return text;
 }
 

@@ -15,8 +15,9 @@ namespace smoes::study {
 struct ExecOptions {
   std::string exe;        // the smoes executable
   std::string spec_path;  // passed on to `--only` children
+  std::string world;      // --world given to this study ("" = the spec's), passed on too
   int jobs = 1;
-  int threads = 0;        // per job (SMOES_THREADS of each child); 0 = cores / jobs
+  int threads = 0;  // per job (SMOES_THREADS of each child); 0 = cores / jobs
 };
 
 struct ExecReport {

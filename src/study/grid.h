@@ -18,12 +18,12 @@
 namespace smoes::study {
 
 struct Run {
-  std::string id;     // "<model>-s<seed>", or "<model>" when shared by all seeds
+  std::string id;  // "<model>-s<seed>", or "<model>" when shared by all seeds
   std::string model;
-  int seed = 0;       // 0 = shared
-  std::string key;    // 16 hex digits
-  std::string dir;    // <out>/runs/<key>
-  std::string parent; // id of the run it starts from ("" = none)
+  int seed = 0;           // 0 = shared
+  std::string key;        // 16 hex digits
+  std::string dir;        // <out>/runs/<key>
+  std::string parent;     // id of the run it starts from ("" = none)
   nlohmann::json config;  // resolved, with train.out_dir = dir and train.init_from = the parent's dir
   std::vector<Step> steps;
   // Other (model, seed) pairs whose resolved config is the same: one run
@@ -33,10 +33,10 @@ struct Run {
 
 struct Grid {
   std::string out;
-  std::vector<Run> runs;  // parents before children
-  const Run& get(const std::string& id) const;  // throws naming the id
+  std::vector<Run> runs;                                      // parents before children
+  const Run& get(const std::string& id) const;                // throws naming the id
   const Run* find(const std::string& model, int seed) const;  // the seed's run, or the shared one
-  void add(Run r);  // merges a run whose key is already here into its aliases
+  void add(Run r);                                            // merges a run whose key is already here into its aliases
 };
 
 Grid expand(const StudySpec& spec, const std::string& out_dir);

@@ -124,7 +124,8 @@ void rq5(const StudySpec& s, const nlohmann::json& q, std::vector<Need>& out) {
   auto tasks = texts(s, q, "rq5", "tasks");
   auto methods = texts(s, q, "rq5", "methods");
   const auto& r = field(s, q, "rq5", "ratio");
-  if (!r.is_number() || r.get<double>() <= 0 || r.get<double>() >= 1) fail(s, "rq5.ratio", "expected a number in (0, 1)");
+  if (!r.is_number() || r.get<double>() <= 0 || r.get<double>() >= 1)
+    fail(s, "rq5.ratio", "expected a number in (0, 1)");
   auto fixed = labelled(s, q, "rq5", "fixed");
   require_label(s, q, "rq5", fixed);
   for (const auto& [label, m] : fixed) out.push_back({m, {"eval", tasks}});

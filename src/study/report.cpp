@@ -36,11 +36,16 @@ const char* kLimitations =
 std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -141,16 +146,16 @@ std::vector<Answer> write_report(const Grid& grid, const StudySpec& spec, const 
   Page p;
   p.heading(1, "smoes study: " + in.preset);
   if (!spec.evidence)
-    p.para("This is a pipeline check, not evidence: the " + in.preset + " preset trains every model for too few "
+    p.para("This is a pipeline check, not evidence: the " + in.preset +
+           " preset trains every model for too few "
            "steps, on too few seeds, to answer the questions. Its verdicts show that the machinery works. Run "
            "smoes study --preset full for the real answers (docs/STUDY.md).");
   if (!spec.description.empty()) p.para(spec.description);
-  p.para(std::to_string(finished_runs) + " of " + std::to_string(grid.runs.size()) + " runs finished; seeds: " +
-         [&] {
-           std::string s;
-           for (int x : spec.seeds) s += (s.empty() ? "" : ", ") + std::to_string(x);
-           return s;
-         }() + ".");
+  p.para(std::to_string(finished_runs) + " of " + std::to_string(grid.runs.size()) + " runs finished; seeds: " + [&] {
+    std::string s;
+    for (int x : spec.seeds) s += (s.empty() ? "" : ", ") + std::to_string(x);
+    return s;
+  }() + ".");
   p.heading(2, "Verdicts");
   std::vector<std::string> headline;
   for (const auto& a : answers)
@@ -179,12 +184,13 @@ std::vector<Answer> write_report(const Grid& grid, const StudySpec& spec, const 
 
   p.heading(2, "Runs, machine and revision");
   Table runs{"Runs (folder = runs/<key>; each holds its resolved config as config.json)",
-             {"run", "key", "config", "starts from", "finished"}, {}};
+             {"run", "key", "config", "starts from", "finished"},
+             {}};
   for (const auto& r : grid.runs) {
     std::string id = r.id;
     for (const auto& [m, s] : r.aliases) id += ", " + m + (s ? "-s" + std::to_string(s) : "");
-    runs.rows.push_back({id, r.key, spec.model(r.model).config, r.parent.empty() ? "-" : r.parent,
-                         finished(r, spec) ? "yes" : "no"});
+    runs.rows.push_back(
+        {id, r.key, spec.model(r.model).config, r.parent.empty() ? "-" : r.parent, finished(r, spec) ? "yes" : "no"});
   }
   p.table(runs);
   p.list({"spec: " + spec.source, "git revision: " + std::string(git_revision()), "machine: " + machine(),
@@ -195,9 +201,9 @@ std::vector<Answer> write_report(const Grid& grid, const StudySpec& spec, const 
       "body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}table{border-collapse:collapse;"
       "margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}caption{font-weight:bold;"
       "text-align:left;padding:.3em 0}img{max-width:100%}figure{margin:1em 0}";
-  std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>smoes study: " +
-                     html_escape(in.preset) + "</title><style>" + style + "</style></head><body>\n" + p.html +
-                     "</body></html>\n";
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>smoes study: " + html_escape(in.preset) +
+      "</title><style>" + style + "</style></head><body>\n" + p.html + "</body></html>\n";
   nlohmann::json out{{"preset", in.preset},
                      {"spec", spec.source},
                      {"git_revision", git_revision()},

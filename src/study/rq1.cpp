@@ -32,12 +32,10 @@ std::optional<std::vector<double>> text_shares(Results& r, const std::string& mo
 }  // namespace
 
 Answer answer_rq1(Results& r, const nlohmann::json& q) {
-  Answer a;
-  a.id = "rq1";
-  a.title = "RQ1: transfer from LM pretraining";
-  a.question =
+  Answer a(
+      "rq1", "RQ1: transfer from LM pretraining",
       "Pretrain a text-only MoE LM, attach the vision encoder and projector, and train without retraining the "
-      "experts and routers, against full fine-tuning and SMoES fine-tuning. Do its routing specialisations persist?";
+      "experts and routers, against full fine-tuning and SMoES fine-tuning. Do its routing specialisations persist?");
   const auto cap = q["caption_task"].get<std::string>(), gnd = q["grounding_task"].get<std::string>();
   const Step eval{"eval", {cap, gnd}}, routing{"routing", {q["text_task"].get<std::string>()}};
   const std::string pretrained = q["pretrained"];
@@ -45,7 +43,8 @@ Answer answer_rq1(Results& r, const nlohmann::json& q) {
       {"experts + routers frozen", q["frozen"]}, {"full fine-tuning", q["full"]}, {"SMoES fine-tuning", q["smoes"]}};
 
   Table t{"Scores and routing persistence (mean over seeds [95% bootstrap CI])",
-          {"method", "BLEU-4", "CIDEr-D", "Acc@0.5", "routing persistence (Spearman rho)"}, {}};
+          {"method", "BLEU-4", "CIDEr-D", "Acc@0.5", "routing persistence (Spearman rho)"},
+          {}};
   std::map<std::string, BySeed> cider, acc, rho;
   for (const auto& [label, model] : methods) {
     auto bleu = collect(r, model, eval, "/metrics/" + cap + "/BLEU-4");
@@ -74,16 +73,16 @@ Answer answer_rq1(Results& r, const nlohmann::json& q) {
       claim("Full fine-tuning beats frozen experts on CIDEr-D", difference(cider[full], cider[frozen])),
   };
   Table d{"Differences (paired by seed)", {"comparison", "CIDEr-D", "Acc@0.5"}, {}};
-  d.rows.push_back({"SMoES - full", format(difference(cider[smoes], cider[full])),
-                    format(difference(acc[smoes], acc[full]))});
-  d.rows.push_back({"full - frozen", format(difference(cider[full], cider[frozen])),
-                    format(difference(acc[full], acc[frozen]))});
+  d.rows.push_back(
+      {"SMoES - full", format(difference(cider[smoes], cider[full])), format(difference(acc[smoes], acc[full]))});
+  d.rows.push_back(
+      {"full - frozen", format(difference(cider[full], cider[frozen])), format(difference(acc[full], acc[frozen]))});
   a.tables.push_back(d);
-  a.notes.push_back("Routing persistence: for each seed, the Spearman rank correlation between the pretrained LM's "
-                    "share of text slots per (layer, expert) and the fine-tuned model's, both measured on the text "
-                    "task; 1 = the same experts take the text, 0 = unrelated.");
-  learning_curves(r, a, "rq1_learning_curves",
-                  {{"LM pretraining", pretrained}, methods[0], methods[1], methods[2]});
+  a.notes.push_back(
+      "Routing persistence: for each seed, the Spearman rank correlation between the pretrained LM's "
+      "share of text slots per (layer, expert) and the fine-tuned model's, both measured on the text "
+      "task; 1 = the same experts take the text, 0 = unrelated.");
+  learning_curves(r, a, "rq1_learning_curves", {{"LM pretraining", pretrained}, methods[0], methods[1], methods[2]});
   return a;
 }
 

@@ -20,7 +20,8 @@ std::optional<Profile> profile(Results& r, const std::string& model, int seed, c
   Profile p(tf->size());
   for (size_t l = 0; l < tf->size(); ++l)
     for (size_t e = 0; e < (*tf)[l].size(); ++e)
-      p[l].push_back(r.value(model, seed, step, "/routing/text_fraction/" + std::to_string(l) + "/" + std::to_string(e)));
+      p[l].push_back(
+          r.value(model, seed, step, "/routing/text_fraction/" + std::to_string(l) + "/" + std::to_string(e)));
   return p;
 }
 
@@ -53,21 +54,22 @@ void heatmap(Results& r, Answer& a, const std::string& name, const std::string& 
   figure(r, a, name, title, data,
          "set xlabel \"expert\"\nset ylabel \"MoE layer\"\nset cbrange [0:1]\n"
          "set cblabel \"normalised text fraction (1 = text only; blank = unused)\"\n"
-         "set xrange [-0.5:" + std::to_string(p.front().size()) + "-0.5]\nset yrange [-0.5:" + std::to_string(p.size()) +
+         "set xrange [-0.5:" +
+             std::to_string(p.front().size()) + "-0.5]\nset yrange [-0.5:" + std::to_string(p.size()) +
              "-0.5]\nset xtics 1\nset ytics 1\n"
-         "set palette defined (0 \"#2166ac\", 0.5 \"#f7f7f7\", 1 \"#b2182b\")\nset title \"" + title + "\" noenhanced\n"
-         "plot $m matrix with image notitle\n");
+             "set palette defined (0 \"#2166ac\", 0.5 \"#f7f7f7\", 1 \"#b2182b\")\nset title \"" +
+             title +
+             "\" noenhanced\n"
+             "plot $m matrix with image notitle\n");
 }
 
 }  // namespace
 
 Answer answer_rq2(Results& r, const nlohmann::json& q) {
-  Answer a;
-  a.id = "rq2";
-  a.title = "RQ2: transfer across vision-language tasks";
-  a.question =
+  Answer a(
+      "rq2", "RQ2: transfer across vision-language tasks",
       "Do SMoES specialisation patterns learned on captioning transfer to grounding (and back) while keeping its gain "
-      "over a standard MoE at equal total and active parameters?";
+      "over a standard MoE at equal total and active parameters?");
   const auto cap = q["caption_task"].get<std::string>(), gnd = q["grounding_task"].get<std::string>();
   struct Leg {
     const char *role, *label;
@@ -80,7 +82,8 @@ Answer answer_rq2(Results& r, const nlohmann::json& q) {
   auto model = [&](const char* family, const char* role) { return q[family][role].get<std::string>(); };
 
   Table t{"Scores, and SMoES's gain over the standard MoE (paired by seed)",
-          {"model", "task (metric)", "standard MoE", "SMoES", "gain"}, {}};
+          {"model", "task (metric)", "standard MoE", "SMoES", "gain"},
+          {}};
   std::map<std::string, Estimate> gain;
   for (const auto& leg : legs) {
     Step eval{"eval", {leg.task}};
@@ -101,7 +104,8 @@ Answer answer_rq2(Results& r, const nlohmann::json& q) {
 
   // Profiles: source model on its task against the transferred model on the new task.
   Table s{"Expert-modality profile before vs after the transfer (Spearman rho of C~; bin agreement)",
-          {"family", "direction", "rho", "bin agreement"}, {}};
+          {"family", "direction", "rho", "bin agreement"},
+          {}};
   const int layers = r.grid().runs.front().config["model"]["n_layers"].get<int>();
   Table per_layer{"Per-layer rho of the profiles, captioning -> grounding (mean over seeds)", {"layer"}, {}};
   std::vector<std::vector<std::string>> layer_rows(layers);
@@ -145,8 +149,9 @@ Answer answer_rq2(Results& r, const nlohmann::json& q) {
       claim("SMoES gains over standard MoE when trained on captioning", gain["caption"]),
       claim("SMoES gains over standard MoE when trained on grounding", gain["grounding"]),
   };
-  a.notes.push_back("C~ is each expert's normalised text fraction; bin agreement is the share of (layer, expert) "
-                    "pairs on the same side of 1/2 before and after the transfer.");
+  a.notes.push_back(
+      "C~ is each expert's normalised text fraction; bin agreement is the share of (layer, expert) "
+      "pairs on the same side of 1/2 before and after the transfer.");
   learning_curves(r, a, "rq2_learning_curves",
                   {{"standard, captioning", model("standard", "caption")},
                    {"SMoES, captioning", model("smoes", "caption")},

@@ -17,11 +17,9 @@ BySeed mean_accuracy(Results& r, const std::string& model, const Step& eval, con
 }  // namespace
 
 Answer answer_rq3(Results& r, const nlohmann::json& q) {
-  Answer a;
-  a.id = "rq3";
-  a.title = "RQ3: layer-dependent specialisation out of distribution";
-  a.question = "Trained on GQA- and NLVR2-style tasks, evaluated zero-shot on VCR- and SNLI-VE-style tasks: how "
-               "much accuracy does each method lose out of distribution, and how does per-layer MSI change?";
+  Answer a("rq3", "RQ3: layer-dependent specialisation out of distribution",
+           "Trained on GQA- and NLVR2-style tasks, evaluated zero-shot on VCR- and SNLI-VE-style tasks: how "
+           "much accuracy does each method lose out of distribution, and how does per-layer MSI change?");
   auto id = q["id_tasks"].get<std::vector<std::string>>(), ood = q["ood_tasks"].get<std::vector<std::string>>();
   auto all = id;
   all.insert(all.end(), ood.begin(), ood.end());
@@ -55,18 +53,22 @@ Answer answer_rq3(Results& r, const nlohmann::json& q) {
       }
       if (block.empty()) continue;
       data += "$m" + std::to_string(k) + " << EOD\n" + block + "EOD\n";
-      plots += std::string(plots.empty() ? "plot " : ", ") + "$m" + std::to_string(k) + " using 1:2 with linespoints lw 2 " +
-               (std::string(which) == "OOD" ? "dt 2 " : "") + "title \"" + label + ", " + which + "\"";
+      plots += std::string(plots.empty() ? "plot " : ", ") + "$m" + std::to_string(k) +
+               " using 1:2 with linespoints lw 2 " + (std::string(which) == "OOD" ? "dt 2 " : "") + "title \"" + label +
+               ", " + which + "\"";
       ++k;
     }
   }
   a.tables.push_back(t);
-  if (k) figure(r, a, "rq3_msi_per_layer", "MSI per layer on ID (solid) and OOD (dashed) inputs, mean over seeds", data,
-                "set xlabel \"layer\"\nset ylabel \"MSI\"\nset yrange [0:1]\nset xtics 1\nset grid\nset key outside right\n" +
-                    plots + "\n");
+  if (k)
+    figure(
+        r, a, "rq3_msi_per_layer", "MSI per layer on ID (solid) and OOD (dashed) inputs, mean over seeds", data,
+        "set xlabel \"layer\"\nset ylabel \"MSI\"\nset yrange [0:1]\nset xtics 1\nset grid\nset key outside right\n" +
+            plots + "\n");
 
   Table d{"OOD - ID of each method minus that of " + baseline + " (paired by seed; > 0 = loses less)",
-          {"method", "difference"}, {}};
+          {"method", "difference"},
+          {}};
   for (const auto& [label, model] : methods) {
     if (label == baseline) continue;
     auto e = difference(drop[label], drop[baseline]);
@@ -75,8 +77,9 @@ Answer answer_rq3(Results& r, const nlohmann::json& q) {
     if (a.verdict.empty()) a.verdict = verdict(e);
   }
   a.tables.push_back(d);
-  a.notes.push_back("ID and OOD means average the tasks' headline metrics with equal weight; the OOD tasks have more "
-                    "answer choices (VCR 4, SNLI-VE 3), so part of OOD - ID is chance level, the same for every method.");
+  a.notes.push_back(
+      "ID and OOD means average the tasks' headline metrics with equal weight; the OOD tasks have more "
+      "answer choices (VCR 4, SNLI-VE 3), so part of OOD - ID is chance level, the same for every method.");
   return a;
 }
 

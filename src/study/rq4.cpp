@@ -10,15 +10,15 @@ namespace smoes::study {
 using namespace kit;
 
 Answer answer_rq4(Results& r, const nlohmann::json& q) {
-  Answer a;
-  a.id = "rq4";
-  a.title = "RQ4: number of experts against cross-domain degradation";
-  a.question = "Trained on COCO-style captions and evaluated on Conceptual-Captions-style captions from another "
-               "visual and textual domain: how does the degradation change with the number of experts E?";
+  Answer a("rq4", "RQ4: number of experts against cross-domain degradation",
+           "Trained on COCO-style captions and evaluated on Conceptual-Captions-style captions from another "
+           "visual and textual domain: how does the degradation change with the number of experts E?");
   const auto id = q["id_task"].get<std::string>(), ood = q["ood_task"].get<std::string>();
   const Step eval{"eval", {id, ood}};
-  Table t{"Captioning in and out of domain", {"E", "parameters held equal", "CIDEr-D ID (" + id + ")",
-                                              "CIDEr-D OOD (" + ood + ")", "degradation (ID - OOD)"}, {}};
+  Table t{
+      "Captioning in and out of domain",
+      {"E", "parameters held equal", "CIDEr-D ID (" + id + ")", "CIDEr-D OOD (" + ood + ")", "degradation (ID - OOD)"},
+      {}};
   struct Point {
     int experts;
     BySeed degradation;
@@ -36,15 +36,17 @@ Answer answer_rq4(Results& r, const nlohmann::json& q) {
       if (std::string(group) == "equal_active") {
         active.push_back({std::stoi(e), deg});
         auto est = estimate(deg);
-        if (est.n) data += e + " " + std::to_string(est.mean) + " " + std::to_string(est.lo) + " " +
-                           std::to_string(est.hi) + "\n";
+        if (est.n)
+          data +=
+              e + " " + std::to_string(est.mean) + " " + std::to_string(est.lo) + " " + std::to_string(est.hi) + "\n";
       }
     }
   }
   a.tables.push_back(t);
   if (!data.empty())
-    figure(r, a, "rq4_degradation", "CIDEr-D degradation (ID - OOD) against E at equal active parameters, mean "
-                                   "over seeds with the 95% CI",
+    figure(r, a, "rq4_degradation",
+           "CIDEr-D degradation (ID - OOD) against E at equal active parameters, mean "
+           "over seeds with the 95% CI",
            "$d << EOD\n" + data + "EOD\n",
            "set logscale x 2\nset xlabel \"experts E\"\nset ylabel \"CIDEr-D ID - OOD\"\nset grid\nset xrange [3:40]\n"
            "plot $d using 1:2:3:4 with yerrorlines lw 2 pt 7 title \"equal active parameters\"\n");
@@ -57,8 +59,8 @@ Answer answer_rq4(Results& r, const nlohmann::json& q) {
                                    ") - degradation(E=" + std::to_string(many.experts) + ")",
                                e));
     for (size_t i = 1; i + 1 < active.size(); ++i)
-      a.verdicts.push_back(claim("degradation(E=" + std::to_string(few.experts) + ") - degradation(E=" +
-                                     std::to_string(active[i].experts) + ")",
+      a.verdicts.push_back(claim("degradation(E=" + std::to_string(few.experts) +
+                                     ") - degradation(E=" + std::to_string(active[i].experts) + ")",
                                  difference(few.degradation, active[i].degradation)));
   } else {
     a.verdict = "underpowered";

@@ -47,7 +47,8 @@ Row dynamic_row(Results& r, const std::string& label, const std::string& model, 
       if ((*runs)[i].value("method", "") != method) continue;
       const std::string at = "/skip/runs/" + std::to_string(i);
       for (const auto& t : tasks)
-        if (auto v = r.value(model, seed, skip, at + "/metrics/" + t + "/" + headline_metric(t))) row.accuracy[t][seed] = *v;
+        if (auto v = r.value(model, seed, skip, at + "/metrics/" + t + "/" + headline_metric(t)))
+          row.accuracy[t][seed] = *v;
       if (auto v = r.value(model, seed, skip, at + "/gflops_per_token")) row.gflops[seed] = *v;
     }
   }
@@ -58,11 +59,9 @@ Row dynamic_row(Results& r, const std::string& label, const std::string& model, 
 }  // namespace
 
 Answer answer_rq5(Results& r, const nlohmann::json& q) {
-  Answer a;
-  a.id = "rq5";
-  a.title = "RQ5: dynamic against fixed routing, accuracy per FLOP";
-  a.question = "On VQA-CP-style (answer-prior shift) and A-OKVQA-style (needs knowledge) OOD VQA, at equal total "
-               "parameters: accuracy and executed FLOPs of fixed top-k, hard-modality, SMoES and dynamic routing.";
+  Answer a("rq5", "RQ5: dynamic against fixed routing, accuracy per FLOP",
+           "On VQA-CP-style (answer-prior shift) and A-OKVQA-style (needs knowledge) OOD VQA, at equal total "
+           "parameters: accuracy and executed FLOPs of fixed top-k, hard-modality, SMoES and dynamic routing.");
   const auto tasks = q["tasks"].get<std::vector<std::string>>();
   const auto methods = q["methods"].get<std::vector<std::string>>();
   const Step skip{"skip", tasks, methods, q["ratio"].get<double>()};
@@ -82,9 +81,11 @@ Answer answer_rq5(Results& r, const nlohmann::json& q) {
     return false;
   };
   Table t{"Accuracy and executed compute (skip ratio target " + format(q["ratio"].get<double>()) + " for dynamic rows)",
-          {"routing"}, {}};
+          {"routing"},
+          {}};
   for (const auto& task : tasks) t.columns.push_back(task + " accuracy");
-  for (const char* c : {"mean accuracy", "GFLOPs / token", "accuracy / GFLOP", "Pareto frontier"}) t.columns.push_back(c);
+  for (const char* c : {"mean accuracy", "GFLOPs / token", "accuracy / GFLOP", "Pareto frontier"})
+    t.columns.push_back(c);
   std::string data, plots;
   int k = 0;
   for (const auto& row : rows) {
@@ -97,16 +98,19 @@ Answer answer_rq5(Results& r, const nlohmann::json& q) {
     cells.push_back(acc.n && g.n ? (dominated(row) ? "no" : "yes") : "n/a");
     t.rows.push_back(cells);
     if (acc.n && g.n) {
-      data += "$p" + std::to_string(k) + " << EOD\n" + std::to_string(g.mean) + " " + std::to_string(acc.mean) + "\nEOD\n";
-      plots += std::string(plots.empty() ? "plot " : ", ") + "$p" + std::to_string(k) +
-               " using 1:2 with points pt " + std::to_string(5 + k % 9) + " ps 2 title \"" + row.label + "\"";
+      data +=
+          "$p" + std::to_string(k) + " << EOD\n" + std::to_string(g.mean) + " " + std::to_string(acc.mean) + "\nEOD\n";
+      plots += std::string(plots.empty() ? "plot " : ", ") + "$p" + std::to_string(k) + " using 1:2 with points pt " +
+               std::to_string(5 + k % 9) + " ps 2 title \"" + row.label + "\"";
       ++k;
     }
   }
   a.tables.push_back(t);
-  if (k) figure(r, a, "rq5_accuracy_gflops", "Mean accuracy over the OOD VQA tasks against executed GFLOPs per token",
-                data, "set xlabel \"executed GFLOPs per token\"\nset ylabel \"mean accuracy\"\nset grid\n"
-                      "set key outside right\n" + plots + "\n");
+  if (k)
+    figure(r, a, "rq5_accuracy_gflops", "Mean accuracy over the OOD VQA tasks against executed GFLOPs per token", data,
+           "set xlabel \"executed GFLOPs per token\"\nset ylabel \"mean accuracy\"\nset grid\n"
+           "set key outside right\n" +
+               plots + "\n");
 
   const std::string baseline = q["baseline"];
   const Row* base = nullptr;
@@ -121,8 +125,9 @@ Answer answer_rq5(Results& r, const nlohmann::json& q) {
     if (a.verdict.empty() && row.label.find(" on ") != std::string::npos) a.verdict = verdict(per);
   }
   a.tables.push_back(d);
-  a.notes.push_back("Dynamic rows are `smoes skip` methods on a trained model (docs/skip.md): modes = MoDES, naee-skip = "
-                    "NAEE dynamic skipping, top-p = top-p / adaptive-k routing, each at the target skip ratio.");
+  a.notes.push_back(
+      "Dynamic rows are `smoes skip` methods on a trained model (docs/skip.md): modes = MoDES, naee-skip = "
+      "NAEE dynamic skipping, top-p = top-p / adaptive-k routing, each at the target skip ratio.");
   return a;
 }
 

@@ -12,23 +12,23 @@ namespace smoes::study {
 
 struct ModelSpec {
   std::string name;
-  std::string config;     // path, relative to the spec file's folder
-  nlohmann::json set;     // {"a.b": value} overrides, after the spec's common ones
-  std::string from;       // model whose trained run it starts from ("" = none)
-  bool per_seed = true;   // false: one run shared by every seed (a stage 0)
+  std::string config;    // path, relative to the spec file's folder
+  nlohmann::json set;    // {"a.b": value} overrides, after the spec's common ones
+  std::string from;      // model whose trained run it starts from ("" = none)
+  bool per_seed = true;  // false: one run shared by every seed (a stage 0)
 };
 
 struct StudySpec {
-  std::string source;       // the spec file
+  std::string source;  // the spec file
   std::string description;
-  bool evidence = false;    // false: a pipeline check, said so in the report
+  bool evidence = false;  // false: a pipeline check, said so in the report
   std::string world_root = "data/world", world_preset = "quick";
   uint64_t world_seed = 1;
   std::vector<int> seeds;
   nlohmann::json set = nlohmann::json::object();  // overrides for every model
   std::string split = "val";
-  int eval_limit = 100;         // examples per task scored
-  int routing_examples = 30;    // examples per task for routing profiles
+  int eval_limit = 100;       // examples per task scored
+  int routing_examples = 30;  // examples per task for routing profiles
   int skip_limit = 100, calibration_samples = 64, candidates = 8;
   std::vector<ModelSpec> models;  // in dependency order (a model's `from` comes earlier)
   nlohmann::json questions;       // {"rq1": {...}, ...}; see questions.h

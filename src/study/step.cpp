@@ -38,14 +38,25 @@ std::vector<std::string> Step::args(const StudySpec& spec, const std::string& ru
   if (kind == "eval") {
     a = {"eval", "--ckpt", run_dir, "--split", spec.split, "--limit", std::to_string(spec.eval_limit)};
   } else if (kind == "routing") {
-    a = {"analyze", "routing", "--ckpt", run_dir, "--split", spec.split, "--examples",
-         std::to_string(spec.routing_examples), "--devices", "2"};  // any even E divides 2
+    a = {"analyze",   "routing",  "--ckpt",     run_dir,
+         "--split",   spec.split, "--examples", std::to_string(spec.routing_examples),
+         "--devices", "2"};  // any even E divides 2
   } else {
     char r[16];
     std::snprintf(r, sizeof r, "%.2f", ratio);
-    a = {"skip", "--ckpt", run_dir, "--split", spec.split, "--limit", std::to_string(spec.skip_limit),
-         "--ratio", r, "--calibration-samples", std::to_string(spec.calibration_samples),
-         "--candidates", std::to_string(spec.candidates)};
+    a = {"skip",
+         "--ckpt",
+         run_dir,
+         "--split",
+         spec.split,
+         "--limit",
+         std::to_string(spec.skip_limit),
+         "--ratio",
+         r,
+         "--calibration-samples",
+         std::to_string(spec.calibration_samples),
+         "--candidates",
+         std::to_string(spec.candidates)};
     add_each(a, "--method", methods);
   }
   add_each(a, "--task", tasks);

@@ -14,7 +14,7 @@ struct Step {
   Step(std::string kind, std::vector<std::string> tasks, std::vector<std::string> methods = {}, double ratio = 0)
       : kind(std::move(kind)), tasks(std::move(tasks)), methods(std::move(methods)), ratio(ratio) {}
 
-  std::string kind;                  // "eval", "routing" or "skip"
+  std::string kind;  // "eval", "routing" or "skip"
   std::vector<std::string> tasks;
   std::vector<std::string> methods;  // skip: smoes skip --method
   double ratio = 0;                  // skip: target skip ratio

@@ -1,5 +1,7 @@
 // Study specs: the shipped ones load (every model config with its
 // overrides), and a bad spec is refused naming the file and the field.
+#include "study/spec.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include "core/error.h"
 #include "study/grid.h"
 #include "study/questions.h"
-#include "study/spec.h"
 
 using namespace smoes;
 namespace fs = std::filesystem;
@@ -35,8 +36,11 @@ nlohmann::json minimal() {
             {{"name", "topk"}, {"config", "../topk.json"}, {"from", "vision"}},
             {{"name", "smoes"}, {"config", "../smoes_attention.json"}, {"from", "vision"}}}},
           {"questions",
-           {{"rq4", {{"equal_active", {{"8", "topk"}}}, {"equal_total", {{"8", "smoes"}}}, {"id_task", "coco_captions"},
-                     {"ood_task", "cc"}}}}}};
+           {{"rq4",
+             {{"equal_active", {{"8", "topk"}}},
+              {"equal_total", {{"8", "smoes"}}},
+              {"id_task", "coco_captions"},
+              {"ood_task", "cc"}}}}}};
 }
 
 std::string error_of_spec(const nlohmann::json& j) {
@@ -110,8 +114,8 @@ TEST(StudySpec, BadSpecsNameTheFieldAndProblem) {
 TEST(StudyGrid, RunsAreKeyedByResolvedConfigAndShareWhenEqual) {
   auto j = minimal();
   j["models"].push_back({{"name", "topk_again"}, {"config", "../topk.json"}, {"from", "vision"}});
-  j["models"].push_back({{"name", "topk_short"}, {"config", "../topk.json"}, {"from", "vision"},
-                         {"set", {{"train.steps", 700}}}});
+  j["models"].push_back(
+      {{"name", "topk_short"}, {"config", "../topk.json"}, {"from", "vision"}, {"set", {{"train.steps", 700}}}});
   TempSpec s(j);
   auto spec = study::load_spec(s.path);
   auto grid = study::expand(spec, "/tmp/study_out");

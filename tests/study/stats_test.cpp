@@ -1,10 +1,11 @@
 // The study's statistics against hand-computed values and the rule's cases.
+#include "study/stats.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "core/error.h"
-#include "study/stats.h"
 
 using namespace smoes::study;
 
