@@ -1,0 +1,56 @@
+// A process group over c10d's Gloo backend (LibTorch's own distributed
+// engine): rank 0 hosts the TCP rendezvous store, every collective waits at
+// most `timeout`, so a dead rank turns into an error on the others instead
+// of a hang.
+#pragma once
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/world.h"
+
+namespace c10d {
+class ProcessGroupGloo;
+class Store;
+class Work;
+}  // namespace c10d
+
+namespace smoes::dist {
+
+class Group {
+ public:
+  // Joins the world (every rank must call it). Throws smoes::Error when rank
+  // 0 cannot listen on addr:port (in use) or the others do not arrive in time.
+  explicit Group(const WorldInfo& world, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  int rank() const { return world_.rank; }
+  int size() const { return world_.size; }
+
+  // Sums each tensor over the ranks, in place.
+  void allreduce_sum(std::vector<torch::Tensor>& tensors);
+  // Sums the gradients of `params` over the ranks, flattened into buckets of
+  // at most `bucket_bytes` (one collective per bucket, as DDP does).
+  // Parameters without a gradient are skipped on every rank alike.
+  void allreduce_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 4 << 20);
+  // Copies rank `root`'s tensors to every rank, in place.
+  void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
+  // Throws on every rank, naming `what` and the ranks that differ, unless
+  // every rank passed the same `value` (e.g. the resolved config).
+  void require_same(const std::string& what, const std::string& value);
+
+ private:
+  void wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work);
+
+  WorldInfo world_;
+  std::chrono::milliseconds timeout_;
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
+};
+
+}  // namespace smoes::dist
