@@ -1,7 +1,11 @@
 // smoes train: train or resume a model from a config (+ --set overrides).
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "dist/world.h"
 #include "train/run.h"
 
 namespace smoes::cli {
@@ -12,19 +16,37 @@ Command add_train(CLI::App& app) {
     std::string config;
     std::vector<std::string> sets;
     int64_t stop_after = 0;
+    int nproc = 0;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--config", o->config, "JSON config (see configs/); defaults for missing fields");
   cmd->add_option("--set", o->sets, "override a field, e.g. --set train.steps=100 --set moe.top_k=1");
   cmd->add_option("--stop-after", o->stop_after, "stop after N steps without a final checkpoint (as if killed)");
-  return {cmd, [o] {
-            auto cfg = Config::load(o->config, o->sets);
-            auto result = train::train_from_config(cfg, o->stop_after);
-            std::printf("trained %lld steps%s; final loss %.4f; checkpoint %s\n", (long long)result.steps_done,
-                        result.resumed_from >= 0 ? (" (resumed at step " + std::to_string(result.resumed_from) + ")").c_str()
-                                                 : "",
-                        result.last_loss, result.last_checkpoint.c_str());
-          }};
+  cmd->add_option("--nproc", o->nproc,
+                  "data parallel over N local worker processes (Gloo on 127.0.0.1; train.batch_size is the global "
+                  "batch). Under mpirun or torchrun-style RANK/WORLD_SIZE variables each process is one rank")
+      ->check(CLI::Range(1, 256));
+  return {
+      cmd, [o] {
+        if (o->nproc > 1) {  // this process checks the config, then only launches and waits
+          Config::load(o->config, o->sets);
+          std::vector<std::string> argv = {std::filesystem::read_symlink("/proc/self/exe").string(), "train"};
+          if (!o->config.empty()) argv.insert(argv.end(), {"--config", o->config});
+          for (const auto& s : o->sets) argv.insert(argv.end(), {"--set", s});
+          if (o->stop_after > 0) argv.insert(argv.end(), {"--stop-after", std::to_string(o->stop_after)});
+          int code = dist::launch_local(o->nproc, argv, std::max(1, default_thread_count() / o->nproc));
+          if (code != 0)
+            throw Error("train: a worker of --nproc " + std::to_string(o->nproc) + " failed (exit " +
+                        std::to_string(code) + "); the others were stopped");
+          return;
+        }
+        auto cfg = Config::load(o->config, o->sets);
+        auto result = train::train_from_config(cfg, o->stop_after);
+        std::printf(
+            "trained %lld steps%s; final loss %.4f; checkpoint %s\n", (long long)result.steps_done,
+            result.resumed_from >= 0 ? (" (resumed at step " + std::to_string(result.resumed_from) + ")").c_str() : "",
+            result.last_loss, result.last_checkpoint.empty() ? "(rank 0 writes them)" : result.last_checkpoint.c_str());
+      }};
 }
 
 }  // namespace smoes::cli

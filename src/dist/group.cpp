@@ -50,8 +50,8 @@ void Group::wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work) {
   } catch (const std::exception& e) {
     const std::string msg = e.what();
     throw Error("dist: rank " + std::to_string(rank()) + ": " + what + " failed or timed out after " +
-                std::to_string(timeout_.count() / 1000.0).substr(0, 5) + " s (did another rank die?): " +
-                msg.substr(0, msg.find('\n')));
+                std::to_string(timeout_.count() / 1000.0).substr(0, 5) +
+                " s (did another rank die?): " + msg.substr(0, msg.find('\n')));
   }
 }
 
@@ -63,6 +63,16 @@ void Group::allreduce_sum(std::vector<torch::Tensor>& tensors) {
 }
 
 void Group::allreduce_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
+  // A parameter some rank has a gradient for (an expert only its tokens
+  // chose) gets a zero gradient on the others, so every rank sends the same
+  // buckets; one no rank has a gradient for stays without one everywhere.
+  auto has = torch::zeros({int64_t(params.size())});
+  for (size_t i = 0; i < params.size(); ++i) has[int64_t(i)] = params[i].grad().defined() ? 1.0 : 0.0;
+  std::vector<torch::Tensor> flags = {has};
+  wait("gradient presence allreduce", pg_->allreduce(flags));
+  for (size_t i = 0; i < params.size(); ++i)
+    if (has[int64_t(i)].item<double>() > 0 && !params[i].grad().defined())
+      const_cast<torch::Tensor&>(params[i]).mutable_grad() = torch::zeros_like(params[i]);
   std::vector<torch::Tensor> bucket;
   int64_t bytes = 0;
   auto flush = [&] {

@@ -36,7 +36,8 @@ class Group {
   void allreduce_sum(std::vector<torch::Tensor>& tensors);
   // Sums the gradients of `params` over the ranks, flattened into buckets of
   // at most `bucket_bytes` (one collective per bucket, as DDP does).
-  // Parameters without a gradient are skipped on every rank alike.
+  // A parameter with a gradient on some rank only gets a zero one on the
+  // others first; one without a gradient on any rank is skipped.
   void allreduce_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 4 << 20);
   // Copies rank `root`'s tensors to every rank, in place.
   void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);

@@ -37,8 +37,9 @@ WorldInfo world_from_env(const std::function<const char*(const char*)>& getenv_f
   WorldInfo w;
   const char *rank = get("RANK"), *size = get("WORLD_SIZE");
   if (rank || size) {
-    if (!rank || !size) throw Error(std::string("environment: ") + (rank ? "WORLD_SIZE" : "RANK") +
-                                    " is missing (torchrun-style launch sets RANK and WORLD_SIZE together)");
+    if (!rank || !size)
+      throw Error(std::string("environment: ") + (rank ? "WORLD_SIZE" : "RANK") +
+                  " is missing (torchrun-style launch sets RANK and WORLD_SIZE together)");
     w.source = "torchrun";
   } else if ((rank = get("OMPI_COMM_WORLD_RANK")) && (size = get("OMPI_COMM_WORLD_SIZE"))) {
     w.source = "mpirun";
@@ -77,15 +78,17 @@ int launch_local(int nproc, const std::vector<std::string>& argv, int threads_pe
   std::map<pid_t, int> workers;  // pid -> rank
   for (int rank = 0; rank < nproc; ++rank) {
     std::vector<std::string> env;
-    static const char* ours[] = {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "MASTER_ADDR=", "MASTER_PORT=", "SMOES_THREADS="};
+    static const char* ours[] = {
+        "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "MASTER_ADDR=", "MASTER_PORT=", "SMOES_THREADS="};
     for (char** e = environ; *e; ++e) {
       bool replaced = false;
       for (const char* o : ours) replaced |= std::strncmp(*e, o, std::strlen(o)) == 0;
       if (!replaced) env.push_back(*e);
     }
-    env.insert(env.end(), {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
-                           "WORLD_SIZE=" + std::to_string(nproc), "MASTER_ADDR=127.0.0.1",
-                           "MASTER_PORT=" + std::to_string(port), "SMOES_THREADS=" + std::to_string(threads_per_worker)});
+    env.insert(env.end(),
+               {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
+                "WORLD_SIZE=" + std::to_string(nproc), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port),
+                "SMOES_THREADS=" + std::to_string(threads_per_worker)});
     std::vector<char*> envp, args;
     for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);

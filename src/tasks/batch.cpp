@@ -7,6 +7,11 @@
 
 namespace smoes::tasks {
 
+Batch BatchSource::next_shard(std::mt19937_64& rng, int shard, int shards) {
+  if (shards != 1) throw Error("this batch source cannot be sharded between ranks");
+  return next(rng);
+}
+
 Sequence make_sequence(const data::Tokenizer& tok, data::ImageCache& cache, const data::Example& ex,
                        const std::string& target, int image_tokens, int max_text_len,
                        const std::string& image_position) {

@@ -52,6 +52,11 @@ class BatchSource {
  public:
   virtual ~BatchSource() = default;
   virtual Batch next(std::mt19937_64& rng) = 0;
+  // Data parallel: every rank draws the same global batch from `rng` and
+  // keeps its part, sequences [shard * B / shards, (shard + 1) * B / shards),
+  // so the order is the same at any world size. Sources that cannot shard
+  // refuse more than one shard.
+  virtual Batch next_shard(std::mt19937_64& rng, int shard, int shards);
 };
 
 // Prompt (arranged for data.image_position) + target -> Sequence (images from

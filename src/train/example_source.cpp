@@ -62,9 +62,14 @@ ExampleSource::ExampleSource(const Config& cfg, std::vector<TaskData> tasks, con
     }
 }
 
-tasks::Batch ExampleSource::next(std::mt19937_64& rng) {
+tasks::Batch ExampleSource::next_shard(std::mt19937_64& rng, int shard, int shards) {
+  const int global = cfg_.train.batch_size;
+  if (global % shards != 0)
+    throw Error("train.batch_size " + std::to_string(global) + " is not divisible by the " + std::to_string(shards) +
+                " ranks");
+  const int begin = shard * global / shards, end = (shard + 1) * global / shards;
   std::vector<tasks::Sequence> seqs;
-  for (int i = 0; i < cfg_.train.batch_size; ++i) {
+  for (int i = 0; i < global; ++i) {
     // Our own uniform draws (std distributions differ across standard libraries).
     double u = double(rng() >> 11) * 0x1.0p-53;
     size_t k = std::min(size_t(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin()),
@@ -73,17 +78,22 @@ tasks::Batch ExampleSource::next(std::mt19937_64& rng) {
     const size_t first = rng() % task.examples.size();
     const auto& ex = task.examples[first];
     auto target = tasks::training_target(*task.task, ex, cfg_.model.location_bins, rng);
-    seqs.push_back(
-        tasks::make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len, cfg_.data.image_position));
+    // Another rank's sequence costs only its draws, unless its later turns'
+    // draws depend on its length (multi-turn): then it is built and dropped.
+    const bool mine = i >= begin && i < end;
+    const bool turns = cfg_.data.turns_per_image > 1 && !ex.image_paths.empty();
+    if (!mine && !turns) continue;
+    seqs.push_back(tasks::make_sequence(tok_, cache_, ex, target, image_tokens_, cfg_.data.max_text_len,
+                                        cfg_.data.image_position));
     if (cfg_.model.vision_classes > 0 && task.task->kind == tasks::Kind::kDetection)
-      seqs.back().dense = tasks::dense_targets(ex, cfg_.model.image_size / cfg_.model.patch_size,
-                                               cfg_.model.location_bins, cfg_.model.vision_classes,
-                                               seqs.back().images.at(0), cfg_.model.image_size,
-                                               cfg_.model.vision_attributes);
+      seqs.back().dense = tasks::dense_targets(
+          ex, cfg_.model.image_size / cfg_.model.patch_size, cfg_.model.location_bins, cfg_.model.vision_classes,
+          seqs.back().images.at(0), cfg_.model.image_size, cfg_.model.vision_attributes);
     if ((cfg_.train.grounding_attention > 0 || cfg_.model.box_pointer) && task.task->kind == tasks::Kind::kGrounding)
       tasks::set_grounding_target(seqs.back(), ex, cfg_.model.image_size / cfg_.model.patch_size,
-                           cfg_.train.grounding_attention_from, tok_.location_id(0), cfg_.model.location_bins);
-    if (cfg_.data.turns_per_image > 1 && !ex.image_paths.empty()) add_turns(seqs.back(), k, first, rng);
+                                  cfg_.train.grounding_attention_from, tok_.location_id(0), cfg_.model.location_bins);
+    if (turns) add_turns(seqs.back(), k, first, rng);
+    if (!mine) seqs.pop_back();
   }
   return tasks::collate(seqs, cfg_.model.image_size, tok_.pad_id(), /*left_pad=*/false);
 }

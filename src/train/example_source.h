@@ -40,7 +40,9 @@ class ExampleSource : public tasks::BatchSource {
  public:
   ExampleSource(const Config& cfg, std::vector<TaskData> tasks, const data::Tokenizer& tok,
                 data::ImageCache& cache, int image_tokens);
-  tasks::Batch next(std::mt19937_64& rng) override;
+  tasks::Batch next(std::mt19937_64& rng) override { return next_shard(rng, 0, 1); }
+  // Draws all of train.batch_size sequences, builds only this shard's.
+  tasks::Batch next_shard(std::mt19937_64& rng, int shard, int shards) override;
 
  private:
   // Appends up to turns_per_image - 1 other examples on the image of examples[first].

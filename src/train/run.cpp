@@ -1,11 +1,14 @@
 #include "train/run.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "data/instances.h"
+#include "dist/group.h"
 #include "eval/evaluate.h"
 #include "train/example_source.h"
 #include "train/init.h"
@@ -70,7 +73,9 @@ LoadedRun load_run(const std::string& where) {
   run.manifest = meta.data_manifest;
   auto own = fs::path(run.cfg.train.out_dir) / "tokenizer.model";
   auto beside = fs::path(run.checkpoint).parent_path().parent_path() / "tokenizer.model";
-  std::string tok_file = fs::exists(beside) ? beside.string() : fs::exists(own) ? own.string() : tokenizer_path(run.cfg);
+  std::string tok_file = fs::exists(beside) ? beside.string()
+                         : fs::exists(own)  ? own.string()
+                                            : tokenizer_path(run.cfg);
   run.tok = std::make_unique<data::Tokenizer>(tok_file);
   run.model = build_model(run.cfg, *run.tok);
   load_checkpoint(run.checkpoint, *run.model, nullptr, &run.cfg, /*restore_rng=*/false);
@@ -99,7 +104,20 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
       return eval::evaluate_tasks(m, tok, cache, cfg.data.root, cfg.data.eval_tasks, o);
     };
   }
-  Trainer trainer(cfg, model, source, evaluate, data_manifest(cfg, tok_file));
+  // Data parallel when the environment describes several ranks (torchrun
+  // variables, mpirun, or `smoes train --nproc N`).
+  std::unique_ptr<dist::Group> group;
+  const auto world = dist::world_from_env();
+  if (world.size > 1) {
+    if (cfg.train.batch_size % world.size != 0)
+      throw Error("train.batch_size " + std::to_string(cfg.train.batch_size) + " is not divisible by the " +
+                  std::to_string(world.size) + " ranks (it is the global batch)");
+    group = std::make_unique<dist::Group>(world, std::chrono::minutes(30));
+    group->require_same("the resolved config", cfg.to_json().dump());
+    spdlog::info("train: rank {} of {} ({}, store {}:{})", world.rank, world.size, world.source, world.addr,
+                 world.port);
+  }
+  Trainer trainer(cfg, model, source, evaluate, data_manifest(cfg, tok_file), group.get());
   return trainer.run(stop_after);
 }
 

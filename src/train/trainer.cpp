@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "core/checkpoint.h"
@@ -18,7 +19,7 @@ std::set<std::string> trainable_groups(const std::string& stage) {
   const std::set<std::string> decoder = {"embeddings", "attention", "norms", "experts", "routers", "dense_ffn"};
   if (stage == "lm") return decoder;
   if (stage == "align") return {"encoder", "projector"};
-  if (stage == "vision") return {"encoder", "vision_head"};  // the ViT's dense detection pretraining
+  if (stage == "vision") return {"encoder", "vision_head"};        // the ViT's dense detection pretraining
   if (stage == "moe") return {"experts", "routers", "projector"};  // MoE-LLaVA's MoE stage
   if (stage == "finetune") {
     auto all = decoder;
@@ -31,8 +32,8 @@ std::set<std::string> trainable_groups(const std::string& stage) {
 int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
   auto groups = trainable_groups(cfg.stage);
   for (const auto& f : cfg.freeze) {
-    static const std::set<std::string> known = {"embeddings", "encoder",  "projector", "attention",
-                                                "norms",      "experts",  "routers",   "dense_ffn", "vision_head", "pointer"};
+    static const std::set<std::string> known = {"embeddings", "encoder", "projector", "attention",   "norms",
+                                                "experts",    "routers", "dense_ffn", "vision_head", "pointer"};
     if (!known.count(f)) throw Error("train.freeze: unknown parameter group '" + f + "'");
     groups.erase(f);
   }
@@ -46,13 +47,15 @@ int64_t apply_freezing(torch::nn::Module& model, const TrainConfig& cfg) {
 }
 
 Trainer::Trainer(Config cfg, model::MoEVLM model, tasks::BatchSource& data,
-                 std::function<nlohmann::json(model::MoEVLM&)> evaluate, nlohmann::json data_manifest)
+                 std::function<nlohmann::json(model::MoEVLM&)> evaluate, nlohmann::json data_manifest,
+                 dist::Group* group)
     : cfg_(std::move(cfg)),
       model_(std::move(model)),
       data_(data),
       evaluate_(std::move(evaluate)),
       data_manifest_(std::move(data_manifest)),
-      data_rng_(cfg_.train.seed) {
+      data_rng_(cfg_.train.seed),
+      group_(group) {
   int64_t trainable = apply_freezing(*model_, cfg_.train);
   if (trainable == 0) throw Error("train: every parameter is frozen (train.stage/train.freeze)");
   // No weight decay on norms and embeddings, as in nanoGPT / Megatron.
@@ -100,6 +103,13 @@ std::pair<torch::Tensor, double> box_pointer_loss(const torch::Tensor& logits, c
   return {(logits.logsumexp(1) - on_target).mean(), hits.mean().item<double>()};
 }
 
+std::vector<double> Trainer::summed(std::vector<double> values) {
+  if (!group_) return values;
+  std::vector<torch::Tensor> t = {torch::tensor(values, torch::kDouble)};
+  group_->allreduce_sum(t);
+  return std::vector<double>(t[0].data_ptr<double>(), t[0].data_ptr<double>() + t[0].numel());
+}
+
 double Trainer::train_step(int64_t step, nlohmann::json& record) {
   const auto& t = cfg_.train;
   double lr = lr_at(step, t.lr, t.warmup_steps, t.steps, t.min_lr_ratio);
@@ -108,12 +118,13 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   double loss_sum = 0, aux_sum = 0;
   int64_t tokens = 0;
   std::map<std::string, double> aux_parts, accuracies;
+  const int ranks = group_ ? group_->size() : 1;
   for (int micro = 0; micro < t.grad_accum; ++micro) {
-    tasks::Batch batch = data_.next(data_rng_);
+    tasks::Batch batch = group_ ? data_.next_shard(data_rng_, group_->rank(), ranks) : data_.next(data_rng_);
     if (t.stage == "vision") {
-      auto dense = vision_loss(batch);
-      (dense.loss / t.grad_accum).backward();
-      loss_sum += dense.loss.item<double>() / t.grad_accum;
+      auto dense = vision_loss(batch);  // a mean over equal shares of patches: each rank's weighs 1 / ranks
+      (dense.loss / (t.grad_accum * ranks)).backward();
+      loss_sum += dense.loss.item<double>() / (t.grad_accum * ranks);
       accuracies["dense_class_accuracy"] += dense.class_accuracy / t.grad_accum;
       accuracies["dense_box_bin_accuracy"] += dense.box_bin_accuracy / t.grad_accum;
       accuracies["dense_pixel_mse"] += dense.pixel_mse / t.grad_accum;
@@ -125,7 +136,18 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     const bool look = t.grounding_attention > 0 && batch.look_from.defined();
     auto out = model_->forward_loss(batch.input, batch.labels, t.loss_average == "sequence", look);
     auto task_loss = out.loss;
-    auto loss = (task_loss + out.aux_loss) / t.grad_accum;
+    // This rank's share of the global batch's loss: its labelled tokens over
+    // all ranks' (a token mean), or its sequences over all (a sequence mean);
+    // the summed gradients are then the global batch's. The MoE auxiliary
+    // losses are each rank's own, averaged (per-micro-batch, as Megatron's default).
+    double share = 1.0;
+    if (group_) {
+      const double mine =
+          t.loss_average == "sequence" ? double(batch.labels.size(0)) : batch.labels.ne(-100).sum().item<double>();
+      const double all = summed({mine})[0];
+      share = all > 0 ? mine / all : 1.0 / ranks;
+    }
+    auto loss = (task_loss * share + out.aux_loss / ranks) / t.grad_accum;
     if (cfg_.model.box_pointer && t.box_pointer > 0 && batch.point_from.defined()) {
       auto rows = batch.point_from.ge(0).nonzero().select(1, 0);
       auto of_rows = [&](const torch::Tensor& v) { return v.index_select(0, rows); };
@@ -134,20 +156,20 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
           of_rows(model::pointer_words(batch.input.input_ids, batch.input.modality, model_->tags)),
           of_rows(batch.point_from));
       auto [p, hit] = box_pointer_loss(logits, of_rows(batch.look_at));
-      loss = loss + t.box_pointer * p / t.grad_accum;
+      loss = loss + t.box_pointer * p / (t.grad_accum * ranks);
       aux_parts["box_pointer"] += p.item<double>() / t.grad_accum;
       accuracies["box_pointer_accuracy"] += hit / t.grad_accum;
     }
     if (look) {
       auto [g, mass] = grounding_attention_loss(out.attention_probs.at(size_t(t.grounding_attention_layer)),
                                                 batch.look_from, batch.look_at);
-      loss = loss + t.grounding_attention * g / t.grad_accum;
+      loss = loss + t.grounding_attention * g / (t.grad_accum * ranks);
       aux_parts["grounding_attention"] += g.item<double>() / t.grad_accum;
       accuracies["grounding_attention_mass"] += mass / t.grad_accum;
     }
     loss.backward();
-    loss_sum += task_loss.item<double>() / t.grad_accum;
-    aux_sum += out.aux_loss.item<double>() / t.grad_accum;
+    loss_sum += task_loss.item<double>() * share / t.grad_accum;
+    aux_sum += out.aux_loss.item<double>() / (t.grad_accum * ranks);
     for (auto& [name, value] : out.losses) aux_parts[name] += value.item<double>() / t.grad_accum;
     for (const auto& r : out.routing)
       routing_.try_emplace(r.layer, cfg_.moe.num_experts)
@@ -155,11 +177,21 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
     tokens += batch.input.attention_mask.defined() ? batch.input.attention_mask.sum().item<int64_t>()
                                                    : batch.input.input_ids.numel();
   }
+  if (group_) {
+    std::vector<torch::Tensor> params;
+    for (auto& p : model_->parameters())
+      if (p.requires_grad()) params.push_back(p);
+    group_->allreduce_gradients(params);
+    auto totals = summed({loss_sum, aux_sum, double(tokens)});  // the global batch's, for the log
+    loss_sum = totals[0];
+    aux_sum = totals[1];
+    tokens = int64_t(totals[2]);
+  }
   double grad_norm = 0;
   if (t.grad_clip > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), t.grad_clip);
   opt_->step();
-  record = {{"step", step + 1}, {"loss", loss_sum}, {"aux_loss", aux_sum}, {"lr", lr},
-            {"grad_norm", grad_norm}, {"tokens", tokens}};
+  record = {{"step", step + 1}, {"loss", loss_sum},       {"aux_loss", aux_sum},
+            {"lr", lr},         {"grad_norm", grad_norm}, {"tokens", tokens}};
   for (auto& [name, value] : aux_parts) record["loss_" + name] = value;
   for (auto& [name, value] : accuracies) record[name] = value;
   return loss_sum;
@@ -168,8 +200,9 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
 model::DenseHeadLoss Trainer::vision_loss(const tasks::Batch& batch) {
   if (!model_->vision_head) throw Error("train.stage = vision needs the dense head: set model.vision_classes");
   if (!batch.patch_classes.defined())
-    throw Error("train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
-                "e.g. coco_detection)");
+    throw Error(
+        "train.stage = vision: the batch has no dense targets (data.mixture needs a detection task, "
+        "e.g. coco_detection)");
   return model::dense_head_loss(model_->vision_head(model_->see(batch.input.images)), batch.patch_classes,
                                 batch.patch_boxes, batch.patch_pixels, batch.patch_attributes);
 }
@@ -178,7 +211,7 @@ TrainResult Trainer::run(int64_t stop_after) {
   namespace fs = std::filesystem;
   const auto& t = cfg_.train;
   fs::create_directories(t.out_dir);
-  cfg_.save((fs::path(t.out_dir) / "config.json").string());
+  if (lead()) cfg_.save((fs::path(t.out_dir) / "config.json").string());
   CheckpointDir ckpts((fs::path(t.out_dir) / "checkpoints").string(), t.keep_last);
 
   TrainResult result;
@@ -191,7 +224,13 @@ TrainResult Trainer::run(int64_t stop_after) {
   } else {
     torch::manual_seed(t.seed);  // dropout etc. draw from the global RNG
   }
-  MetricsWriter metrics((fs::path(t.out_dir) / "metrics.jsonl").string(), step);
+  if (group_) {  // every rank starts from rank 0's parameters
+    auto params = model_->parameters();
+    group_->broadcast(params);
+  }
+  // Rank 0 alone writes the metrics, the checkpoints and the progress.
+  std::optional<MetricsWriter> metrics;
+  if (lead()) metrics.emplace((fs::path(t.out_dir) / "metrics.jsonl").string(), step);
   auto save = [&](int64_t done) {
     CheckpointMeta meta;
     meta.step = done;
@@ -201,18 +240,19 @@ TrainResult Trainer::run(int64_t stop_after) {
     std::ostringstream rng;
     rng << data_rng_;
     meta.data_rng = rng.str();
-    result.last_checkpoint = ckpts.save(*model_, opt_.get(), meta);
+    if (lead()) result.last_checkpoint = ckpts.save(*model_, opt_.get(), meta);
   };
 
   model_->train();
-  Progress progress("train", t.steps);
+  std::optional<Progress> progress;
+  if (lead()) progress.emplace("train", t.steps);
   auto window_start = std::chrono::steady_clock::now();
   int64_t window_tokens = 0;
   for (; step < t.steps; ++step) {
     nlohmann::json record;
     result.last_loss = train_step(step, record);
     window_tokens += record["tokens"].get<int64_t>();
-    progress.update(step + 1, "loss " + std::to_string(result.last_loss).substr(0, 6));
+    if (progress) progress->update(step + 1, "loss " + std::to_string(result.last_loss).substr(0, 6));
     if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       record["tokens_per_s"] = window_tokens / std::max(secs, 1e-9);
@@ -222,21 +262,21 @@ TrainResult Trainer::run(int64_t stop_after) {
         record["routing"].push_back(j);
         stats.reset();
       }
-      metrics.write(record);
+      if (metrics) metrics->write(record);
       window_start = std::chrono::steady_clock::now();
       window_tokens = 0;
     }
     const int64_t done = step + 1;
-    if (evaluate_ && t.eval_every > 0 && done % t.eval_every == 0) {
+    if (lead() && evaluate_ && t.eval_every > 0 && done % t.eval_every == 0) {
       model_->eval();
-      metrics.write({{"step", done}, {"eval", evaluate_(model_)}});
+      metrics->write({{"step", done}, {"eval", evaluate_(model_)}});
       model_->train();
     }
     if ((t.ckpt_every > 0 && done % t.ckpt_every == 0) || done == t.steps) save(done);
     ++result.steps_done;
     if (stop_after > 0 && result.steps_done >= stop_after) break;  // a simulated kill: no final save
   }
-  progress.finish("loss " + std::to_string(result.last_loss).substr(0, 6));
+  if (progress) progress->finish("loss " + std::to_string(result.last_loss).substr(0, 6));
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "dist/group.h"
 #include "model/vlm.h"
 #include "moe/stats.h"
 #include "tasks/batch.h"
@@ -52,8 +53,14 @@ class Trainer {
  public:
   // `evaluate` (optional) runs every train.eval_every steps; its JSON goes to
   // the metrics file with the step.
+  // `group` (optional): data parallel over its ranks. Each rank takes its
+  // share of every global batch (train.batch_size), the loss is weighted so
+  // the summed gradients are the global batch's, and gradients are
+  // all-reduced in buckets before clipping; rank 0 alone writes metrics and
+  // checkpoints, and every rank resumes from them.
   Trainer(Config cfg, model::MoEVLM model, tasks::BatchSource& data,
-          std::function<nlohmann::json(model::MoEVLM&)> evaluate = nullptr, nlohmann::json data_manifest = {});
+          std::function<nlohmann::json(model::MoEVLM&)> evaluate = nullptr, nlohmann::json data_manifest = {},
+          dist::Group* group = nullptr);
   // Runs to train.steps, resuming from <out_dir>/checkpoints/latest when present.
   // `stop_after` > 0 stops early after that many steps (tests use it to simulate a kill).
   TrainResult run(int64_t stop_after = 0);
@@ -71,6 +78,10 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> opt_;
   std::mt19937_64 data_rng_;
   std::map<int, moe::RoutingStats> routing_;  // per MoE layer, since the last metrics line
+  dist::Group* group_ = nullptr;
+  bool lead() const { return !group_ || group_->rank() == 0; }
+  // Sums `values` over the ranks (no-op on one process).
+  std::vector<double> summed(std::vector<double> values);
 };
 
 }  // namespace smoes::train

@@ -60,17 +60,23 @@ TEST(DistWorker, Run) {
     if (scenario() == "allreduce") {
       dist::Group g(world, std::chrono::seconds(30));
       // Gradients rank+1 times a ramp; a tiny bucket size forces several buckets.
-      std::vector<torch::Tensor> params = {torch::zeros({3, 4}, torch::requires_grad()),
-                                           torch::zeros({5}, torch::requires_grad()),
-                                           torch::zeros({2}, torch::requires_grad()),  // no gradient
-                                           torch::zeros({7}, torch::requires_grad())};
-      for (size_t i = 0; i < params.size(); ++i)
-        if (i != 2) params[i].mutable_grad() = torch::arange(params[i].numel()).view_as(params[i]).to(torch::kFloat) * (g.rank() + 1);
+      std::vector<torch::Tensor> params = {
+          torch::zeros({3, 4}, torch::requires_grad()), torch::zeros({5}, torch::requires_grad()),
+          torch::zeros({2}, torch::requires_grad()),  // no gradient anywhere
+          torch::zeros({7}, torch::requires_grad()), torch::zeros({4}, torch::requires_grad())};  // rank 0's alone
+      for (size_t i = 0; i < 4; ++i)
+        if (i != 2)
+          params[i].mutable_grad() =
+              torch::arange(params[i].numel()).view_as(params[i]).to(torch::kFloat) * (g.rank() + 1);
+      if (g.rank() == 0) params[4].mutable_grad() = torch::full({4}, 2.0);
       g.allreduce_gradients(params, /*bucket_bytes=*/40);
       const double factor = g.size() * (g.size() + 1) / 2.0;
-      bool ok = !params[2].grad().defined();
-      for (size_t i = 0; i < params.size(); ++i)
-        if (i != 2) ok = ok && params[i].grad().equal(torch::arange(params[i].numel()).view_as(params[i]).to(torch::kFloat) * factor);
+      bool ok =
+          !params[2].grad().defined() && params[4].grad().defined() && params[4].grad().equal(torch::full({4}, 2.0));
+      for (size_t i = 0; i < 4; ++i)
+        if (i != 2)
+          ok = ok &&
+               params[i].grad().equal(torch::arange(params[i].numel()).view_as(params[i]).to(torch::kFloat) * factor);
       std::vector<torch::Tensor> b = {torch::full({3}, double(g.rank() + 5))};
       g.broadcast(b, 1);
       ok = ok && b[0].equal(torch::full({3}, 6.0));
@@ -112,7 +118,9 @@ TEST(DistGroup, BucketedGradientAllreduceSumsOverRanksAndBroadcastCopiesTheRoot)
 
 TEST(DistGroup, AConfigThatDiffersBetweenRanksIsAnErrorOnEveryRank) {
   auto r = run_workers("mismatch", 2);
-  for (const auto& s : r) EXPECT_NE(s.find("the resolved config differs between ranks: rank(s) 1 differ from rank 0"), std::string::npos) << s;
+  for (const auto& s : r)
+    EXPECT_NE(s.find("the resolved config differs between ranks: rank(s) 1 differ from rank 0"), std::string::npos)
+        << s;
 }
 
 TEST(DistGroup, ADeadRankIsAnErrorOnTheOthersWithinTheTimeout) {
@@ -135,7 +143,8 @@ TEST(DistGroup, APortInUseIsAClearError) {
   dist::WorldInfo w;
   w.port = ntohs(a.sin_port);
   auto msg = error_of([&] { dist::Group g(w, std::chrono::seconds(5)); });
-  EXPECT_NE(msg.find("cannot listen on 127.0.0.1:" + std::to_string(w.port) + ": the port is in use"), std::string::npos)
+  EXPECT_NE(msg.find("cannot listen on 127.0.0.1:" + std::to_string(w.port) + ": the port is in use"),
+            std::string::npos)
       << msg;
   close(fd);
 }

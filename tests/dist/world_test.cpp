@@ -40,12 +40,15 @@ TEST(DistWorld, ReadsTorchrunMpirunOrNothing) {
 }
 
 TEST(DistWorld, BadValuesNameTheVariable) {
-  EXPECT_NE(error_of([] { from({{"RANK", "2"}, {"WORLD_SIZE", "2"}}); }).find("RANK='2': expected an integer in [0, 1]"),
+  EXPECT_NE(error_of([] {
+              from({{"RANK", "2"}, {"WORLD_SIZE", "2"}});
+            }).find("RANK='2': expected an integer in [0, 1]"),
             std::string::npos);
   EXPECT_NE(error_of([] { from({{"RANK", "0"}}); }).find("WORLD_SIZE is missing"), std::string::npos);
   EXPECT_NE(error_of([] { from({{"RANK", "0"}, {"WORLD_SIZE", "two"}}); }).find("WORLD_SIZE='two'"), std::string::npos);
-  EXPECT_NE(error_of([] { from({{"RANK", "0"}, {"WORLD_SIZE", "1"}, {"MASTER_PORT", "70000"}}); })
-                .find("MASTER_PORT='70000'"),
+  EXPECT_NE(error_of([] {
+              from({{"RANK", "0"}, {"WORLD_SIZE", "1"}, {"MASTER_PORT", "70000"}});
+            }).find("MASTER_PORT='70000'"),
             std::string::npos);
 }
 

@@ -1,0 +1,130 @@
+// Data parallel training on real ranks (the test binary starts two copies of
+// itself as workers, dist::launch_local): two ranks with global batch B give
+// the single process's loss curve and checkpoint with batch B, and a run
+// checkpointed by two ranks resumes on one (the data re-shards).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../tiny_run.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "data/image_cache.h"
+#include "data/tokenizer.h"
+#include "dist/world.h"
+#include "train/example_source.h"
+#include "train/run.h"
+
+using namespace smoes;
+namespace fs = std::filesystem;
+
+namespace {
+
+// MoE auxiliary losses are each rank's own (per micro-batch), so they are off
+// here: with them the runs differ by design, not by error.
+Config dp_config(const std::string& root, const std::string& out) {
+  auto c = tiny_run::small_config(root, out);
+  c.model.dropout = 0.0;
+  c.moe.aux_loss_coef = 0;
+  c.moe.z_loss_coef = 0;
+  c.train.batch_size = 4;
+  c.train.steps = 6;
+  c.train.ckpt_every = 3;
+  c.train.log_every = 1;
+  return c;
+}
+
+std::vector<double> losses(const std::string& run) {
+  std::vector<double> out;
+  std::ifstream in(run + "/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("loss")) out.push_back(j["loss"].get<double>());
+  }
+  return out;
+}
+
+void expect_same_run(const std::string& a, const std::string& b) {
+  auto la = losses(a), lb = losses(b);
+  ASSERT_EQ(la.size(), lb.size());
+  for (size_t i = 0; i < la.size(); ++i)
+    EXPECT_NEAR(la[i], lb[i], 2e-4 * std::max(1.0, std::abs(la[i]))) << "step " << i + 1;
+  auto ra = train::load_run(a), rb = train::load_run(b);
+  auto pb = rb.model->named_parameters();
+  // The projector's last bias has a true gradient of 0 (the per-image norm
+  // after it subtracts each image's mean), so AdamW turns fp32 rounding into
+  // steps of up to lr: it can only be held to lr x steps.
+  const double noise_only = ra.cfg.train.lr * double(ra.cfg.train.steps);
+  for (const auto& p : ra.model->named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-3, p.key() == "projector.fc2.bias" ? noise_only : 1e-5))
+        << p.key() << " max |diff| " << (p.value() - pb[p.key()]).abs().max().item<double>();
+}
+
+int launch_workers(const std::string& root, const std::string& out, int stop_after) {
+  setenv("SMOES_DP_ROOT", root.c_str(), 1);
+  setenv("SMOES_DP_OUT", out.c_str(), 1);
+  setenv("SMOES_DP_STOP", std::to_string(stop_after).c_str(), 1);
+  int code =
+      dist::launch_local(2, {fs::read_symlink("/proc/self/exe").string(), "--gtest_filter=DataParallelWorker.Run"}, 1);
+  unsetenv("SMOES_DP_ROOT");
+  return code;
+}
+
+}  // namespace
+
+// The worker side: does nothing unless started by launch_workers.
+TEST(DataParallelWorker, Run) {
+  const char* root = std::getenv("SMOES_DP_ROOT");
+  if (!root) GTEST_SKIP() << "a worker of the DataParallel tests";
+  train::train_from_config(dp_config(root, std::getenv("SMOES_DP_OUT")), std::stoll(std::getenv("SMOES_DP_STOP")));
+  // Proof that it ran as one of two ranks (a lone process would match the single run too).
+  const auto w = dist::world_from_env();
+  std::ofstream(std::string(std::getenv("SMOES_DP_OUT")) + "/rank" + std::to_string(w.rank)) << w.size;
+}
+
+// Shards of a global batch are its sequences, in order, and every shard
+// advances the data RNG as the whole batch does.
+TEST(DataParallel, ShardsOfAGlobalBatchAreItsSequences) {
+  const auto root = tiny_run::make_world("smoes_dp_shard_world");
+  auto cfg = dp_config(root, "");
+  cfg.train.batch_size = 6;
+  data::Tokenizer tok(root + "/tokenizer.model");
+  data::ImageCache cache("", cfg.model.image_size);
+  train::ExampleSource src(cfg, train::load_tasks(root, cfg.data.mixture, "train"), tok, cache, 4);
+  std::mt19937_64 whole_rng(7);
+  auto whole = src.next(whole_rng);
+  for (int shards : {2, 3}) {
+    int row = 0;
+    for (int s = 0; s < shards; ++s) {
+      std::mt19937_64 rng(7);
+      auto part = src.next_shard(rng, s, shards);
+      EXPECT_EQ(rng, whole_rng) << "shard " << s << " of " << shards;
+      ASSERT_EQ(part.input.input_ids.size(0), 6 / shards);
+      for (int64_t i = 0; i < part.input.input_ids.size(0); ++i, ++row) {
+        const auto len = part.input.attention_mask[i].sum().item<int64_t>();
+        EXPECT_EQ(len, whole.input.attention_mask[row].sum().item<int64_t>());
+        EXPECT_TRUE(part.input.input_ids[i].narrow(0, 0, len).equal(whole.input.input_ids[row].narrow(0, 0, len)));
+        EXPECT_TRUE(part.labels[i].narrow(0, 0, len).equal(whole.labels[row].narrow(0, 0, len)));
+      }
+    }
+  }
+  std::mt19937_64 rng(7);
+  EXPECT_THROW(src.next_shard(rng, 0, 4), Error);  // 6 sequences do not split 4 ways
+}
+
+TEST(DataParallel, TwoRanksEqualOneProcessAndResumeOnOne) {
+  const auto root = tiny_run::make_world("smoes_dp_world");
+  const auto base = (fs::temp_directory_path() / "smoes_dp_runs").string();
+  fs::remove_all(base);
+  train::train_from_config(dp_config(root, base + "/single"));
+  ASSERT_EQ(launch_workers(root, base + "/two", 0), 0);
+  for (const char* r : {"/two/rank0", "/two/rank1"}) EXPECT_EQ(read_file(base + r), "2");
+  expect_same_run(base + "/single", base + "/two");
+  // Killed after step 3 on two ranks (its checkpoint is step 3's), resumed on one.
+  ASSERT_EQ(launch_workers(root, base + "/mixed", 3), 0);
+  ASSERT_TRUE(fs::exists(base + "/mixed/checkpoints/step_000000003.ckpt"));
+  auto r = train::train_from_config(dp_config(root, base + "/mixed"));
+  EXPECT_EQ(r.resumed_from, 3);
+  expect_same_run(base + "/single", base + "/mixed");
+}
