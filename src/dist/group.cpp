@@ -102,6 +102,26 @@ void Group::allreduce_gradients(const std::vector<torch::Tensor>& params, int64_
   flush();
 }
 
+torch::Tensor Group::alltoall(const torch::Tensor& input, std::vector<int64_t> send, std::vector<int64_t> recv) {
+  int64_t rows = 0;
+  for (auto n : recv) rows += n;
+  auto shape = input.sizes().vec();
+  shape[0] = rows;
+  auto in = input.contiguous();
+  auto out = torch::empty(shape, input.options());
+  wait("alltoall", pg_->alltoall_base(out, in, recv, send));
+  return out;
+}
+
+std::vector<int64_t> Group::exchange_counts(const std::vector<int64_t>& send) {
+  auto in = torch::tensor(send, torch::kLong);
+  auto out = torch::empty({size()}, torch::kLong);
+  std::vector<int64_t> ones(size_t(size()), 1);
+  auto ones_in = ones;
+  wait("count exchange", pg_->alltoall_base(out, in, ones, ones_in));
+  return std::vector<int64_t>(out.data_ptr<int64_t>(), out.data_ptr<int64_t>() + size());
+}
+
 void Group::broadcast(std::vector<torch::Tensor>& tensors, int root) {
   c10d::BroadcastOptions o;
   o.rootRank = root;

@@ -41,6 +41,12 @@ class Group {
   void allreduce_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 4 << 20);
   // Copies rank `root`'s tensors to every rank, in place.
   void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
+  // Rows of `input` [sum(send), ...] go to the ranks in order, send[r] rows
+  // to rank r; returns the rows received, recv[r] from rank r (the counts
+  // must agree across ranks: exchange them first with exchange_counts).
+  torch::Tensor alltoall(const torch::Tensor& input, std::vector<int64_t> send, std::vector<int64_t> recv);
+  // send[r] is what this rank sends rank r; returns what each rank sends this one.
+  std::vector<int64_t> exchange_counts(const std::vector<int64_t>& send);
   // Throws on every rank, naming `what` and the ranks that differ, unless
   // every rank passed the same `value` (e.g. the resolved config).
   void require_same(const std::string& what, const std::string& value);
