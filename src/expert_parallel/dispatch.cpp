@@ -50,6 +50,7 @@ ExpertParallel::ExpertParallel(dist::Group& group, std::vector<int64_t> device_o
 torch::Tensor ExpertParallel::forward(moe::GroupedExpertsImpl& experts, const torch::Tensor& x,
                                       const torch::Tensor& indices, const torch::Tensor& weights) {
   const int64_t T = x.size(0), k = indices.size(1), d = x.size(1), E = experts.num_experts;
+  top_k_ = k;
   if (device_of_.size(0) != E)
     throw Error("expert parallel: the placement has " + std::to_string(device_of_.size(0)) + " experts, the layer " +
                 std::to_string(E));

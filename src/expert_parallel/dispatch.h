@@ -35,8 +35,10 @@ class ExpertParallel {
   torch::Tensor forward(moe::GroupedExpertsImpl& experts, const torch::Tensor& x, const torch::Tensor& indices,
                         const torch::Tensor& weights);
   Traffic traffic;
+  int64_t top_k() const { return top_k_; }
 
  private:
+  int64_t top_k_ = 1;
   dist::Group& group_;
   torch::Tensor device_of_;
 };

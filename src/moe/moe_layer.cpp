@@ -75,8 +75,14 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
   auto keep = skip ? skip(routed.decision, mod) : torch::Tensor();
   auto bins = bin_by_expert(routed.decision.indices, cfg.num_experts,
                             expert_capacity(cfg.capacity_factor, tokens, cfg.top_k, cfg.num_experts), keep);
-  auto gate = routed.decision.weights.reshape(-1).index_select(0, bins.slot);
-  auto y = experts->forward(flat, bins, gate);
+  torch::Tensor y;
+  if (dispatch) {
+    if (keep.defined() || bins.dropped > 0)
+      throw Error(name + ": expert parallelism runs dropless and without skipping (moe.capacity_factor 0, no skip rule)");
+    y = dispatch(*experts, flat, routed.decision.indices, routed.decision.weights);
+  } else {
+    y = experts->forward(flat, bins, routed.decision.weights.reshape(-1).index_select(0, bins.slot));
+  }
   if (shared) y = y + shared(flat);
 
   MoEOutput out;

@@ -53,6 +53,12 @@ struct MoELayerImpl : torch::nn::Module {
   GroupedExperts experts{nullptr};
   SwiGLU shared{nullptr};  // the shared experts fused into one SwiGLU (sum of S experts == one S*ffn wide)
   SkipRule skip;           // empty = every routed slot runs
+  // Expert parallelism (src/expert_parallel/): when set, the routed tokens
+  // [T_routed, d] go to their experts through this instead of the local
+  // grouped computation; it returns sum_j weights[t, j] * expert(x[t]).
+  std::function<torch::Tensor(GroupedExpertsImpl& experts, const torch::Tensor& x, const torch::Tensor& indices,
+                              const torch::Tensor& weights)>
+      dispatch;
   // Inference tools (NAEE pruning) read the routed tokens [T_routed, d] and their decision here.
   std::function<void(const torch::Tensor& routed, const RoutingDecision& decision)> observe;
   double forward_seconds = 0;  // wall time spent in forward() (smoes skip times the MoE layers with it)

@@ -83,7 +83,7 @@ LoadedRun load_run(const std::string& where) {
   return run;
 }
 
-TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
+TrainResult train_from_config(const Config& cfg, int64_t stop_after, const GroupHook& on_group) {
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);
@@ -117,8 +117,12 @@ TrainResult train_from_config(const Config& cfg, int64_t stop_after) {
     spdlog::info("train: rank {} of {} ({}, store {}:{})", world.rank, world.size, world.source, world.addr,
                  world.port);
   }
+  std::function<void()> after;
+  if (group && on_group) after = on_group(model, *group);
   Trainer trainer(cfg, model, source, evaluate, data_manifest(cfg, tok_file), group.get());
-  return trainer.run(stop_after);
+  auto result = trainer.run(stop_after);
+  if (after) after();
+  return result;
 }
 
 }  // namespace smoes::train

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "data/tokenizer.h"
 #include "model/vlm.h"
+#include "dist/group.h"
 #include "train/trainer.h"
 
 namespace smoes::train {
@@ -43,9 +44,14 @@ struct LoadedRun {
 // `file_or_run_dir`: a checkpoint or a run dir; the tokenizer is the run's own copy.
 LoadedRun load_run(const std::string& file_or_run_dir);
 
+// Called on every rank once the data-parallel group exists (several ranks
+// only), before training; what it returns runs on every rank after training.
+// (`smoes train --expert-parallel` installs expert parallelism with it.)
+using GroupHook = std::function<std::function<void()>(model::MoEVLM& model, dist::Group& group)>;
+
 // `smoes train`: tokenizer, model (fresh, `train.init_from`, or resumed from
 // <out_dir>/checkpoints), the task mixture of data.root and the trainer.
 // stop_after > 0 stops after that many steps without a final checkpoint (a simulated kill).
-TrainResult train_from_config(const Config& cfg, int64_t stop_after = 0);
+TrainResult train_from_config(const Config& cfg, int64_t stop_after = 0, const GroupHook& on_group = nullptr);
 
 }  // namespace smoes::train
