@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +13,7 @@
 #include <map>
 
 #include "core/error.h"
-
-extern char** environ;
+#include "core/process.h"
 
 namespace smoes::dist {
 namespace {
@@ -77,28 +75,15 @@ int launch_local(int nproc, const std::vector<std::string>& argv, int threads_pe
   const int port = free_local_port();
   std::map<pid_t, int> workers;  // pid -> rank
   for (int rank = 0; rank < nproc; ++rank) {
-    std::vector<std::string> env;
-    static const char* ours[] = {
-        "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "MASTER_ADDR=", "MASTER_PORT=", "SMOES_THREADS="};
-    for (char** e = environ; *e; ++e) {
-      bool replaced = false;
-      for (const char* o : ours) replaced |= std::strncmp(*e, o, std::strlen(o)) == 0;
-      if (!replaced) env.push_back(*e);
-    }
-    env.insert(env.end(),
-               {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
-                "WORLD_SIZE=" + std::to_string(nproc), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port),
-                "SMOES_THREADS=" + std::to_string(threads_per_worker)});
-    std::vector<char*> envp, args;
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> a = argv;
-    for (auto& s : a) args.push_back(s.data());
-    args.push_back(nullptr);
     pid_t pid = 0;
-    if (int rc = posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), envp.data()); rc != 0) {
+    try {
+      pid = spawn_process(
+          argv, {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
+                 "WORLD_SIZE=" + std::to_string(nproc), "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port),
+                 "SMOES_THREADS=" + std::to_string(threads_per_worker)});
+    } catch (const Error& e) {
       for (auto& [p, r] : workers) kill(p, SIGTERM);
-      throw Error("dist: cannot start worker " + std::to_string(rank) + ": " + std::strerror(rc));
+      throw Error("dist: worker " + std::to_string(rank) + ": " + e.what());
     }
     workers[pid] = rank;
   }
@@ -113,7 +98,7 @@ int launch_local(int nproc, const std::vector<std::string>& argv, int threads_pe
     auto it = workers.find(pid);
     if (it == workers.end()) continue;
     workers.erase(it);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const int code = exit_code(status);
     if (code != 0 && first_failure == 0) {
       first_failure = code;
       for (auto& [p, r] : workers) kill(p, SIGTERM);  // no worker waits for a dead peer

@@ -1,7 +1,5 @@
 #include "study/execute.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,9 +15,8 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/runtime.h"
-
-extern char** environ;
 
 namespace smoes::study {
 namespace fs = std::filesystem;
@@ -44,34 +41,10 @@ int threads_per_job(const ExecOptions& o) {
 
 // Starts argv with SMOES_THREADS set and stdout/stderr appended to `log`.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log, int threads) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e)
-    if (std::string(*e).rfind("SMOES_THREADS=", 0) != 0) env_strings.push_back(*e);
-  env_strings.push_back("SMOES_THREADS=" + std::to_string(threads));
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
-
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &files, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&files);
-  if (rc != 0) throw Error("study: cannot start " + argv[0] + ": " + std::strerror(rc));
-  return pid;
+  return spawn_process(argv, {"SMOES_THREADS=" + std::to_string(threads)}, log);
 }
 
-bool exited_ok(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+bool exited_ok(pid_t pid) { return wait_process(pid) == 0; }
 
 // Runs argv to the end, its output appended to `log`; false when it failed.
 bool logged(const std::vector<std::string>& argv, const std::string& log, const ExecOptions& o) {
@@ -205,7 +178,7 @@ ExecReport execute(const Grid& grid, const StudySpec& spec, const ExecOptions& o
     if (it == running.end()) continue;
     const Run* r = it->second;
     running.erase(it);
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    if (exit_code(status) != 0) {
       failed = r->id;
       spdlog::error("study: run {} failed; see {}/study_driver.log", r->id, r->dir);
       continue;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../parallel_runs.h"
 #include "../tiny_run.h"
 #include "core/files.h"
 #include "dist/world.h"
@@ -26,13 +27,6 @@ Config ep_config(const std::string& root, const std::string& out) {
   c.train.steps = 4;
   c.train.log_every = 1;
   return c;
-}
-
-std::vector<double> losses(const std::string& run) {
-  std::vector<double> out;
-  std::ifstream in(run + "/metrics.jsonl");
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line)["loss"].get<double>());
-  return out;
 }
 
 }  // namespace
@@ -57,19 +51,12 @@ TEST(ExpertParallelTrain, SameLossAndWeightsAsDataParallelAlone) {
   fs::remove_all(out);
   setenv("SMOES_EPT_ROOT", root.c_str(), 1);
   setenv("SMOES_EPT_OUT", out.c_str(), 1);
-  int code = dist::launch_local(2, {fs::read_symlink("/proc/self/exe").string(), "--gtest_filter=ExpertParallelTrainWorker.Run"}, 1);
+  int code = dist::launch_local(
+      2, {fs::read_symlink("/proc/self/exe").string(), "--gtest_filter=ExpertParallelTrainWorker.Run"}, 1);
   unsetenv("SMOES_EPT_ROOT");
   ASSERT_EQ(code, 0);
-  auto dp = losses(out + "/dp"), ep = losses(out + "/ep");
-  ASSERT_EQ(dp.size(), 4u);
-  ASSERT_EQ(ep.size(), 4u);
-  for (size_t i = 0; i < dp.size(); ++i) EXPECT_NEAR(ep[i], dp[i], 1e-4 * std::max(1.0, dp[i])) << "step " << i + 1;
-  auto a = train::load_run(out + "/dp"), b = train::load_run(out + "/ep");
-  auto pb = b.model->named_parameters();
-  const double noise_only = a.cfg.train.lr * double(a.cfg.train.steps);  // see data_parallel_test.cpp
-  for (const auto& p : a.model->named_parameters())
-    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-3, p.key() == "projector.fc2.bias" ? noise_only : 1e-5))
-        << p.key();
+  ASSERT_EQ(parallel_runs::losses(out + "/dp").size(), 4u);
+  parallel_runs::expect_same_run(out + "/dp", out + "/ep");
   auto traffic = nlohmann::json::parse(read_file(out + "/ep/expert_parallel.json"));
   EXPECT_EQ(traffic["ranks"], 2);
   EXPECT_EQ(traffic["layers"].size(), 2u);  // both decoder layers are MoE

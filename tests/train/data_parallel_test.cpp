@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../parallel_runs.h"
 #include "../tiny_run.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -33,32 +34,6 @@ Config dp_config(const std::string& root, const std::string& out) {
   c.train.ckpt_every = 3;
   c.train.log_every = 1;
   return c;
-}
-
-std::vector<double> losses(const std::string& run) {
-  std::vector<double> out;
-  std::ifstream in(run + "/metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    if (j.contains("loss")) out.push_back(j["loss"].get<double>());
-  }
-  return out;
-}
-
-void expect_same_run(const std::string& a, const std::string& b) {
-  auto la = losses(a), lb = losses(b);
-  ASSERT_EQ(la.size(), lb.size());
-  for (size_t i = 0; i < la.size(); ++i)
-    EXPECT_NEAR(la[i], lb[i], 2e-4 * std::max(1.0, std::abs(la[i]))) << "step " << i + 1;
-  auto ra = train::load_run(a), rb = train::load_run(b);
-  auto pb = rb.model->named_parameters();
-  // The projector's last bias has a true gradient of 0 (the per-image norm
-  // after it subtracts each image's mean), so AdamW turns fp32 rounding into
-  // steps of up to lr: it can only be held to lr x steps.
-  const double noise_only = ra.cfg.train.lr * double(ra.cfg.train.steps);
-  for (const auto& p : ra.model->named_parameters())
-    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-3, p.key() == "projector.fc2.bias" ? noise_only : 1e-5))
-        << p.key() << " max |diff| " << (p.value() - pb[p.key()]).abs().max().item<double>();
 }
 
 int launch_workers(const std::string& root, const std::string& out, int stop_after) {
@@ -120,11 +95,11 @@ TEST(DataParallel, TwoRanksEqualOneProcessAndResumeOnOne) {
   train::train_from_config(dp_config(root, base + "/single"));
   ASSERT_EQ(launch_workers(root, base + "/two", 0), 0);
   for (const char* r : {"/two/rank0", "/two/rank1"}) EXPECT_EQ(read_file(base + r), "2");
-  expect_same_run(base + "/single", base + "/two");
+  parallel_runs::expect_same_run(base + "/single", base + "/two");
   // Killed after step 3 on two ranks (its checkpoint is step 3's), resumed on one.
   ASSERT_EQ(launch_workers(root, base + "/mixed", 3), 0);
   ASSERT_TRUE(fs::exists(base + "/mixed/checkpoints/step_000000003.ckpt"));
   auto r = train::train_from_config(dp_config(root, base + "/mixed"));
   EXPECT_EQ(r.resumed_from, 3);
-  expect_same_run(base + "/single", base + "/mixed");
+  parallel_runs::expect_same_run(base + "/single", base + "/mixed");
 }
