@@ -31,7 +31,7 @@ std::string claim(const std::string& text, const Estimate& e, bool positive = tr
 std::string metric_pointer(const std::string& task);
 
 // A figure under <study>/figures/: renders name.png (and .svg) with gnuplot.
-// Returns the Figure, or nothing when gnuplot is missing (noted in the answer).
+// Adds it to the answer and returns true; false when gnuplot is missing (noted in the answer).
 bool figure(Results& r, Answer& a, const std::string& name, const std::string& caption, const std::string& data,
             const std::string& body);
 
@@ -40,7 +40,7 @@ bool figure(Results& r, Answer& a, const std::string& name, const std::string& c
 void learning_curves(Results& r, Answer& a, const std::string& name,
                      const std::vector<std::pair<std::string, std::string>>& label_model);
 
-// The label -> model map of a question field, in the order of `order` when given.
+// The label -> model pairs of a question field (JSON object order: by label).
 std::vector<std::pair<std::string, std::string>> roles(const nlohmann::json& q, const char* key);
 
 }  // namespace smoes::study::kit
