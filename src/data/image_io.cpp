@@ -4,7 +4,10 @@
 #include <stb/stb_image_resize.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "core/error.h"
@@ -67,6 +70,20 @@ Image decode_image_bytes(const std::string& bytes, const std::string& name) {
 }
 
 Image decode_image(const std::string& path) { return decode_image_bytes(read_file(path), path); }
+
+std::pair<int, int> probe_image(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::string head(24, '\0');
+  head.resize(std::fread(head.data(), 1, head.size(), f.get()));
+  check_png_header(head, path);
+  std::rewind(f.get());
+  int w = 0, h = 0, channels = 0;
+  if (!stbi_info_from_file(f.get(), &w, &h, &channels))
+    throw Error(path + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
+  check_side_lengths(w, h, path);
+  return {w, h};
+}
 
 Image resize(const Image& img, int width, int height) {
   if (img.width == width && img.height == height) return img;

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace smoes::data {
@@ -19,6 +20,9 @@ constexpr int kMaxImageSide = 16384;
 // Throws smoes::Error naming the file for unreadable, truncated, non-image,
 // zero-sized or absurdly large (> kMaxImageSide per side) files.
 Image decode_image(const std::string& path);
+// The same checks from the file's header alone, without decoding a pixel:
+// the declared size. Throws like decode_image.
+std::pair<int, int> probe_image(const std::string& path);
 Image decode_image_bytes(const std::string& bytes, const std::string& name);
 Image resize(const Image& img, int width, int height);
 
