@@ -32,6 +32,27 @@ bool read_gold_label(const Fields& f, int& answer_index) {
   return true;
 }
 
+// Current releases spell the image key Flickr30K_ID and write "2248275918";
+// older ones used the original generator's Flikr30kID or the README's
+// Flickr30kID, both with a file name "2248275918.jpg".
+const char* const kImageKeys[] = {"Flickr30K_ID", "Flikr30kID", "Flickr30kID"};
+
+// The record's image id without ".jpg" (the finder adds the extension) and the
+// key it was read from; a record with none of the keys is reported under Flickr30K_ID.
+bool read_image_id(const Fields& f, std::string& key, std::string& image_id) {
+  key = kImageKeys[0];
+  for (const char* k : kImageKeys)
+    if (f.has(k)) {
+      key = k;
+      break;
+    }
+  if (!f.id(key, image_id)) return false;
+  const std::string ext = ".jpg";
+  if (image_id.size() > ext.size() && image_id.compare(image_id.size() - ext.size(), ext.size(), ext) == 0)
+    image_id.resize(image_id.size() - ext.size());
+  return true;
+}
+
 }  // namespace
 
 std::vector<Example> load_snli_ve(const std::string& jsonl, const std::string& images_dir, bool strict,
@@ -42,18 +63,18 @@ std::vector<Example> load_snli_ve(const std::string& jsonl, const std::string& i
   std::vector<Example> out;
   for_each_json_line(jsonl, errors, [&](const std::string& record, const json& value) {
     Fields f(value, record, errors);
-    std::string pair_id, image_id, hypothesis, premise;
+    std::string pair_id, image_key, image_id, hypothesis, premise;
     int answer_index = -1;
     bool has_premise = false;
     if (!f.id("pairID", pair_id)) return;
     f.add_id("pairID", pair_id);
-    if (!f.id("Flickr30K_ID", image_id) || !f.string("sentence2", hypothesis) ||
+    if (!read_image_id(f, image_key, image_id) || !f.string("sentence2", hypothesis) ||
         !f.optional_string("sentence1", premise, has_premise) || !read_gold_label(f, answer_index))
       return;
     std::string stem = (fs::path(images_dir) / image_id).string();
     std::string image = images.find(stem);
     if (image.empty()) {
-      report_missing_image(errors, f.name(), "Flickr30K_ID", images.describe({stem}));
+      report_missing_image(errors, f.name(), image_key, images.describe({stem}));
       return;
     }
     Example ex;

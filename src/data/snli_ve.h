@@ -4,6 +4,8 @@
 //   {Flickr30K_ID, sentence1 (the caption, optional), sentence2 (the
 //    hypothesis), gold_label: entailment | neutral | contradiction, pairID, ...}
 //   images <images_dir>/<Flickr30K_ID>.jpg (.png when there is no .jpg).
+//   Older releases spell the key Flikr30kID (or Flickr30kID) and give the
+//   file name, "2248275918.jpg"; both read the same.
 //
 // One Example per line: task "snli_ve", id = pairID, prompt
 // snli_ve_prompt(sentence2), choices kSnliVeChoices = {"entailment",

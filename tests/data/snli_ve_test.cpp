@@ -51,6 +51,38 @@ TEST(SnliVe, ReadsJsonLines) {
   EXPECT_EQ(data::kSnliVeChoices, kLabels);
 }
 
+TEST(SnliVe, LegacyImageKeysReadLikeTheCurrentOne) {
+  std::string images = flickr_images("legacy");
+  const std::string modern_file = fixture("snli_ve/snli_ve_dev.jsonl");
+  auto modern = data::load_snli_ve(modern_file, images);
+  ASSERT_EQ(modern.size(), 3u);
+  // Old releases: the original generator's Flikr30kID and the README's
+  // Flickr30kID, whose value is the file name ("3416050480.jpg").
+  for (std::string key : {"Flikr30kID", "Flickr30kID"}) {
+    SCOPED_TRACE(key);
+    json lines = read_lines(modern_file);
+    for (auto& line : lines) {
+      std::string id = line["Flickr30K_ID"].is_string() ? line["Flickr30K_ID"].get<std::string>()
+                                                        : std::to_string(line["Flickr30K_ID"].get<int64_t>());
+      line.erase("Flickr30K_ID");
+      line[key] = id + ".jpg";
+    }
+    std::string file = temp_dir("legacy_" + key) + "/snli_ve_dev.jsonl";
+    write_lines(file, lines);
+    auto legacy = data::load_snli_ve(file, images);
+    ASSERT_EQ(legacy.size(), modern.size());
+    for (size_t i = 0; i < legacy.size(); ++i) expect_same(legacy[i], modern[i]);
+
+    // A bad value is reported under the key the record uses.
+    lines[1][key] = 2.5;
+    write_lines(file, lines);
+    std::string msg = error_of([&] { data::load_snli_ve(file, images); });
+    EXPECT_NE(msg.find("line 2 (pairID 3416050480.jpg#4r1c): field '" + key + "': expected a string or an integer"),
+              std::string::npos)
+        << msg;
+  }
+}
+
 TEST(SnliVe, StrictModeNamesFileLineAndField) {
   std::string images = flickr_images("strict");
   std::string msg = error_of([&] { data::load_snli_ve(fixture("snli_ve/bad.jsonl"), images); });
