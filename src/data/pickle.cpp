@@ -28,7 +28,10 @@ enum Op : uint8_t {
   BINUNICODE = 'X', APPEND = 'a', DICT = 'd', APPENDS = 'e', GET = 'g', BINGET = 'h', LONG_BINGET = 'j',
   LIST = 'l', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r', SETITEM = 's', TUPLE = 't', SETITEMS = 'u',
   EMPTY_LIST = ']', EMPTY_DICT = '}', EMPTY_TUPLE = ')', PROTO = 0x80, TUPLE1 = 0x85, TUPLE2 = 0x86,
-  TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a,
+  TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, POP = '0', POP_MARK = '1', DUP = '2',
+  BINBYTES = 'B', SHORT_BINBYTES = 'C', LONG4 = 0x8b, SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, MEMOIZE = 0x94, FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
 };
 
 // Every opcode of protocols 0-5, for messages.
@@ -51,6 +54,23 @@ const char* opcode_name(uint8_t code) {
   for (const auto& [c, name] : kNames)
     if (c == code) return name;
   return nullptr;
+}
+
+// What a refused opcode would make Python's unpickler do; nullptr for data opcodes.
+const char* refused_action(uint8_t code) {
+  switch (code) {
+    case 'c': case 0x93: return "it imports a Python object (a class or function) by name";
+    case 'R': return "it calls a function";
+    case 'b': return "it sets an object's state (which may call its __setstate__)";
+    case 'i': return "it imports a class and calls it to build an instance";
+    case 'o': return "it calls a class to build an instance";
+    case 0x81: case 0x92: return "it creates a class instance (calls cls.__new__)";
+    case 0x82: case 0x83: case 0x84: return "it imports a Python object through the copyreg extension registry";
+    case 'P': case 'Q': return "it asks the program to load a persistent object by id";
+    case 0x97: return "it takes an out-of-band buffer from the program";
+    case 0x98: return "it makes an out-of-band buffer read-only";
+    default: return nullptr;
+  }
 }
 
 std::string hex_byte(uint8_t b) {
@@ -141,7 +161,50 @@ struct Item {
   json scalar;        // when node < 0
 };
 
-enum class Kind : uint8_t { kList, kTuple, kDict };
+enum class Kind : uint8_t { kList, kTuple, kDict, kSet, kFrozenSet };
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kList: return "list";
+    case Kind::kTuple: return "tuple";
+    case Kind::kDict: return "dict";
+    case Kind::kSet: return "set";
+    default: return "frozenset";
+  }
+}
+
+// ---- set order ----
+
+// Python's sets have no order (a set of str even changes order with the hash
+// seed), so sets of scalars are sorted: the same set always reads the same.
+int scalar_rank(const json& v) {
+  if (v.is_null()) return 0;
+  if (v.is_boolean()) return 1;
+  if (v.is_number()) return 2;
+  return 3;  // string
+}
+
+// A strict weak order (numbers compared as doubles, NaN last), so sorting
+// hostile values is safe: nlohmann's operator< is not one (NaN, int vs double).
+bool scalar_less(const json& a, const json& b) {
+  int ra = scalar_rank(a), rb = scalar_rank(b);
+  if (ra != rb) return ra < rb;
+  if (ra == 1) return !a.get<bool>() && b.get<bool>();
+  if (ra == 2) {
+    double x = a.get<double>(), y = b.get<double>();
+    if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
+    return x < y;
+  }
+  if (ra == 3) return a.get_ref<const std::string&>() < b.get_ref<const std::string&>();
+  return false;
+}
+
+// Sets holding tuples or frozensets keep the file's order.
+void sort_set(json& set) {
+  auto& items = set.get_ref<json::array_t&>();
+  if (std::all_of(items.begin(), items.end(), [](const json& v) { return v.is_primitive(); }))
+    std::stable_sort(items.begin(), items.end(), scalar_less);
+}
 
 struct Node {
   Kind kind = Kind::kList;
@@ -199,6 +262,7 @@ class Reader {
   size_t visible() const { return stack_.size() - (marks_.empty() ? 0 : marks_.back()); }
   Item pop();
   Item& top();
+  void push_ref(const Item& item);
   std::vector<Item> pop_mark();
   std::vector<Item> pop_n(size_t n);
   void push(json scalar) { stack_.push_back(Item{-1, std::move(scalar)}); }
@@ -210,21 +274,29 @@ class Reader {
 
   // Opcode groups: each returns false when the opcode is not one of its own.
   bool scalar_op(uint8_t op);
+  bool string_op(uint8_t op);
   bool text_op(uint8_t op);
   bool container_op(uint8_t op);
+  bool set_op(uint8_t op);
+  bool stack_op(uint8_t op);
   bool memo_op(uint8_t op);
+  std::string_view sized(size_t width);
+  void frame();
   void put(uint64_t index);
   void get(uint64_t index);
 
   json build(Item root);
 };
 
+// The reader stops at the first refused opcode, before reading its argument.
 void Reader::reject() const {
   const char* name = opcode_name(op_);
-  if (!name) fail("opcode " + hex_byte(op_) + " is not a pickle opcode (corrupt file, or not a pickle)");
-  fail("opcode " + hex_byte(op_) + " (" + name +
-       ") is not allowed: only plain data (dict, list, tuple, str, int, float, bool, None) is read; "
-       "nothing is imported or called");
+  if (!name)
+    fail("opcode " + hex_byte(op_) + " is not a pickle opcode (corrupt file, or not a pickle); nothing was executed");
+  const char* action = refused_action(op_);
+  fail("opcode " + hex_byte(op_) + " (" + name + ") is not allowed: " +
+       (action ? action : "it does not build plain data") +
+       ". Only plain data (dict, list, tuple, set, str, bytes, int, float, bool, None) is read; nothing was executed");
 }
 
 void Reader::charge(size_t units) {
@@ -407,6 +479,21 @@ Item& Reader::top() {
   return stack_.back();
 }
 
+// Pushes another reference to `item` (GET, DUP): a container is shared, as in
+// Python; a scalar is copied and charged to the budget. `item` may be on the
+// stack, so it is copied before the stack grows.
+void Reader::push_ref(const Item& item) {
+  if (item.node >= 0) {
+    int32_t id = item.node;
+    nodes_[size_t(id)].shared = true;
+    stack_.push_back(Item{id, {}});
+    return;
+  }
+  charge(copy_cost(item.scalar));
+  json copy = item.scalar;
+  push(std::move(copy));
+}
+
 std::vector<Item> Reader::pop_mark() {
   if (marks_.empty()) fail_op("no MARK on the stack");
   size_t m = marks_.back();
@@ -433,10 +520,7 @@ void Reader::push_node(Kind kind, std::vector<Item> items) {
 }
 
 std::string Reader::describe(const Item& item) const {
-  if (item.node >= 0) {
-    Kind k = nodes_[size_t(item.node)].kind;
-    return k == Kind::kList ? "a list" : k == Kind::kTuple ? "a tuple" : "a dict";
-  }
+  if (item.node >= 0) return std::string("a ") + kind_name(nodes_[size_t(item.node)].kind);
   switch (item.scalar.type()) {
     case json::value_t::string: return "a str";
     case json::value_t::boolean: return "a bool";
@@ -446,11 +530,10 @@ std::string Reader::describe(const Item& item) const {
   }
 }
 
-// The list (APPEND/APPENDS) or dict (SETITEM/SETITEMS) an opcode adds to.
+// The list (APPEND/APPENDS), dict (SETITEM/SETITEMS) or set (ADDITEMS) an opcode adds to.
 Node& Reader::target(Item& item, Kind kind) {
   if (item.node < 0 || nodes_[size_t(item.node)].kind != kind)
-    fail_op(std::string("expects a ") + (kind == Kind::kList ? "list" : "dict") + " to add to, found " +
-            describe(item));
+    fail_op(std::string("expects a ") + kind_name(kind) + " to add to, found " + describe(item));
   return nodes_[size_t(item.node)];
 }
 
@@ -492,14 +575,32 @@ bool Reader::scalar_op(uint8_t op) {
       push(long_from_bytes(take(n)));
       return true;
     }
-    case BINFLOAT: push(binfloat()); return true;
-    case BINUNICODE: {
-      auto s = take(size_t(uint_le(4)));
-      if (!valid_utf8(s)) fail_op("string is not valid UTF-8");
-      push(std::string(s));
+    case LONG4: {
+      uint64_t n = uint_le(4);
+      if (n > uint64_t(std::numeric_limits<int32_t>::max())) fail_op("negative length");
+      push(long_from_bytes(take(size_t(n))));
       return true;
     }
-    case SHORT_BINSTRING: push(bytes_to_text(take(size_t(uint_le(1))))); return true;
+    case BINFLOAT: push(binfloat()); return true;
+    default: return false;
+  }
+}
+
+// A string argument preceded by its little-endian length of `width` bytes.
+// take() checks the length against the input first: nothing is allocated from it.
+std::string_view Reader::sized(size_t width) { return take(size_t(uint_le(width))); }
+
+// Python 3 str must be UTF-8. Byte strings (Python 2 str, Python 3 bytes and
+// bytearray) have no JSON form: text when UTF-8, else Latin-1.
+bool Reader::string_op(uint8_t op) {
+  std::string_view s;
+  switch (op) {
+    case SHORT_BINUNICODE: s = sized(1); break;
+    case BINUNICODE: s = sized(4); break;
+    case BINUNICODE8: s = sized(8); break;
+    case SHORT_BINSTRING: case SHORT_BINBYTES: push(bytes_to_text(sized(1))); return true;
+    case BINBYTES: push(bytes_to_text(sized(4))); return true;
+    case BINBYTES8: case BYTEARRAY8: push(bytes_to_text(sized(8))); return true;
     case BINSTRING: {
       uint64_t n = uint_le(4);
       if (n > uint64_t(std::numeric_limits<int32_t>::max())) fail_op("negative length");
@@ -508,6 +609,9 @@ bool Reader::scalar_op(uint8_t op) {
     }
     default: return false;
   }
+  if (!valid_utf8(s)) fail_op("string is not valid UTF-8");
+  push(std::string(s));
+  return true;
 }
 
 bool Reader::text_op(uint8_t op) {
@@ -575,6 +679,43 @@ bool Reader::container_op(uint8_t op) {
   }
 }
 
+// Sets and frozensets read as arrays (sorted in build()).
+bool Reader::set_op(uint8_t op) {
+  switch (op) {
+    case EMPTY_SET: push_node(Kind::kSet); return true;
+    case FROZENSET: push_node(Kind::kFrozenSet, pop_mark()); return true;
+    case ADDITEMS: {
+      auto items = pop_mark();
+      auto& set = target(top(), Kind::kSet).items;
+      set.insert(set.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+      return true;
+    }
+    default: return false;
+  }
+}
+
+// FRAME only announces how many bytes the next opcodes take (protocol 4+).
+// As in CPython's C unpickler, the length is checked against what is left.
+void Reader::frame() {
+  uint64_t n = uint_le(8);
+  size_t left = in_.size() - pos_;
+  if (n > left)
+    fail_op("truncated: the frame declares " + std::to_string(n) + " bytes, only " + std::to_string(left) + " left");
+}
+
+bool Reader::stack_op(uint8_t op) {
+  switch (op) {
+    case FRAME: frame(); return true;
+    case POP:  // as CPython: with nothing above the top MARK, POP drops the MARK
+      if (!marks_.empty() && marks_.back() == stack_.size()) marks_.pop_back();
+      else pop();
+      return true;
+    case POP_MARK: pop_mark(); return true;
+    case DUP: push_ref(top()); return true;
+    default: return false;
+  }
+}
+
 void Reader::put(uint64_t index) {
   const Item& t = top();
   Item copy{t.node, {}};
@@ -588,14 +729,7 @@ void Reader::put(uint64_t index) {
 void Reader::get(uint64_t index) {
   auto it = memo_.find(index);
   if (it == memo_.end()) fail_op("memo index " + std::to_string(index) + " was never stored (no PUT)");
-  const Item& m = it->second;
-  if (m.node >= 0) {
-    nodes_[size_t(m.node)].shared = true;
-    stack_.push_back(Item{m.node, {}});
-    return;
-  }
-  charge(copy_cost(m.scalar));
-  push(m.scalar);
+  push_ref(it->second);
 }
 
 bool Reader::memo_op(uint8_t op) {
@@ -606,6 +740,7 @@ bool Reader::memo_op(uint8_t op) {
     case BINGET: get(uint_le(1)); return true;
     case LONG_BINGET: get(uint_le(4)); return true;
     case GET: get(parse_index(line())); return true;
+    case MEMOIZE: put(memo_.size()); return true;  // the next free index, as Python numbers them
     default: return false;
   }
 }
@@ -644,6 +779,7 @@ json Reader::build(Item root) {
     if (f.next == n.items.size()) {
       open[size_t(f.node)] = 0;
       json done = std::move(f.value);
+      if (n.kind == Kind::kSet || n.kind == Kind::kFrozenSet) sort_set(done);
       frames.pop_back();
       if (frames.empty()) return done;
       attach(frames.back(), std::move(done));
@@ -672,7 +808,9 @@ bool Reader::step() {
   at_ = pos_;
   op_ = uint8_t(in_[pos_++]);
   if (op_ == STOP) return false;
-  if (!(scalar_op(op_) || text_op(op_) || container_op(op_) || memo_op(op_))) reject();
+  if (!(scalar_op(op_) || string_op(op_) || text_op(op_) || container_op(op_) || set_op(op_) || stack_op(op_) ||
+        memo_op(op_)))
+    reject();
   return true;
 }
 

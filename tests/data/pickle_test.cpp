@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +25,9 @@ const std::vector<std::string> kValidFixtures = {
     "py3_proto2_all", "py3_proto0_all",  "py3_proto2_memo", "py3_proto0_memo", "py3_proto2_scalar",
     "py2_proto2_all", "py2_proto0_all",  "py2_proto1_all",  "py2_proto2_refs",
 };
+
+// refs_proto0.p .. refs_proto5.p of tests/fixtures/data/pickle/make_pickles.py.
+std::string refs_fixture(int protocol) { return pickle_fixture("refs_proto" + std::to_string(protocol) + ".p"); }
 
 std::string error_of(std::string_view bytes) {
   try {
@@ -81,29 +86,144 @@ TEST(Pickle, RefcocoShapedPython2File) {
 
 TEST(Pickle, RejectsCodeExecution) {
   auto msg = error_of(read_file(pickle_fixture("hostile_reduce.pkl")));
-  EXPECT_NE(msg.find("test.p: byte offset 2: opcode 0x63 (GLOBAL) is not allowed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("test.p: byte offset 2: opcode 0x63 (GLOBAL) is not allowed: it imports a Python object"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
   msg = error_of(read_file(pickle_fixture("hostile_reduce_proto0.pkl")));
   EXPECT_NE(msg.find("(GLOBAL) is not allowed"), std::string::npos) << msg;
-  // REDUCE / BUILD / INST / OBJ / NEWOBJ / PERSID / EXT1 even without a GLOBAL before them.
-  for (int op : std::initializer_list<int>{'R', 'b', 'i', 'o', 0x81, 'P', 0x82, 0x93, '0', '2'}) {
-    msg = error_of(bytes({0x80, 2, 'N', op, '.'}));
-    EXPECT_NE(msg.find("byte offset 3: opcode"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("is not allowed"), std::string::npos) << msg;
+  // Every opcode that imports, calls or builds objects, even without a GLOBAL before it.
+  const std::pair<int, const char*> kRefused[] = {
+      {'c', "GLOBAL"}, {0x93, "STACK_GLOBAL"}, {'R', "REDUCE"},     {'b', "BUILD"},        {'i', "INST"},
+      {'o', "OBJ"},    {0x81, "NEWOBJ"},       {0x92, "NEWOBJ_EX"}, {0x82, "EXT1"},        {0x83, "EXT2"},
+      {0x84, "EXT4"},  {'P', "PERSID"},        {'Q', "BINPERSID"},  {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
+  };
+  for (const auto& [op, name] : kRefused) {
+    msg = error_of(bytes({0x80, 4, 'N', op, '.'}));
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", op);
+    EXPECT_NE(msg.find(std::string("test.p: byte offset 3: opcode ") + hex + " (" + name + ") is not allowed: it "),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
   }
+  EXPECT_NE(error_of(bytes({0x80, 4, 'N', 'R', '.'})).find("(REDUCE) is not allowed: it calls a function"),
+            std::string::npos);
+  EXPECT_NE(error_of(bytes({0x80, 4, 'N', 0x81, '.'})).find("(NEWOBJ) is not allowed: it creates a class instance"),
+            std::string::npos);
 }
 
-TEST(Pickle, RejectsProtocol4AndUnknownOpcodes) {
-  auto msg = error_of(read_file(pickle_fixture("py3_proto4.pkl")));
-  EXPECT_NE(msg.find("byte offset 2: opcode 0x95 (FRAME) is not allowed"), std::string::npos) << msg;
-  msg = error_of(bytes({0x80, 2, 0xff, '.'}));
+TEST(Pickle, RefusesAClassInstanceAtProtocol4) {
+  // What Python 3 writes for [Ref()]: FRAME, ..., STACK_GLOBAL, NEWOBJ, BUILD.
+  std::string path = pickle_fixture("instance_proto4.p");
+  try {
+    data::unpickle_file(path);
+    ADD_FAILURE() << "expected smoes::Error";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(path + ": byte offset ", 0), 0u) << msg;
+    EXPECT_NE(msg.find("(STACK_GLOBAL) is not allowed: it imports a Python object"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
+  }
+  // Python 3 writes a set below protocol 4 as a call of builtins.set: refused too.
+  auto msg = error_of(read_file(pickle_fixture("set_proto2.p")));
+  EXPECT_NE(msg.find("(GLOBAL) is not allowed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
+}
+
+TEST(Pickle, ReadsPython3ProtocolsZeroToFive) {
+  json expected = json::parse(read_file(pickle_fixture("expected.json")));
+  for (int p = 0; p <= 5; ++p) {
+    SCOPED_TRACE("protocol " + std::to_string(p));
+    json refs = data::unpickle_file(refs_fixture(p));
+    EXPECT_EQ(refs, expected[std::to_string(p)]);
+    EXPECT_EQ(refs[1]["box"], refs[0]["box"]);  // one list referenced twice
+    EXPECT_EQ(refs[0]["sentences"][1]["raw"], "Caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80");
+  }
+  json second = data::unpickle_file(refs_fixture(5))[1];
+  EXPECT_EQ(second["cat_ids"], json::parse("[1, 3, 18, 250]"));  // sorted, not the file's hash order
+  EXPECT_EQ(second["words"], json::parse(R"(["caf\u00e9", "left", "man", "zebra"])"));
+  EXPECT_EQ(second["frozen"], json::parse("[4, 5]"));
+  EXPECT_EQ(second["no_words"], json::array());
+  EXPECT_EQ(second["mask"], std::string("\0\xC3\xBFRLE", 6));  // bytes, not UTF-8: read as Latin-1
+  EXPECT_EQ(second["utf8_bytes"], "caf\xC3\xA9");
+  EXPECT_EQ(second["buffer"], "\x01\x02" "ab");  // bytearray
+  EXPECT_EQ(second["ann_id"], int64_t(1) << 40);
+}
+
+TEST(Pickle, ReadsEveryDataOpcode) {
+  auto read = [](std::initializer_list<int> b) { return data::unpickle(bytes(b), "t"); };
+  // A FRAME as long as what is left; MEMOIZE numbers 0, 1, ...; BINGET fetches "x".
+  EXPECT_EQ(read({0x80, 4, 0x95, 11, 0, 0, 0, 0, 0, 0, 0, ']', 0x94, 0x8c, 1, 'x', 0x94, 'a', 'h', 1, 'a', '.'}),
+            json::parse(R"(["x", "x"])"));
+  // DUP shares a list, as Python does: both tuple items see the APPEND.
+  EXPECT_EQ(read({0x80, 4, ']', '2', 'K', 1, 'a', 0x86, '.'}), json::parse("[[1], [1]]"));
+  EXPECT_EQ(read({0x80, 4, 'N', 'K', 5, '0', '.'}), json());                      // POP
+  EXPECT_EQ(read({0x80, 4, 'N', '(', '0', '.'}), json());                         // POP drops an empty MARK
+  EXPECT_EQ(read({0x80, 4, 'N', '(', 'K', 1, 'K', 2, '1', '.'}), json());         // POP_MARK
+  EXPECT_EQ(read({0x80, 4, 0x8d, 2, 0, 0, 0, 0, 0, 0, 0, 'h', 'i', '.'}), "hi");  // BINUNICODE8
+  EXPECT_EQ(read({0x80, 4, 0x8e, 2, 0, 0, 0, 0, 0, 0, 0, 0xff, 'A', '.'}), "\xC3\xBF" "A");  // BINBYTES8
+  EXPECT_EQ(read({0x80, 5, 0x96, 1, 0, 0, 0, 0, 0, 0, 0, 'z', '.'}), "z");       // BYTEARRAY8
+  EXPECT_EQ(read({0x80, 3, 'C', 1, 'z', '.'}), "z");                              // SHORT_BINBYTES
+  EXPECT_EQ(read({0x80, 3, 'B', 1, 0, 0, 0, 'z', '.'}), "z");                     // BINBYTES
+  EXPECT_EQ(read({0x80, 4, 0x8b, 2, 0, 0, 0, 0x2c, 0x01, '.'}), 300);             // LONG4
+  // A set of mixed scalars sorts as null < bool < numbers (NaN last) < str.
+  json set = read({0x80, 4, 0x8f, '(', 'K', 3, 'N', 0x88, 'G', 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 'G', 0x3f, 0xf8, 0, 0, 0,
+                   0, 0, 0, 0x8c, 1, 'a', 'J', 0xff, 0xff, 0xff, 0xff, 0x90, '(', 'K', 0, 0x90, '.'});
+  ASSERT_EQ(set.size(), 8u);
+  EXPECT_TRUE(std::isnan(set[6].get<double>()));
+  set[6] = "NaN";
+  EXPECT_EQ(set, json::parse(R"([null, true, -1, 0, 1.5, 3, "NaN", "a"])"));
+  // A frozenset of tuples keeps the file's order.
+  EXPECT_EQ(read({0x80, 4, '(', 'K', 2, 0x85, 'K', 1, 0x85, 0x91, '.'}), json::parse("[[2], [1]]"));
+}
+
+TEST(Pickle, RejectsBadUseOfProtocol4Opcodes) {
+  auto has = [](std::initializer_list<int> b, const std::string& want) {
+    std::string msg = error_of(bytes(b));
+    EXPECT_NE(msg.find(want), std::string::npos) << msg;
+  };
+  // A FRAME longer than the file: refused before anything is read or allocated.
+  has({0x80, 4, 0x95, 100, 0, 0, 0, 0, 0, 0, 0, 'N', '.'},
+      "test.p: byte offset 2: FRAME: truncated: the frame declares 100 bytes, only 2 left");
+  has({0x80, 4, 0x95, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'N', '.'},
+      "FRAME: truncated: the frame declares 18446744073709551615 bytes, only 2 left");
+  has({0x80, 4, 0x95, 1, 0, 0}, "FRAME: truncated: needs 8 bytes, only 3 left");
+  has({0x80, 4, 0x8d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'a', '.'},
+      "BINUNICODE8: truncated: needs 18446744073709551615 bytes, only 2 left");
+  has({0x80, 4, 0x96, 0, 0, 0, 0, 0, 0, 0, 0x80, '.'}, "BYTEARRAY8: truncated: needs 9223372036854775808 bytes");
+  has({0x80, 4, 0x8c, 2, 0xc3, 0x28, '.'}, "SHORT_BINUNICODE: string is not valid UTF-8");
+  has({0x80, 4, 0x8b, 0xff, 0xff, 0xff, 0xff, '.'}, "LONG4: negative length");
+  has({0x80, 4, ']', '(', 'K', 1, 0x90, '.'}, "ADDITEMS: expects a set to add to, found a list");
+  has({0x80, 4, 0x8f, 'K', 1, 0x90, '.'}, "ADDITEMS: no MARK on the stack");
+  has({0x80, 4, '}', '(', 0x91, 'N', 's', '.'}, "SETITEM: dict key is a frozenset");
+  has({0x80, 4, 0x8f, 0x94, '(', 'h', 0, 0x90, '.'}, "a container contains itself");
+  has({0x80, 4, 0x94, '.'}, "byte offset 2: MEMOIZE: stack underflow");
+  has({0x80, 4, '2', '.'}, "DUP: stack underflow");
+  has({0x80, 4, '0', '.'}, "POP: stack underflow");
+  has({0x80, 4, 'N', '1', '.'}, "POP_MARK: no MARK on the stack");
+  // "Billion laughs" by DUP: each level is the tuple (level, level).
+  std::string s = bytes({0x80, 4, ']'});
+  for (int i = 0; i < 60; ++i) s += bytes({'2', 0x86});
+  s += ".";
+  auto msg = error_of(s);
+  EXPECT_NE(msg.find("shared references expand to far more data"), std::string::npos) << msg;
+}
+
+TEST(Pickle, ReadsProtocol4AndRejectsUnknownOpcodes) {
+  EXPECT_EQ(data::unpickle_file(pickle_fixture("py3_proto4.pkl")), json::parse(R"({"a": [1, 2]})"));
+  auto msg = error_of(bytes({0x80, 2, 0xff, '.'}));
   EXPECT_NE(msg.find("byte offset 2: opcode 0xff is not a pickle opcode"), std::string::npos) << msg;
   msg = error_of(bytes({0x80, 9, 'N', '.'}));
   EXPECT_NE(msg.find("unsupported protocol 9"), std::string::npos) << msg;
 }
 
 TEST(Pickle, RejectsEveryTruncation) {
-  for (const auto& name : kValidFixtures) {
-    std::string full = read_file(pickle_fixture(name + ".pkl"));
+  std::vector<std::string> files;
+  for (const auto& name : kValidFixtures) files.push_back(pickle_fixture(name + ".pkl"));
+  for (int p = 0; p <= 5; ++p) files.push_back(refs_fixture(p));
+  for (const auto& name : files) {
+    std::string full = read_file(name);
     for (size_t n = 0; n < full.size(); ++n) {
       std::string msg = error_of(std::string_view(full).substr(0, n));
       EXPECT_NE(msg.find("truncated"), std::string::npos) << name << " cut at " << n << ": " << msg;
@@ -215,6 +335,7 @@ TEST(Pickle, FuzzedInputsNeverCrash) {
   std::mt19937 rng(20260417);
   std::vector<std::string> seeds;
   for (const auto& name : kValidFixtures) seeds.push_back(read_file(pickle_fixture(name + ".pkl")));
+  for (int p = 0; p <= 5; ++p) seeds.push_back(read_file(refs_fixture(p)));
   seeds.push_back(data::pickle(json::parse(R"({"a": [1, 2.5, "x", null, true, {"b": []}], "c": -70000})")));
   size_t returned = 0, thrown = 0;
   for (int iter = 0; iter < 6000; ++iter) {
