@@ -209,6 +209,13 @@ bool add_sentence(const Record& s, const Example& base, std::vector<Example>& ou
   return true;
 }
 
+// REFER's split names: "test" is every test split (testA + testB for
+// RefCOCO/RefCOCO+, test for RefCOCOg umd), "all" every ref, any other name itself.
+bool in_split(const std::string& wanted, const std::string& ref_split) {
+  if (wanted == "all" || wanted == ref_split) return true;
+  return wanted == "test" && ref_split.rfind("test", 0) == 0;
+}
+
 void add_ref(const Record& ref, const Instances& inst, const std::string& images_dir, const std::string& split,
              LoadReport* report, std::vector<Example>& out) {
   int64_t ref_id = 0;
@@ -216,7 +223,7 @@ void add_ref(const Record& ref, const Instances& inst, const std::string& images
   if (!ref.integer("ref_id", ref_id)) return;
   Record named{ref.errors, ref.name + " (ref_id " + std::to_string(ref_id) + ")", ref.value};
   std::string ref_split;
-  if (!named.string("split", ref_split) || (split != "all" && ref_split != split)) return;
+  if (!named.string("split", ref_split) || !in_split(split, ref_split)) return;
   if (!ref_base(named, inst, images_dir, ref_split, base)) return;
   base.id = std::to_string(ref_id);
   base.meta["ref_id"] = base.id;

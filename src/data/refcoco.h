@@ -48,7 +48,9 @@ extern const char* const kRefCocoPrompt;  // "<image>\nWhere is: {}?"; {} = the 
 std::string refcoco_prompt(const std::string& sentence);
 
 // split: a value of the refs' "split" field ("train", "val", "testA",
-// "testB", "test"), or "all" for every ref.
+// "testB" for refs(unc).p; "test" for refs(umd).p), "test" for every test
+// split (testA + testB where the refs have them, as REFER's getRefIds), or
+// "all" for every ref.
 std::vector<Example> load_refcoco(const std::string& refcoco_dir, const std::string& images_dir,
                                   const std::string& split, bool strict = true, LoadReport* report = nullptr,
                                   const std::string& split_by = "unc");

@@ -80,10 +80,10 @@ std::vector<Task> make_tasks() {
                  return data::load_cc_tsv(path(root, file), strict, r);
                }});
   t.push_back({"refcoco", Kind::kGrounding, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"),
-                                           split_name({{"test", "testA"}}, split), strict, r);
+                 // REFER's split names: "test" is testA + testB.
+                 return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"), split, strict,
+                                           r);
                }});
-  t.back().eval_splits = {"val", "test", "testB"};
   t.push_back({"vqa_v2", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "val2014"}}, split);
                  return data::load_vqa_v2(path(root, "vqa/v2_OpenEnded_mscoco_" + sub + "_questions.json"),

@@ -112,6 +112,26 @@ TEST(RefCoco, SplitByPicksTheRefsFile) {
   EXPECT_TRUE(contains(msg, "refs(google).p")) << msg;
 }
 
+TEST(RefCoco, SplitsGoByTheirRealNamesAndTestIsEveryTestSplit) {
+  // REFER's getRefIds: RefCOCO/RefCOCO+ (unc) test = testA + testB, in file order.
+  auto test = data::load_refcoco(refcoco_fixture("refcoco"), kImages, "test");
+  ASSERT_EQ(test.size(), 2u);
+  EXPECT_EQ(test[0].id, "1");
+  EXPECT_EQ(test[0].meta.at("split"), "testB");
+  EXPECT_EQ(test[1].id, "3");
+  EXPECT_EQ(test[1].meta.at("split"), "testA");
+  for (const char* name : {"testA", "testB"}) {
+    auto one = data::load_refcoco(refcoco_fixture("refcoco"), kImages, name);
+    ASSERT_EQ(one.size(), 1u) << name;
+    EXPECT_EQ(one[0].meta.at("split"), name);
+  }
+  // RefCOCOg (umd) has one split named test.
+  auto umd = data::load_refcoco(refcoco_fixture("refcoco"), kImages, "test", true, nullptr, "umd");
+  ASSERT_EQ(umd.size(), 1u);
+  EXPECT_EQ(umd[0].meta.at("split"), "test");
+  EXPECT_TRUE(data::load_refcoco(refcoco_fixture("refcoco"), kImages, "testA", true, nullptr, "umd").empty());
+}
+
 TEST(RefCoco, OurPickleWriterFeedsTheLoader) {
   auto dir = refer_dir("writer", good_refs());
   auto all = data::load_refcoco(dir, kImages, "all");
@@ -296,4 +316,7 @@ TEST(RefCoco, ReadsWhatTheWorldWrites) {
   }
   EXPECT_GT(total, 0u);
   EXPECT_EQ(data::load_refcoco(dir + "/refcoco", images, "all").size(), total);
+  EXPECT_EQ(data::load_refcoco(dir + "/refcoco", images, "test").size(),
+            data::load_refcoco(dir + "/refcoco", images, "testA").size() +
+                data::load_refcoco(dir + "/refcoco", images, "testB").size());
 }
