@@ -94,7 +94,7 @@ nlohmann::json probe_grounding(model::MoEVLM& model, const data::Tokenizer& tok,
                                const std::string& root, const std::string& task_name, const GroundingProbeOptions& o) {
   const auto& task = tasks::find_task(task_name);
   if (task.kind != tasks::Kind::kGrounding) throw Error("grounding probe: " + task_name + " is not a grounding task");
-  auto examples = task.load(root, o.split, /*strict=*/false, nullptr);
+  auto examples = tasks::load_with_images(task, root, o.split, /*strict=*/false, nullptr);
   if (examples.empty()) throw Error("grounding probe: no " + task_name + " " + o.split + " examples under " + root);
   torch::NoGradGuard no_grad;
   model->eval();

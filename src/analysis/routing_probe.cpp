@@ -211,7 +211,7 @@ nlohmann::json probe_routing(model::MoEVLM& model, const data::Tokenizer& tok, d
   int64_t example_index = 0;
   for (const auto& name : task_names) {
     const auto& task = tasks::find_task(name);
-    auto examples = task.load(root, o.split, /*strict=*/false, nullptr);
+    auto examples = tasks::load_with_images(task, root, o.split, /*strict=*/false, nullptr);
     if (int(examples.size()) > o.examples) examples.resize(size_t(o.examples));
     if (examples.empty()) throw Error("routing probe: task " + name + " has no examples in the " + o.split + " split");
     const int new_tokens = o.new_tokens > 0 ? o.new_tokens : eval::default_new_tokens(task.kind);

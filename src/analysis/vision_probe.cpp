@@ -39,7 +39,7 @@ namespace {
 
 std::vector<data::Example> examples_with_images(const std::string& task_name, const std::string& root,
                                                 const std::string& split) {
-  auto examples = tasks::find_task(task_name).load(root, split, /*strict=*/false, nullptr);
+  auto examples = tasks::load_with_images(tasks::find_task(task_name), root, split, /*strict=*/false, nullptr);
   std::vector<data::Example> out;
   for (auto& e : examples)
     if (!e.image_paths.empty()) out.push_back(std::move(e));

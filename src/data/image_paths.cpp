@@ -50,17 +50,12 @@ static bool is_file(const std::string& path) {
   return fs::is_regular_file(path, ec);
 }
 
+// The first candidate that exists, else the first one: the file the record
+// names, which check_images reports when it is needed.
 static std::string first_existing(const std::vector<std::string>& paths) {
   for (const auto& p : paths)
     if (is_file(p)) return p;
-  return "";
-}
-
-static std::string describe_candidates(const std::vector<std::string>& paths) {
-  if (paths.empty()) return "";
-  std::string out = paths[0];
-  for (size_t i = 1; i < paths.size(); ++i) out += (i == 1 ? " (also tried: " : ", ") + paths[i];
-  return paths.size() > 1 ? out + ")" : out;
+  return paths.empty() ? "" : paths.front();
 }
 
 std::string ImageFinder::find(const std::vector<std::string>& stems) {
@@ -76,22 +71,6 @@ std::string ImageFinder::find_file(const std::string& path) {
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   return cache_[key] = first_existing(file_candidates(path));
-}
-
-std::string ImageFinder::describe(const std::vector<std::string>& stems) const {
-  return describe_candidates(candidates(stems));
-}
-
-std::string ImageFinder::describe_file(const std::string& path) const {
-  return describe_candidates(file_candidates(path));
-}
-
-void report_missing_image(const RecordErrors& errors, const std::string& record, const std::string& field,
-                          const std::string& tried) {
-  std::string reason = "field '" + field + "': image file not found";
-  std::string msg = errors.file + ": " + record + ": " + reason + ": " + tried;
-  if (errors.strict || !errors.report) throw Error(msg);
-  errors.report->skip(reason, msg);
 }
 
 // ---- JSON lines -----------------------------------------------------------

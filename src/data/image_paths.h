@@ -3,8 +3,9 @@
 //   * verify_file_against_manifest: the MANIFEST.json check of a file read;
 //   * ImageFinder: the image file of a record, trying several extensions
 //     (real datasets ship .jpg, the embedded world writes .png) and several
-//     folders, with a cache (many questions share one image);
-//   * report_missing_image: the one way a record with no image file is reported;
+//     folders, with a cache (many questions share one image). Annotations
+//     never need the images: a record whose image is absent keeps the path
+//     it names, and data/image_check.h reports it where images are needed;
 //   * for_each_json_line: a JSON-lines reader that names the bad line;
 //   * Fields: typed access to one record's fields that reports every problem
 //     through RecordErrors ("<file>: <record>: field '<field>': <problem>").
@@ -35,15 +36,13 @@ class ImageFinder {
  public:
   explicit ImageFinder(std::vector<std::string> extensions = {".jpg", ".png"});
   // The first existing `stem + extension`, over `stems` in order and the
-  // extensions in order for each stem; "" when none exists. Cached by stems.
+  // extensions in order for each stem; when none exists, the first of them.
+  // Cached by stems.
   std::string find(const std::vector<std::string>& stems);
   std::string find(const std::string& stem) { return find(std::vector<std::string>{stem}); }
   // A file name that already has an extension: itself if it exists, else the
-  // same name with each of the finder's extensions; "" when none exists.
+  // first existing same name with each of the finder's extensions, else itself.
   std::string find_file(const std::string& path);
-  // "<first path> (also tried: <other paths>)", for messages.
-  std::string describe(const std::vector<std::string>& stems) const;
-  std::string describe_file(const std::string& path) const;
 
  private:
   std::vector<std::string> extensions_;
@@ -51,12 +50,6 @@ class ImageFinder {
   std::vector<std::string> candidates(const std::vector<std::string>& stems) const;
   std::vector<std::string> file_candidates(const std::string& path) const;
 };
-
-// Strict (or no report): throws "<file>: <record>: field '<field>': image file
-// not found: <tried>". Tolerant: counts it under "field '<field>': image file
-// not found" (one reason for all images) and keeps the full message.
-void report_missing_image(const RecordErrors& errors, const std::string& record, const std::string& field,
-                          const std::string& tried);
 
 // Calls `each(record, value)` for every non-blank line of a JSON-lines file,
 // record = "line <n>" (1-based; CRLF and a UTF-8 BOM are accepted). A line that

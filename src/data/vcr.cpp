@@ -166,10 +166,6 @@ std::vector<Example> load_vcr(const std::string& jsonl, const std::string& image
     if (!read_record(f, r)) return;
     std::string path = (fs::path(images_dir) / r.img_fn).string();
     std::string image = images.find_file(path);
-    if (image.empty()) {
-      report_missing_image(errors, f.name(), "img_fn", images.describe_file(path));
-      return;
-    }
     Example qa = make_example(r, image, images_dir);
     qa.task = "vcr_qa";
     qa.prompt = vcr_qa_prompt(r.question);

@@ -199,7 +199,7 @@ json evaluate_tasks(model::MoEVLM& model, const data::Tokenizer& tok, data::Imag
   for (const auto& name : task_names) {
     const auto& task = tasks::find_task(name);
     require_scorer(task);  // before the predictions, not after
-    auto examples = task.load(root, o.split, /*strict=*/true, nullptr);
+    auto examples = tasks::load_with_images(task, root, o.split, /*strict=*/true, nullptr);
     if (o.limit > 0 && int(examples.size()) > o.limit) examples.resize(size_t(o.limit));
     model::ExecutedFlops meter;
     std::vector<Prediction> predictions;

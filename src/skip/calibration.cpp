@@ -60,7 +60,7 @@ std::vector<tasks::Batch> calibration_batches(const model::MoEVLMImpl& model, co
     throw Error("skip: calibration set of " + std::to_string(o.samples) + " examples is too small (at least " +
                 std::to_string(kMinSamples) + ")");
   const auto& task = tasks::find_task(o.task);
-  auto examples = task.load(root, o.split, /*strict=*/true, nullptr);
+  auto examples = tasks::load_with_images(task, root, o.split, /*strict=*/true, nullptr);
   if (int(examples.size()) < o.samples)
     throw Error("skip: calibration set too small: " + o.task + " " + o.split + " has " +
                 std::to_string(examples.size()) + " examples under " + root + ", fewer than the " +

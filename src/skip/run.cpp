@@ -114,7 +114,7 @@ Timing time_batch(model::MoEVLMImpl& model, const model::VLMInput& prompts) {
 
 std::vector<model::VLMInput> timing_prompts(SkipSubject& s, const std::string& task_name, const SkipOptions& o) {
   const auto& task = tasks::find_task(task_name);
-  auto examples = task.load(s.root, o.split, /*strict=*/true, nullptr);
+  auto examples = tasks::load_with_images(task, s.root, o.split, /*strict=*/true, nullptr);
   std::vector<model::VLMInput> out;
   for (int b = 0; b < o.timing_batches; ++b) {
     std::vector<tasks::Sequence> seqs;

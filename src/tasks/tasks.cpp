@@ -14,6 +14,7 @@
 #include "data/gqa.h"
 #include "data/instances.h"
 #include "data/nlvr2.h"
+#include "data/image_check.h"
 #include "data/refcoco.h"
 #include "data/snli_ve.h"
 #include "data/vcr.h"
@@ -160,6 +161,13 @@ const Task& find_task(const std::string& name) {
     known += (known.empty() ? "" : ", ") + t.name;
   }
   throw Error("unknown task '" + name + "' (known: " + known + ")");
+}
+
+std::vector<Example> load_with_images(const Task& task, const std::string& root, const std::string& split,
+                                      bool strict, LoadReport* report) {
+  auto examples = task.load(root, split, strict, report);
+  data::check_images(examples, strict, report);
+  return examples;
 }
 
 std::string image_key(const std::string& p) { return fs::absolute(fs::path(p)).lexically_normal().string(); }

@@ -41,6 +41,12 @@ struct Task {
 };
 
 const std::vector<Task>& all_tasks();
+
+// task.load, then the images checked (data/image_check.h): what training,
+// prediction and analysis read. Scoring a results file needs the annotations
+// alone and calls task.load.
+std::vector<data::Example> load_with_images(const Task& task, const std::string& root, const std::string& split,
+                                            bool strict, data::LoadReport* report);
 // Throws smoes::Error listing the known tasks when `name` is not one.
 const Task& find_task(const std::string& name);
 

@@ -34,7 +34,7 @@ std::vector<TaskData> load_tasks(const std::string& root, const std::map<std::st
     d.task = &tasks::find_task(task_name);
     if (split == "train" && d.task->eval_only)
       throw Error("data.mixture: task " + task_name + " is evaluation-only (training on it would leak its answers)");
-    d.examples = d.task->load(root, split, /*strict=*/true, nullptr);
+    d.examples = tasks::load_with_images(*d.task, root, split, /*strict=*/true, nullptr);
     d.weight = weight;
     if (slash != std::string::npos) d.examples = of_question_type(std::move(d.examples), name.substr(slash + 1));
     if (const size_t dropped = tasks::remove_examples_on(d.examples, held_out))

@@ -22,11 +22,6 @@ struct GqaQuestion {
   int focus = -1;  // the object the question is about (for annotations)
 };
 
-std::string cap(std::string s) {
-  s[0] = char(std::toupper((unsigned char)s[0]));
-  return s;
-}
-
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 // Object ids as GQA writes them: numeric strings.

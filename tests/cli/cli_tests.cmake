@@ -7,11 +7,12 @@ add_test(NAME cli.help_lists_commands COMMAND smoes_cli --help)
 set_tests_properties(cli.help_lists_commands PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "doctor.*world.*tokenizer.*train.*eval.*data")
 
-# Every NLVR2 fixture record names an image that is not there: all are skipped, with the reason.
-add_test(NAME cli.data_inspect_counts_skipped_records
+# Every NLVR2 fixture record names images that are not there: the annotations
+# read, and the image check counts and names the missing files.
+add_test(NAME cli.data_inspect_reports_missing_images
   COMMAND smoes_cli data inspect --format nlvr2 --path ${SMOES_FIXTURES} --split val)
-set_tests_properties(cli.data_inspect_counts_skipped_records PROPERTIES LABELS cli
-  PASS_REGULAR_EXPRESSION "3 records read, 0 examples, 3 skipped.*skipped 3: field 'identifier': image file not found")
+set_tests_properties(cli.data_inspect_reports_missing_images PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "3 records read, 3 examples, 0 skipped\nimages: 6 file\\(s\\) referenced, 6 missing, 0 unreadable; 0 example\\(s\\) have all their images\n  image problem: nlvr2 [^:]+: [^ ]+/nlvr2/images/dev/[^ ]+: image file not found")
 
 add_test(NAME cli.data_inspect_unknown_format
   COMMAND smoes_cli data inspect --format nope --path ${SMOES_FIXTURES})

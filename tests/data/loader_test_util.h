@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/example.h"
+#include "data/image_check.h"
 #include "world/generate.h"
 #include "world/render.h"
 #include "../error_of.h"
@@ -139,7 +140,9 @@ void expect_never_crashes(const std::string& fixture_file, const std::string& pa
   for (const json& m : mutations(read_lines(fixture_file))) {
     write_lines(path, m);
     try {
-      for (const auto& ex : load(true, nullptr))
+      auto examples = load(true, nullptr);
+      data::check_images(examples, /*strict=*/true, nullptr);  // annotations never need the images
+      for (const auto& ex : examples)
         for (const auto& image : ex.image_paths) EXPECT_TRUE(fs::exists(image));
     } catch (const Error&) {
     }

@@ -2,6 +2,7 @@
 // (tests/fixtures/data/nlvr2), and the helpers shared by the QA loaders
 // (data/image_paths.h); images are tiny files in a temp dir.
 #include "data/nlvr2.h"
+#include "data/image_check.h"
 
 #include <gtest/gtest.h>
 
@@ -86,10 +87,6 @@ TEST(Nlvr2, StrictModeNamesFileLineAndField) {
     std::string line, expected;
   };
   const std::vector<Case> cases = {
-      {R"({"sentence": "s", "label": "True", "identifier": "dev-9-9-0"})",
-       "x.json: line 2 (identifier dev-9-9-0): field 'identifier': image file not found: " + images +
-           "/dev/dev-9-9-img0.png (also tried: " + images + "/dev/dev-9-9-img0.jpg, " + images + "/dev-9-9-img0.png, " +
-           images + "/dev-9-9-img0.jpg)"},
       {R"({"sentence": "s", "label": "True", "identifier": "dev-850-0-3")", "x.json: line 2: not valid JSON: "},
       {R"({"label": "True", "identifier": "dev-850-0-4"})",
        "x.json: line 2 (identifier dev-850-0-4): field 'sentence': missing"},
@@ -108,26 +105,39 @@ TEST(Nlvr2, StrictModeNamesFileLineAndField) {
     msg = error_of([&] { data::load_nlvr2(file, images); });
     EXPECT_NE(msg.find(cases[i].expected), std::string::npos) << "case " << i << ": " << msg;
   }
+  // Annotations alone: a pair whose images are absent loads with the paths it
+  // names (the first folder and extension tried); check_images names them.
+  std::string file = temp_dir("no_image") + "/x.json";
+  write_text(file, good + "\n" + R"({"sentence": "s", "label": "True", "identifier": "dev-9-9-0"})" + "\n");
+  auto got = data::load_nlvr2(file, images);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].image_paths.front(), images + "/dev/dev-9-9-img0.png");
+  msg = error_of([&] { data::check_images(got, /*strict=*/true, nullptr); });
+  EXPECT_NE(msg.find("nlvr2 dev-9-9-0: " + images + "/dev/dev-9-9-img0.png: image file not found"), std::string::npos)
+      << msg;
 }
 
 TEST(Nlvr2, TolerantModeSkipsAndCounts) {
   std::string images = nlvr2_images("tolerant");
   data::LoadReport report;
   auto got = data::load_nlvr2(fixture("nlvr2/bad.json"), images, /*strict=*/false, &report);
+  data::check_images(got, /*strict=*/false, &report);  // the annotations read; then the images
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].id, "dev-850-0-0");
   EXPECT_EQ(report.records, 8u);
   EXPECT_EQ(report.skipped, 7u);
   EXPECT_EQ(report.reasons["field 'label': unknown label \"Yes\" (expected \"True\" or \"False\")"], 1u);
-  EXPECT_EQ(report.reasons["field 'identifier': image file not found"], 1u);
+  EXPECT_EQ(report.reasons["image file not found"], 1u);
   EXPECT_EQ(report.reasons["not valid JSON"], 1u);
   EXPECT_EQ(report.reasons["field 'sentence': missing"], 1u);
   EXPECT_EQ(report.reasons["field 'identifier': expected \"<split>-<set>-<pair>-<sentence>\""], 1u);
   EXPECT_EQ(report.reasons["field 'label': expected a string, got boolean"], 1u);
   EXPECT_EQ(report.reasons["field 'identifier': missing (the record is not an object, got string)"], 1u);
   ASSERT_EQ(report.first_problems.size(), 7u);
-  EXPECT_EQ(report.first_problems[2].rfind(fixture("nlvr2/bad.json") + ": line 4: not valid JSON: ", 0), 0u)
-      << report.first_problems[2];
+  // The records' problems come in file order, the images' after them.
+  EXPECT_EQ(report.first_problems[1].rfind(fixture("nlvr2/bad.json") + ": line 4: not valid JSON: ", 0), 0u)
+      << report.first_problems[1];
+  EXPECT_NE(report.first_problems[6].find(": image file not found"), std::string::npos) << report.first_problems[6];
 }
 
 TEST(Nlvr2, ManifestIsChecked) {
@@ -183,13 +193,12 @@ TEST(QaLoaderHelpers, ImageFinderTriesExtensionsAndFoldersInOrder) {
   data::ImageFinder finder;  // .jpg, then .png
   EXPECT_EQ(finder.find(dir + "/a"), dir + "/a.png");
   EXPECT_EQ(finder.find(dir + "/b"), dir + "/b.jpg");
-  EXPECT_EQ(finder.find(dir + "/nope"), "");
+  EXPECT_EQ(finder.find(dir + "/nope"), dir + "/nope.jpg");  // none exists: the first candidate
   EXPECT_EQ(finder.find(std::vector<std::string>{dir + "/x/c", dir + "/sub/c"}), dir + "/sub/c.png");
   EXPECT_EQ(finder.find_file(dir + "/a.jpg"), dir + "/a.png");
   EXPECT_EQ(finder.find_file(dir + "/b.png"), dir + "/b.png");
   EXPECT_EQ(finder.find_file(dir + "/sub/c.jpeg"), dir + "/sub/c.png");
-  EXPECT_EQ(finder.describe({dir + "/n"}), dir + "/n.jpg (also tried: " + dir + "/n.png)");
-  EXPECT_EQ(finder.describe_file(dir + "/n.jpg"), dir + "/n.jpg (also tried: " + dir + "/n.png)");
+  EXPECT_EQ(finder.find_file(dir + "/n.jpeg"), dir + "/n.jpeg");
   data::ImageFinder png_first({".png", ".jpg"});
   EXPECT_EQ(png_first.find(dir + "/b"), dir + "/b.png");
   EXPECT_EQ(data::coco2014_image_name("val2014", 42), "COCO_val2014_000000000042");
