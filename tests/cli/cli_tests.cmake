@@ -40,3 +40,13 @@ set_tests_properties(cli.skip_replot_refuses_other_json PROPERTIES LABELS cli
 add_test(NAME cli.skip_needs_a_run COMMAND smoes_cli skip --method modes)
 set_tests_properties(cli.skip_needs_a_run PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "skip: give --ckpt and at least one --task")
+
+# A VQA results file is scored from the annotations alone, as the official
+# scorer does (no image of the fixtures exists). Hand value: red is 7 of 10
+# humans (1), "3" and "yes" are 1 of 10 each (0.3 over the ten leave-one-out
+# subsets): (1 + 0.3 + 0.3) / 3.
+add_test(NAME cli.eval_scores_vqa_results_from_annotations_alone
+  COMMAND smoes_cli eval --task vqa_v2 --split val --annotations ${SMOES_FIXTURES}
+          --results ${PROJECT_SOURCE_DIR}/tests/fixtures/eval/vqa_results_no_images.json)
+set_tests_properties(cli.eval_scores_vqa_results_from_annotations_alone PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "vqa_v2 +accuracy +0\\.5333")
