@@ -32,22 +32,27 @@ Problem problem_of(const std::string& path) {
 ImageCheck check_images(std::vector<Example>& examples, bool strict, LoadReport* report) {
   ImageCheck check;
   std::unordered_map<std::string, Problem> seen;
-  auto has_bad_image = [&](const Example& ex) {
-    for (const auto& path : ex.image_paths) {
-      auto [it, fresh] = seen.try_emplace(path);
-      if (fresh) {
-        it->second = problem_of(path);
-        ++check.images;
-        if (!it->second.reason.empty()) ++(it->second.reason == "image file not found" ? check.missing : check.bad);
-      }
-      const Problem& p = it->second;
-      if (p.reason.empty()) continue;
-      const std::string message = ex.task + " " + ex.id + ": " + p.message;
-      if (check.first_problems.size() < 10) check.first_problems.push_back(message);
-      if (report) report->skip(p.reason, message);
-      return true;
+  auto probed = [&](const std::string& path) -> const Problem& {
+    auto [it, fresh] = seen.try_emplace(path);
+    if (fresh) {
+      it->second = problem_of(path);
+      ++check.images;
+      if (!it->second.reason.empty()) ++(it->second.reason == "image file not found" ? check.missing : check.bad);
     }
-    return false;
+    return it->second;
+  };
+  // Every image is probed (so the counts cover them all); the first bad one names the example's problem.
+  auto has_bad_image = [&](const Example& ex) {
+    const Problem* first = nullptr;
+    for (const auto& path : ex.image_paths) {
+      const Problem& p = probed(path);
+      if (!first && !p.reason.empty()) first = &p;
+    }
+    if (!first) return false;
+    const std::string message = ex.task + " " + ex.id + ": " + first->message;
+    if (check.first_problems.size() < 10) check.first_problems.push_back(message);
+    if (report) report->skip(first->reason, message);
+    return true;
   };
   const size_t before = examples.size();
   examples.erase(std::remove_if(examples.begin(), examples.end(), has_bad_image), examples.end());
