@@ -64,7 +64,7 @@ void run_command(const Run& run, const std::vector<std::string>& argv, const Exe
 void wait_for_parent(const Run& run, const Grid& grid) {
   if (run.parent.empty()) return;
   const auto& parent = grid.get(run.parent);
-  for (int waited = 0; !trained(parent); ++waited) {
+  for (int waited = 0; !trained(parent) || must_retrain(parent, grid); ++waited) {
     if (fs::exists(fs::path(parent.dir) / "FAILED"))
       throw Error("study: run " + run.id + " starts from " + parent.id + ", which failed (see " + parent.dir +
                   "/study.log)");
@@ -98,20 +98,68 @@ void prepare_world(const StudySpec& spec, const std::string& out, const ExecOpti
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
 
+namespace {
+
+// The last record of a run's metrics.jsonl (null when there is none).
+nlohmann::json last_metrics(const Run& run) {
+  std::ifstream in(fs::path(run.dir) / "metrics.jsonl");
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  auto j = nlohmann::json::parse(last, nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+// A carried-over run without checkpoints forgets that it trained (keeping its
+// measurements and the final record it logged), so that it trains again.
+void begin_retrain(const Run& run) {
+  spdlog::info("study: {} has no checkpoint and a child must start from it: training it again", run.id);
+  nlohmann::json j{{"first_final", last_metrics(run)}};
+  write_file_atomic((fs::path(run.dir) / "study_retrain.json").string(), j.dump(2) + "\n");
+  fs::remove(fs::path(run.dir) / "DONE");
+}
+
+// The retrain must reproduce the first training: same step, same final loss.
+void finish_retrain(const Run& run, const std::string& file, double seconds) {
+  auto j = nlohmann::json::parse(read_file(file), nullptr, false);
+  if (j.is_discarded()) j = nlohmann::json::object();
+  const auto first = j.value("first_final", nlohmann::json()), now = last_metrics(run);
+  auto field = [](const nlohmann::json& r, const char* k) { return r.is_object() ? r.value(k, nlohmann::json()) : nlohmann::json(); };
+  const bool same = !field(now, "loss").is_null() && field(first, "loss") == field(now, "loss") &&
+                    field(first, "step") == field(now, "step");
+  if (!same)
+    spdlog::warn("study: {} trained again ended at loss {} where its first training ended at {}: the children "
+                 "start from a different model than the one measured",
+                 run.id, field(now, "loss").dump(), field(first, "loss").dump());
+  j["retrain_seconds"] = seconds;
+  j["same_final_loss"] = same;
+  write_file_atomic(file, j.dump(2) + "\n");
+}
+
+void train(const Run& run, const ExecOptions& o) {
+  const auto config = (fs::path(run.dir) / "study_config.json").string();
+  write_file_atomic(config, run.config.dump(2) + "\n");
+  auto t0 = std::chrono::steady_clock::now();
+  run_command(run, {o.exe, "train", "--config", config}, o);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto retrain = (fs::path(run.dir) / "study_retrain.json").string();
+  const auto info_file = (fs::path(run.dir) / "study_run.json").string();
+  if (fs::exists(retrain)) finish_retrain(run, retrain, seconds);
+  if (!fs::exists(retrain) || !fs::exists(info_file)) {  // the first training's time stands
+    nlohmann::json info{{"id", run.id}, {"model", run.model}, {"seed", run.seed}, {"train_seconds", seconds}};
+    write_file_atomic(info_file, info.dump(2) + "\n");
+  }
+  write_file_atomic((fs::path(run.dir) / "DONE").string(), "");
+}
+
+}  // namespace
+
 void run_one(const Run& run, const Grid& grid, const StudySpec& spec, const ExecOptions& o) {
   wait_for_parent(run, grid);
   fs::create_directories(run.dir);
   fs::remove(fs::path(run.dir) / "FAILED");
-  if (!trained(run)) {
-    const auto config = (fs::path(run.dir) / "study_config.json").string();
-    write_file_atomic(config, run.config.dump(2) + "\n");
-    auto t0 = std::chrono::steady_clock::now();
-    run_command(run, {o.exe, "train", "--config", config}, o);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nlohmann::json info{{"id", run.id}, {"model", run.model}, {"seed", run.seed}, {"train_seconds", seconds}};
-    write_file_atomic((fs::path(run.dir) / "study_run.json").string(), info.dump(2) + "\n");
-    write_file_atomic((fs::path(run.dir) / "DONE").string(), "");
-  }
+  if (must_retrain(run, grid)) begin_retrain(run);
+  if (!trained(run)) train(run, o);
   for (const auto& step : run.steps)
     if (!fs::exists(fs::path(run.dir) / step.file(spec))) {
       auto argv = step.args(spec, run.dir);
@@ -136,7 +184,7 @@ ExecReport execute(const Grid& grid, const StudySpec& spec, const ExecOptions& o
   rep.runs = int(grid.runs.size());
   std::vector<const Run*> todo;
   for (const auto& r : grid.runs) {
-    if (finished(r, spec))
+    if (finished(r, spec) && !must_retrain(r, grid))
       ++rep.already_done;
     else
       todo.push_back(&r);

@@ -101,6 +101,18 @@ Grid expand(const StudySpec& spec, const std::string& out_dir) {
 
 bool trained(const Run& r) { return fs::exists(fs::path(r.dir) / "DONE"); }
 
+bool has_checkpoint(const Run& r) {
+  const auto dir = fs::path(r.dir) / "checkpoints";
+  return fs::is_directory(dir) && !fs::is_empty(dir);
+}
+
+bool must_retrain(const Run& r, const Grid& g) {
+  if (!trained(r) || has_checkpoint(r)) return false;
+  for (const auto& child : g.runs)
+    if (child.parent == r.id && !trained(child)) return true;
+  return false;
+}
+
 bool finished(const Run& r, const StudySpec& spec) {
   if (!trained(r)) return false;
   for (const auto& s : r.steps)

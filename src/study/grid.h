@@ -45,4 +45,12 @@ Grid expand(const StudySpec& spec, const std::string& out_dir);
 bool trained(const Run& r);
 bool finished(const Run& r, const StudySpec& spec);
 
+// A run folder carried to another machine or sitting without its
+// checkpoints (results/ in the repo keeps only the small files) still counts
+// as trained, and its measurements stand. Only when a child has yet to train
+// from it must it train again: same config, seed and thread count give the
+// same weights, and the retrain checks that its final loss matches.
+bool has_checkpoint(const Run& r);
+bool must_retrain(const Run& r, const Grid& g);  // trained, no checkpoint, an untrained child
+
 }  // namespace smoes::study

@@ -213,3 +213,38 @@ TEST_F(StudyRun, PlanListsOneCommandPerRun) {
     }
   EXPECT_EQ(lines, results()["runs"].get<int>());
 }
+
+// A study folder carried without checkpoints (results/ keeps only the small
+// files): a parent whose child has yet to train trains again, reproducing its
+// first training's final loss; its other children, trained and measured, are
+// not redone.
+TEST_F(StudyRun, ParentCarriedWithoutCheckpointsTrainsAgainForItsChild) {
+  ASSERT_FALSE(killed_run.empty());
+  const fs::path parent = killed_run;  // the shared stage 0, trained before the kill
+  std::vector<fs::path> children;
+  for (const auto& e : fs::directory_iterator(out + "/runs")) {
+    auto cfg = nlohmann::json::parse(smoes::read_file((e.path() / "study_config.json").string()));
+    if (cfg["train"]["init_from"] == parent.string()) children.push_back(e.path());
+  }
+  ASSERT_GE(children.size(), 2u) << "the stage 0 of " << kSpec << " should serve several runs";
+  const fs::path child = children.front();
+  fs::remove_all(parent / "checkpoints");
+  fs::remove_all(child);
+  std::map<std::string, fs::file_time_type> kept;
+  for (size_t i = 1; i < children.size(); ++i) kept.merge(mtimes_under(children[i]));
+
+  // One at a time, as the parent first trained (the thread count is part of what reproduces it).
+  const std::vector<std::string> args = {"study", "--spec", kSpec, "--world", dir + "/world", "--out", out};
+  const auto carried_log = dir + "/carried.txt";
+  ASSERT_EQ(finish(start(args, carried_log)), 0) << smoes::read_file(carried_log);
+  EXPECT_NE(smoes::read_file(carried_log).find("study: 2 runs executed"), std::string::npos)
+      << smoes::read_file(carried_log);
+
+  auto retrain = nlohmann::json::parse(smoes::read_file((parent / "study_retrain.json").string()));
+  EXPECT_TRUE(retrain["same_final_loss"].get<bool>()) << retrain.dump();
+  EXPECT_FALSE(retrain["first_final"].is_null());
+  EXPECT_TRUE(fs::exists(parent / "checkpoints"));
+  EXPECT_TRUE(fs::exists(child / "DONE"));
+  EXPECT_FALSE(kept.empty());
+  for (const auto& [file, time] : kept) EXPECT_EQ(fs::last_write_time(file), time) << file << " was redone";
+}
