@@ -64,6 +64,30 @@ std::vector<Example> only(std::vector<Example> all, const std::string& task) {
   return all;
 }
 
+// MDETR's finetune_<dataset>_<split>.json: in mdetr_annotations/, as the
+// official mdetr_annotations.tar.gz unpacks, else in mdetr/, as the world writes it.
+std::string mdetr_file(const std::string& root, const std::string& dataset, const std::string& split) {
+  const std::string name = "finetune_" + dataset + "_" + split + ".json";
+  const std::string official = path(root, "mdetr_annotations/" + name), world = path(root, "mdetr/" + name);
+  return !fs::exists(official) && fs::exists(world) ? world : official;
+}
+
+// RefCOCOg's test is one file; RefCOCO's and RefCOCO+'s is testA + testB,
+// each numbering its records from 0, so their ids become "<split>/<id>".
+std::vector<Example> load_mdetr(const std::string& task, const std::string& dataset, const std::string& root,
+                                const std::string& split, bool strict, LoadReport* r) {
+  const bool both = split == "test" && dataset != "refcocog";
+  std::vector<Example> out;
+  for (const std::string& part : both ? std::vector<std::string>{"testA", "testB"} : std::vector<std::string>{split})
+    for (auto& ex : data::load_mdetr_refexp(mdetr_file(root, dataset, part), path(root, "coco/images/train2014"),
+                                            strict, r)) {
+      ex.task = task;
+      if (both) ex.id = part + "/" + ex.id;
+      out.push_back(std::move(ex));
+    }
+  return out;
+}
+
 std::vector<Task> make_tasks() {
   std::vector<Task> t;
   t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
@@ -85,6 +109,15 @@ std::vector<Task> make_tasks() {
                  return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"), split, strict,
                                            r);
                }});
+  // The same expressions in MDETR's files (mdetr_annotations.tar.gz), which
+  // also hold RefCOCO+ and RefCOCOg.
+  for (const char* dataset : {"refcoco", "refcoco+", "refcocog"}) {
+    const std::string name = std::string(dataset) + "_mdetr";
+    t.push_back({name, Kind::kGrounding, [name, dataset](auto& root, auto& split, bool strict, LoadReport* r) {
+                   return load_mdetr(name, dataset, root, split, strict, r);
+                 }});
+    t.back().tokenizer_text = false;
+  }
   t.push_back({"vqa_v2", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "val2014"}}, split);
                  return data::load_vqa_v2(path(root, "vqa/v2_OpenEnded_mscoco_" + sub + "_questions.json"),
@@ -225,7 +258,7 @@ std::string training_text(const std::string& root) {
     if (!line.empty()) text += line + "\n";
   };
   for (const auto& task : all_tasks()) {
-    if (task.eval_only) continue;
+    if (task.eval_only || !task.tokenizer_text) continue;
     std::vector<Example> examples;
     try {
       examples = task.load(root, "train", /*strict=*/false, nullptr);

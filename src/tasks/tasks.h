@@ -38,6 +38,10 @@ struct Task {
   // The splits scored as evaluation ("val", "test", or a dataset split name
   // such as RefCOCO's "testB"): no training task may use their images.
   std::vector<std::string> eval_splits = {"val", "test"};
+  // False for tasks that repeat another's texts (MDETR's RefCOCO files are
+  // REFER's expressions converted): left out of the tokenizer's text, so
+  // having both does not reweight it.
+  bool tokenizer_text = true;
 };
 
 const std::vector<Task>& all_tasks();
@@ -78,7 +82,7 @@ std::string arranged_prompt(const std::string& prompt, const std::string& image_
 
 // Every text of the train splits under `root` (corpus lines, prompts without
 // "<image>", references, choices), one per line, for training a tokenizer.
-// Tasks whose files are absent are skipped.
+// Tasks whose files are absent, and those without tokenizer_text, are skipped.
 std::string training_text(const std::string& root);
 
 // Box [x, y, w, h] in pixels of a width x height image <-> "<loc_a><loc_b><loc_c><loc_d>"

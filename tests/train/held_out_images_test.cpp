@@ -25,6 +25,9 @@ const std::string& world_root() {
   return root;
 }
 
+// The world writes every dataset but RefCOCO+ and RefCOCOg (MDETR's files).
+bool in_world(const tasks::Task& task) { return task.name != "refcoco+_mdetr" && task.name != "refcocog_mdetr"; }
+
 std::set<std::string> images_of(const std::vector<data::Example>& examples) {
   std::set<std::string> out;
   for (const auto& ex : examples)
@@ -38,7 +41,7 @@ std::set<std::string> images_of(const std::vector<data::Example>& examples) {
 std::set<std::string> evaluation_images_walked(const std::string& root) {
   std::set<std::string> out;
   for (const auto& task : tasks::all_tasks()) {
-    if (task.name == "vqa_cp") continue;
+    if (task.name == "vqa_cp" || !in_world(task)) continue;
     for (const char* split : {"val", "test", "testB"}) {
       if (std::string(split) == "testB" && task.name != "refcoco") continue;
       auto images = images_of(task.load(root, split, /*strict=*/true, nullptr));
@@ -57,7 +60,7 @@ TEST(HeldOutImages, NoTrainingTaskUsesAnImageOfAnyEvaluationSplit) {
   EXPECT_EQ(tasks::evaluation_images(root), eval_images);
   size_t training_tasks = 0;
   for (const auto& task : tasks::all_tasks()) {
-    if (task.eval_only) continue;
+    if (task.eval_only || !in_world(task)) continue;
     auto loaded = train::load_tasks(root, {{task.name, 1.0}}, "train");
     ASSERT_EQ(loaded.size(), 1u);
     for (const auto& image : images_of(loaded[0].examples))
