@@ -11,6 +11,7 @@ PACKAGES=(
   libsentencepiece-dev libgloo-dev libzstd-dev libjemalloc-dev libdnnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
+  openmpi-bin  # mpirun, one way to start the ranks of a distributed run (tests/train/data_parallel_test.cpp)
 )
 # Extra packages asked for by make targets (e.g. EXTRA_PACKAGES=openclipart-png).
 read -r -a EXTRA <<<"${EXTRA_PACKAGES:-}"

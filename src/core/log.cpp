@@ -36,6 +36,16 @@ Progress::~Progress() {
   if (!finished_ && terminal_) std::fputc('\n', stderr);
 }
 
+std::string Progress::format_rate(double per_second) {
+  char buf[48];
+  // Slow work (a study's runs take minutes each) reads better per item than as 0.00 it/s.
+  if (per_second > 0 && per_second < 0.1)
+    std::snprintf(buf, sizeof buf, "%s/it", format_eta(1.0 / per_second).c_str());
+  else
+    std::snprintf(buf, sizeof buf, "%.2f it/s", per_second);
+  return buf;
+}
+
 std::string Progress::format_eta(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "--:--";
   auto s = static_cast<int64_t>(seconds + 0.5);
@@ -68,9 +78,7 @@ void Progress::draw(const std::string& status, bool final_line) {
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double rate = elapsed > 0 ? (done_ - std::max<int64_t>(start_done_, 0)) / elapsed : 0;
   double eta = rate > 0 ? (total_ - done_) / rate : NAN;
-  char rate_text[64];
-  std::snprintf(rate_text, sizeof rate_text, "%.2f it/s", rate);
-  std::string tail = std::string(rate_text) + (final_line ? " elapsed " + format_eta(elapsed) : " ETA " + format_eta(eta)) +
+  std::string tail = format_rate(rate) + (final_line ? " elapsed " + format_eta(elapsed) : " ETA " + format_eta(eta)) +
                      (status.empty() ? "" : "  " + status);
   if (terminal_) {
     const int width = 30;

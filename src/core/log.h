@@ -25,6 +25,7 @@ class Progress {
 
   // "12.3 it/s ETA 01:05" style summary, exposed for tests.
   static std::string format_eta(double seconds);
+  static std::string format_rate(double per_second);  // "2.50 it/s", or "04:10/it" below 0.1 it/s
   bool on_terminal() const { return terminal_; }
 
  private:

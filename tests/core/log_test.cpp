@@ -11,6 +11,9 @@ TEST(Progress, FormatsEta) {
   EXPECT_EQ(smoes::Progress::format_eta(65.4), "01:05");
   EXPECT_EQ(smoes::Progress::format_eta(3725), "1:02:05");
   EXPECT_EQ(smoes::Progress::format_eta(NAN), "--:--");
+  EXPECT_EQ(smoes::Progress::format_rate(2.5), "2.50 it/s");
+  EXPECT_EQ(smoes::Progress::format_rate(0), "0.00 it/s");
+  EXPECT_EQ(smoes::Progress::format_rate(1.0 / 250), "04:10/it");
 }
 
 TEST(MetricsWriter, ResumeDropsLinesPastTheCheckpoint) {

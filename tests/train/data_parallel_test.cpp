@@ -1,9 +1,11 @@
 // Data parallel training on real ranks (the test binary starts two copies of
 // itself as workers, dist::launch_local): two ranks with global batch B give
 // the single process's loss curve and checkpoint with batch B, and a run
-// checkpointed by two ranks resumes on one (the data re-shards).
+// checkpointed by two ranks resumes on one (the data re-shards); two ranks
+// started by mpirun give the same run.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -44,6 +46,17 @@ int launch_workers(const std::string& root, const std::string& out, int stop_aft
       dist::launch_local(2, {fs::read_symlink("/proc/self/exe").string(), "--gtest_filter=DataParallelWorker.Run"}, 1);
   unsetenv("SMOES_DP_ROOT");
   return code;
+}
+
+// The same two workers started by Open MPI's mpirun (ranks from OMPI_COMM_WORLD_*).
+int launch_mpirun_workers(const std::string& root, const std::string& out) {
+  const std::string port = std::to_string(dist::free_local_port());
+  const std::string cmd = "mpirun --allow-run-as-root --oversubscribe -np 2 -x SMOES_DP_ROOT=" + root +
+                          " -x SMOES_DP_OUT=" + out + " -x SMOES_DP_STOP=0 -x SMOES_THREADS=1 -x MASTER_PORT=" + port +
+                          " " + fs::read_symlink("/proc/self/exe").string() +
+                          " --gtest_filter=DataParallelWorker.Run > " + out + ".log 2>&1";
+  fs::create_directories(fs::path(out).parent_path());
+  return std::system(cmd.c_str());
 }
 
 }  // namespace
@@ -102,4 +115,9 @@ TEST(DataParallel, TwoRanksEqualOneProcessAndResumeOnOne) {
   auto r = train::train_from_config(dp_config(root, base + "/mixed"));
   EXPECT_EQ(r.resumed_from, 3);
   parallel_runs::expect_same_run(base + "/single", base + "/mixed");
+  // mpirun (installed by scripts/bootstrap.sh) gives the same run.
+  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun: run scripts/bootstrap.sh";
+  ASSERT_EQ(launch_mpirun_workers(root, base + "/mpirun"), 0) << read_file(base + "/mpirun.log");
+  for (const char* r : {"/mpirun/rank0", "/mpirun/rank1"}) EXPECT_EQ(read_file(base + r), "2");
+  parallel_runs::expect_same_run(base + "/single", base + "/mpirun");
 }
