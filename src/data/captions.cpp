@@ -17,7 +17,7 @@ using nlohmann::json;
 const char* const kCaptionPrompt = "<image>\nDescribe the image.";
 
 std::vector<Example> load_coco_captions(const std::string& root, const std::string& split, bool strict,
-                                        LoadReport* report) {
+                                        LoadReport* report, const std::string& images_dir) {
   std::string file = (fs::path(root) / "annotations" / ("captions_" + split + ".json")).string();
   verify_against_manifest(root, file);
   json doc = parse_json_file(file);
@@ -31,7 +31,7 @@ std::vector<Example> load_coco_captions(const std::string& root, const std::stri
     const json& img = doc["images"][i];
     if (report) ++report->records;
     auto ex = coco_image_example(img, "images[" + std::to_string(i) + "]", errors,
-                                 (fs::path(root) / "images" / split).string());
+                                 images_dir.empty() ? (fs::path(root) / "images" / split).string() : images_dir);
     if (!ex) continue;
     ex->task = "coco_captions";
     ex->prompt = kCaptionPrompt;

@@ -17,8 +17,10 @@ extern const char* const kCaptionPrompt;  // "<image>\nDescribe the image."
 
 // strict = true: the first bad record throws smoes::Error naming file, record
 // and field. strict = false: bad records are skipped and counted in `report`.
+// Images in `images_dir`, by default <coco_root>/images/<split> (COCO's own
+// zips unpack them to <coco_root>/<split>: the task registry finds which).
 std::vector<Example> load_coco_captions(const std::string& coco_root, const std::string& split, bool strict = true,
-                                        LoadReport* report = nullptr);
+                                        LoadReport* report = nullptr, const std::string& images_dir = "");
 std::vector<Example> load_cc_tsv(const std::string& tsv_path, bool strict = true, LoadReport* report = nullptr);
 
 }  // namespace smoes::data

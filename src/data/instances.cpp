@@ -100,7 +100,7 @@ bool read_attribute_ids(const json& ann, const std::map<int, std::string>& decla
 }  // namespace
 
 std::vector<Example> load_coco_instances(const std::string& root, const std::string& split, bool strict,
-                                         LoadReport* report) {
+                                         LoadReport* report, const std::string& images_dir) {
   std::string file;
   json doc = parse_instances(root, split, file);
   RecordErrors errors{file, strict, report};
@@ -111,7 +111,8 @@ std::vector<Example> load_coco_instances(const std::string& root, const std::str
     const json& img = doc["images"][i];
     if (report) ++report->records;
     std::string rec = "images[" + std::to_string(i) + "]";
-    auto ex = coco_image_example(img, rec, errors, (fs::path(root) / "images" / split).string());
+    auto ex = coco_image_example(img, rec, errors,
+                                 images_dir.empty() ? (fs::path(root) / "images" / split).string() : images_dir);
     if (!ex) continue;
     if (!img.contains("width") || !img["width"].is_number_integer() || img["width"].get<int>() <= 0 ||
         !img.contains("height") || !img["height"].is_number_integer() || img["height"].get<int>() <= 0) {

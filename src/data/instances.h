@@ -23,8 +23,9 @@ extern const char* const kDetectionPrompt;  // "<image>\nDetect the objects."
 // strict = true: the first bad record throws smoes::Error naming file, record
 // and field; false: bad records are skipped and counted in `report`. Images
 // without annotations are kept (an empty scene is a valid answer).
+// Images in `images_dir`, by default <coco_root>/images/<split>.
 std::vector<Example> load_coco_instances(const std::string& coco_root, const std::string& split, bool strict = true,
-                                         LoadReport* report = nullptr);
+                                         LoadReport* report = nullptr, const std::string& images_dir = "");
 
 // The names behind the file's category and attribute ids (Oscar-style object
 // tags embed them as words). Bad records throw, naming file, record and field.

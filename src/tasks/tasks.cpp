@@ -20,6 +20,7 @@
 #include "data/vcr.h"
 #include "data/vqa.h"
 #include "tasks/fact_qa.h"
+#include "tasks/layouts.h"
 
 namespace smoes::tasks {
 
@@ -64,13 +65,11 @@ std::vector<Example> only(std::vector<Example> all, const std::string& task) {
   return all;
 }
 
-// MDETR's finetune_<dataset>_<split>.json: in mdetr_annotations/, as the
-// official mdetr_annotations.tar.gz unpacks, else in mdetr/, as the world writes it.
-std::string mdetr_file(const std::string& root, const std::string& dataset, const std::string& split) {
-  const std::string name = "finetune_" + dataset + "_" + split + ".json";
-  const std::string official = path(root, "mdetr_annotations/" + name), world = path(root, "mdetr/" + name);
-  return !fs::exists(official) && fs::exists(world) ? world : official;
-}
+// The folder holding the loader's <subtype> image folders, from the one found.
+std::string parent(const std::string& dir) { return fs::path(dir).parent_path().string(); }
+
+// "<task> <split>": what find_layout names when no layout's files are there.
+std::string what(const std::string& task, const std::string& split) { return task + " " + split; }
 
 // RefCOCOg's test is one file; RefCOCO's and RefCOCO+'s is testA + testB,
 // each numbering its records from 0, so their ids become "<split>/<id>".
@@ -78,36 +77,45 @@ std::vector<Example> load_mdetr(const std::string& task, const std::string& data
                                 const std::string& split, bool strict, LoadReport* r) {
   const bool both = split == "test" && dataset != "refcocog";
   std::vector<Example> out;
-  for (const std::string& part : both ? std::vector<std::string>{"testA", "testB"} : std::vector<std::string>{split})
-    for (auto& ex : data::load_mdetr_refexp(mdetr_file(root, dataset, part), path(root, "coco/images/train2014"),
-                                            strict, r)) {
+  for (const std::string& part : both ? std::vector<std::string>{"testA", "testB"} : std::vector<std::string>{split}) {
+    auto found = find_layout(what(task, part), root, mdetr_layouts("finetune_" + dataset + "_" + part + ".json"));
+    for (auto& ex : data::load_mdetr_refexp(found.annotations[0], found.images, strict, r)) {
       ex.task = task;
       if (both) ex.id = part + "/" + ex.id;
       out.push_back(std::move(ex));
     }
+  }
   return out;
 }
+
+// COCO's split names; any other name passes through (e.g. "openclipart").
+std::string coco_split(const std::string& split) {
+  return split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split);
+}
+
+// The folder holding annotations/ (the loaders' COCO root).
+std::string coco_dir(const Found& found) { return parent(parent(found.annotations[0])); }
 
 std::vector<Task> make_tasks() {
   std::vector<Task> t;
   t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 return data::load_coco_captions(
-                     path(root, "coco"), split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split),
-                     strict, r);
+                 auto sub = coco_split(split);
+                 auto found = find_layout(what("coco_captions", split), root, coco_layouts("captions_" + sub + ".json", sub));
+                 return data::load_coco_captions(coco_dir(found), sub, strict, r, found.images);
                }});
   t.push_back({"coco_detection", Kind::kDetection, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 return data::load_coco_instances(
-                     path(root, "coco"), split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "heldout2014"}}, split),
-                     strict, r);
+                 auto sub = coco_split(split);
+                 auto found = find_layout(what("coco_detection", split), root, coco_layouts("instances_" + sub + ".json", sub));
+                 return data::load_coco_instances(coco_dir(found), sub, strict, r, found.images);
                }});
   t.push_back({"cc", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 auto file = split == "train" ? "cc/Train_GCC-training.tsv" : "cc/Validation_GCC-1.1.0-Validation.tsv";
-                 return data::load_cc_tsv(path(root, file), strict, r);
+                 auto tsv = split == "train" ? "Train_GCC-training.tsv" : "Validation_GCC-1.1.0-Validation.tsv";
+                 return data::load_cc_tsv(find_layout(what("cc", split), root, cc_layouts(tsv)).annotations[0], strict, r);
                }});
   t.push_back({"refcoco", Kind::kGrounding, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  // REFER's split names: "test" is testA + testB.
-                 return data::load_refcoco(path(root, "refcoco"), path(root, "coco/images/train2014"), split, strict,
-                                           r);
+                 auto found = find_layout(what("refcoco", split), root, refer_layouts());
+                 return data::load_refcoco(parent(found.annotations[0]), found.images, split, strict, r);
                }});
   // The same expressions in MDETR's files (mdetr_annotations.tar.gz), which
   // also hold RefCOCO+ and RefCOCOg.
@@ -120,15 +128,13 @@ std::vector<Task> make_tasks() {
   }
   t.push_back({"vqa_v2", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"train", "train2014"}, {"val", "val2014"}, {"test", "val2014"}}, split);
-                 return data::load_vqa_v2(path(root, "vqa/v2_OpenEnded_mscoco_" + sub + "_questions.json"),
-                                          path(root, "vqa/v2_mscoco_" + sub + "_annotations.json"),
-                                          path(root, "coco/images"), strict, r);
+                 auto found = find_layout(what("vqa_v2", split), root, vqa_v2_layouts(sub));
+                 return data::load_vqa_v2(found.annotations[0], found.annotations[1], parent(found.images), strict, r);
                }});
   t.push_back({"vqa_cp", Kind::kVqa, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split == "train" ? std::string("train") : std::string("test");
-                 return data::load_vqa_cp(path(root, "vqacp/vqacp_v2_" + sub + "_questions.json"),
-                                          path(root, "vqacp/vqacp_v2_" + sub + "_annotations.json"),
-                                          path(root, "coco/images"), strict, r);
+                 auto found = find_layout(what("vqa_cp", split), root, vqa_cp_layouts(sub));
+                 return data::load_vqa_cp(found.annotations[0], found.annotations[1], parent(found.images), strict, r);
                }});
   // VQA-CP re-splits VQA v2 train+val by answer prior, so by construction its
   // test images are VQA v2 (and COCO) training images, in the real dataset as
@@ -136,30 +142,27 @@ std::vector<Task> make_tasks() {
   // measures the prior shift, not unseen images (docs/world.md).
   t.back().eval_splits = {};
   t.push_back({"gqa", Kind::kExact, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 auto sub = split_name({{"test", "testdev"}}, split);
-                 return data::load_gqa(path(root, "gqa/questions/" + sub + "_balanced_questions.json"),
-                                       path(root, "gqa/images"), strict, r);
+                 auto found = find_layout(what("gqa", split), root, gqa_layouts(split_name({{"test", "testdev"}}, split)));
+                 return data::load_gqa(found.annotations[0], found.images, strict, r);
                }});
   t.push_back({"nlvr2", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"val", "dev"}, {"test", "test1"}}, split);
-                 return data::load_nlvr2(path(root, "nlvr2/" + sub + ".json"), path(root, "nlvr2/images"), strict, r);
+                 auto found = find_layout(what("nlvr2", split), root, nlvr2_layouts(sub));
+                 return data::load_nlvr2(found.annotations[0], parent(found.images), strict, r);
                }});
   t.push_back({"snli_ve", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 auto sub = split_name({{"val", "dev"}}, split);
-                 return data::load_snli_ve(path(root, "snli_ve/snli_ve_" + sub + ".jsonl"),
-                                           path(root, "snli_ve/flickr30k_images"), strict, r);
+                 auto found = find_layout(what("snli_ve", split), root, snli_ve_layouts(split_name({{"val", "dev"}}, split)));
+                 return data::load_snli_ve(found.annotations[0], found.images, strict, r);
                }});
   for (const char* name : {"vcr_qa", "vcr_qar"}) {
     t.push_back({name, Kind::kChoice, [name](auto& root, auto& split, bool strict, LoadReport* r) {
-                   auto sub = split == "train" ? std::string("train") : std::string("val");
-                   return only(data::load_vcr(path(root, "vcr/" + sub + ".jsonl"), path(root, "vcr/vcr1images"),
-                                              strict, r),
-                               name);
+                   auto found = find_layout(what(name, split), root, vcr_layouts(split == "train" ? "train" : "val"));
+                   return only(data::load_vcr(found.annotations[0], found.images, strict, r), name);
                  }});
   }
   auto aokvqa = [](auto& root, auto& split, bool strict, LoadReport* r) {
-    auto sub = split == "train" ? std::string("train") : std::string("val");
-    return data::load_aokvqa(path(root, "aokvqa/aokvqa_v1p0_" + sub + ".json"), path(root, "aokvqa/images"), strict, r);
+    auto found = find_layout(what("aokvqa", split), root, aokvqa_layouts(split == "train" ? "train" : "val"));
+    return data::load_aokvqa(found.annotations[0], parent(found.images), strict, r);
   };
   t.push_back({"aokvqa", Kind::kChoice, aokvqa});
   // The same questions answered freely, scored against the 10 direct answers.

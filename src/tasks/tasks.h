@@ -1,7 +1,7 @@
 // The task registry: for every task name the file loader (over a dataset
-// root laid out as `smoes world generate` writes it, which mirrors the real
-// datasets' layouts), how it is scored, and the text a model is trained to
-// produce for an example.
+// root laid out as `smoes world generate` writes it, or as the official
+// downloads unpack: tasks/layouts.h), how it is scored, and the text a model
+// is trained to produce for an example.
 #pragma once
 #include <array>
 #include <functional>
