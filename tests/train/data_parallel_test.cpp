@@ -1,10 +1,13 @@
 // Data parallel training on real ranks (the test binary starts two copies of
 // itself as workers, dist::launch_local): two ranks with global batch B give
 // the single process's loss curve and checkpoint with batch B, and a run
-// checkpointed by two ranks resumes on one (the data re-shards); two ranks
-// started by mpirun give the same run.
+// checkpointed by two ranks resumes on one (the data re-shards); a run whose
+// worker is killed stops and resumes to the same run; two ranks started by
+// mpirun give the same run.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,13 +41,17 @@ Config dp_config(const std::string& root, const std::string& out) {
   return c;
 }
 
-int launch_workers(const std::string& root, const std::string& out, int stop_after) {
+// Two workers; with kill_rank >= 0 that rank alone stops after `stop_after`
+// steps and dies by SIGKILL, while the other trains on.
+int launch_workers(const std::string& root, const std::string& out, int stop_after, int kill_rank = -1) {
   setenv("SMOES_DP_ROOT", root.c_str(), 1);
   setenv("SMOES_DP_OUT", out.c_str(), 1);
   setenv("SMOES_DP_STOP", std::to_string(stop_after).c_str(), 1);
+  setenv("SMOES_DP_KILL_RANK", std::to_string(kill_rank).c_str(), 1);
   int code =
       dist::launch_local(2, {fs::read_symlink("/proc/self/exe").string(), "--gtest_filter=DataParallelWorker.Run"}, 1);
   unsetenv("SMOES_DP_ROOT");
+  unsetenv("SMOES_DP_KILL_RANK");
   return code;
 }
 
@@ -65,9 +72,13 @@ int launch_mpirun_workers(const std::string& root, const std::string& out) {
 TEST(DataParallelWorker, Run) {
   const char* root = std::getenv("SMOES_DP_ROOT");
   if (!root) GTEST_SKIP() << "a worker of the DataParallel tests";
-  train::train_from_config(dp_config(root, std::getenv("SMOES_DP_OUT")), std::stoll(std::getenv("SMOES_DP_STOP")));
-  // Proof that it ran as one of two ranks (a lone process would match the single run too).
   const auto w = dist::world_from_env();
+  const char* kill_rank = std::getenv("SMOES_DP_KILL_RANK");
+  const int dying = kill_rank ? std::stoi(kill_rank) : -1;
+  const int64_t stop = std::stoll(std::getenv("SMOES_DP_STOP"));
+  train::train_from_config(dp_config(root, std::getenv("SMOES_DP_OUT")), dying < 0 || dying == w.rank ? stop : 0);
+  if (dying == w.rank) raise(SIGKILL);  // dies as a killed process does: no exit path runs
+  // Proof that it ran as one of two ranks (a lone process would match the single run too).
   std::ofstream(std::string(std::getenv("SMOES_DP_OUT")) + "/rank" + std::to_string(w.rank)) << w.size;
 }
 
@@ -115,6 +126,16 @@ TEST(DataParallel, TwoRanksEqualOneProcessAndResumeOnOne) {
   auto r = train::train_from_config(dp_config(root, base + "/mixed"));
   EXPECT_EQ(r.resumed_from, 3);
   parallel_runs::expect_same_run(base + "/single", base + "/mixed");
+  // Rank 1 killed after step 4 while rank 0 trains on: the launcher stops the
+  // run (no hang on the dead peer) and a rerun resumes from step 3's checkpoint.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(launch_workers(root, base + "/killed", 4, /*kill_rank=*/1), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(120));
+  EXPECT_FALSE(fs::exists(base + "/killed/rank1"));
+  ASSERT_TRUE(fs::exists(base + "/killed/checkpoints/step_000000003.ckpt"));
+  ASSERT_FALSE(fs::exists(base + "/killed/checkpoints/step_000000006.ckpt"));
+  ASSERT_EQ(launch_workers(root, base + "/killed", 0), 0);
+  parallel_runs::expect_same_run(base + "/single", base + "/killed");
   // mpirun (installed by scripts/bootstrap.sh) gives the same run.
   if (std::system("command -v mpirun > /dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun: run scripts/bootstrap.sh";
   ASSERT_EQ(launch_mpirun_workers(root, base + "/mpirun"), 0) << read_file(base + "/mpirun.log");
