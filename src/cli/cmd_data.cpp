@@ -37,14 +37,23 @@ void print_example(const data::Example& ex) {
 nlohmann::json to_json(const data::Example& ex) {
   nlohmann::json objects = nlohmann::json::array();
   for (const auto& o : ex.objects)
-    objects.push_back({{"label", o.label}, {"category", o.category}, {"box", o.box}, {"polygons", o.polygons},
+    objects.push_back({{"label", o.label},
+                       {"category", o.category},
+                       {"box", o.box},
+                       {"polygons", o.polygons},
                        {"attributes", o.attributes}});
-  return {{"task", ex.task},          {"id", ex.id},
-          {"image_paths", ex.image_paths}, {"prompt", ex.prompt},
-          {"targets", ex.targets},    {"choices", ex.choices},
-          {"answer_index", ex.answer_index}, {"box", ex.box},
-          {"image_width", ex.image_width},   {"image_height", ex.image_height},
-          {"objects", objects},       {"meta", ex.meta}};
+  return {{"task", ex.task},
+          {"id", ex.id},
+          {"image_paths", ex.image_paths},
+          {"prompt", ex.prompt},
+          {"targets", ex.targets},
+          {"choices", ex.choices},
+          {"answer_index", ex.answer_index},
+          {"box", ex.box},
+          {"image_width", ex.image_width},
+          {"image_height", ex.image_height},
+          {"objects", objects},
+          {"meta", ex.meta}};
 }
 
 // Every image reference, checked: counts, then examples of each problem.
@@ -60,8 +69,8 @@ void print_image_check(std::vector<data::Example> examples) {
 Command add_data(CLI::App& app) {
   auto* data = app.add_subcommand("data", "Dataset tools");
   data->require_subcommand(1);
-  auto* inspect = data->add_subcommand(
-      "inspect", "Load a dataset tolerantly: counts, samples, problems, every image checked");
+  auto* inspect =
+      data->add_subcommand("inspect", "Load a dataset tolerantly: counts, samples, problems, every image checked");
   struct Options {
     std::string format, path, split = "train", json;
     int samples = 3;

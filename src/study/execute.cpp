@@ -124,13 +124,16 @@ void finish_retrain(const Run& run, const std::string& file, double seconds) {
   auto j = nlohmann::json::parse(read_file(file), nullptr, false);
   if (j.is_discarded()) j = nlohmann::json::object();
   const auto first = j.value("first_final", nlohmann::json()), now = last_metrics(run);
-  auto field = [](const nlohmann::json& r, const char* k) { return r.is_object() ? r.value(k, nlohmann::json()) : nlohmann::json(); };
+  auto field = [](const nlohmann::json& r, const char* k) {
+    return r.is_object() ? r.value(k, nlohmann::json()) : nlohmann::json();
+  };
   const bool same = !field(now, "loss").is_null() && field(first, "loss") == field(now, "loss") &&
                     field(first, "step") == field(now, "step");
   if (!same)
-    spdlog::warn("study: {} trained again ended at loss {} where its first training ended at {}: the children "
-                 "start from a different model than the one measured",
-                 run.id, field(now, "loss").dump(), field(first, "loss").dump());
+    spdlog::warn(
+        "study: {} trained again ended at loss {} where its first training ended at {}: the children "
+        "start from a different model than the one measured",
+        run.id, field(now, "loss").dump(), field(first, "loss").dump());
   j["retrain_seconds"] = seconds;
   j["same_final_loss"] = same;
   write_file_atomic(file, j.dump(2) + "\n");

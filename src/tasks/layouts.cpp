@@ -55,15 +55,16 @@ Found find_layout(const std::string& what, const std::string& root, const std::v
 std::vector<Layout> coco_layouts(const std::string& annotation_file, const std::string& s) {
   const std::string file = "annotations/" + annotation_file;
   return {{{"coco/" + file}, coco2014(s, "coco/images/" + s)},  // the world's, or COCO's zips in coco/
-          {{file}, coco2014(s, s)}};                             // COCO's zips unpacked in ROOT
+          {{file}, coco2014(s, s)}};                            // COCO's zips unpacked in ROOT
 }
 
 std::vector<Layout> cc_layouts(const std::string& tsv) { return {{{"cc/" + tsv}, {}}, {{tsv}, {}}}; }
 
-// REFER's data/ folder as ROOT holds refcoco/ as the world writes it; only
-// the images differ.
-std::vector<Layout> refer_layouts() {
-  return {{{"refcoco/refs(unc).p", "refcoco/instances.json"}, coco2014("train2014", "coco/images/train2014")}};
+// REFER's data/ folder as ROOT holds <dataset>/ as the world writes refcoco/;
+// only the images differ.
+std::vector<Layout> refer_layouts(const std::string& dataset, const std::string& split_by) {
+  return {{{dataset + "/refs(" + split_by + ").p", dataset + "/instances.json"},
+           coco2014("train2014", "coco/images/train2014")}};
 }
 
 // MDETR's images are COCO's train2014, wherever they sit.

@@ -32,7 +32,7 @@ Found find_layout(const std::string& what, const std::string& root, const std::v
 // The tables, per task. `s` is the dataset's own split name.
 std::vector<Layout> coco_layouts(const std::string& annotation_file, const std::string& s);  // captions_<s>.json, ...
 std::vector<Layout> cc_layouts(const std::string& tsv);
-std::vector<Layout> refer_layouts();
+std::vector<Layout> refer_layouts(const std::string& dataset, const std::string& split_by);  // refs(<split_by>).p
 std::vector<Layout> mdetr_layouts(const std::string& file);  // finetune_<d>_<split>.json
 // COCO image folders: the loaders append the subtype, so the caller passes the parent.
 std::vector<Layout> vqa_v2_layouts(const std::string& s);  // train2014, val2014

@@ -1,20 +1,20 @@
 #include "tasks/tasks.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 
-#include <spdlog/spdlog.h>
-
 #include "core/error.h"
 #include "core/files.h"
-#include "data/captions.h"
 #include "data/aokvqa.h"
+#include "data/captions.h"
 #include "data/gqa.h"
+#include "data/image_check.h"
 #include "data/instances.h"
 #include "data/nlvr2.h"
-#include "data/image_check.h"
 #include "data/refcoco.h"
 #include "data/snli_ve.h"
 #include "data/vcr.h"
@@ -100,23 +100,32 @@ std::vector<Task> make_tasks() {
   std::vector<Task> t;
   t.push_back({"coco_captions", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = coco_split(split);
-                 auto found = find_layout(what("coco_captions", split), root, coco_layouts("captions_" + sub + ".json", sub));
+                 auto found =
+                     find_layout(what("coco_captions", split), root, coco_layouts("captions_" + sub + ".json", sub));
                  return data::load_coco_captions(coco_dir(found), sub, strict, r, found.images);
                }});
   t.push_back({"coco_detection", Kind::kDetection, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = coco_split(split);
-                 auto found = find_layout(what("coco_detection", split), root, coco_layouts("instances_" + sub + ".json", sub));
+                 auto found =
+                     find_layout(what("coco_detection", split), root, coco_layouts("instances_" + sub + ".json", sub));
                  return data::load_coco_instances(coco_dir(found), sub, strict, r, found.images);
                }});
   t.push_back({"cc", Kind::kCaption, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto tsv = split == "train" ? "Train_GCC-training.tsv" : "Validation_GCC-1.1.0-Validation.tsv";
-                 return data::load_cc_tsv(find_layout(what("cc", split), root, cc_layouts(tsv)).annotations[0], strict, r);
+                 return data::load_cc_tsv(find_layout(what("cc", split), root, cc_layouts(tsv)).annotations[0], strict,
+                                          r);
                }});
-  t.push_back({"refcoco", Kind::kGrounding, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 // REFER's split names: "test" is testA + testB.
-                 auto found = find_layout(what("refcoco", split), root, refer_layouts());
-                 return data::load_refcoco(parent(found.annotations[0]), found.images, split, strict, r);
-               }});
+  // REFER's pickles: RefCOCO and RefCOCO+ split by UNC (test = testA +
+  // testB), RefCOCOg by UMD (one test split).
+  for (auto [dataset, split_by] : {std::pair{"refcoco", "unc"}, {"refcoco+", "unc"}, {"refcocog", "umd"}}) {
+    const std::string name = dataset, by = split_by;
+    t.push_back({name, Kind::kGrounding, [name, by](auto& root, auto& split, bool strict, LoadReport* r) {
+                   auto found = find_layout(what(name, split), root, refer_layouts(name, by));
+                   auto examples = data::load_refcoco(parent(found.annotations[0]), found.images, split, strict, r, by);
+                   for (auto& e : examples) e.task = name;
+                   return examples;
+                 }});
+  }
   // The same expressions in MDETR's files (mdetr_annotations.tar.gz), which
   // also hold RefCOCO+ and RefCOCOg.
   for (const char* dataset : {"refcoco", "refcoco+", "refcocog"}) {
@@ -141,19 +150,21 @@ std::vector<Task> make_tasks() {
   // here; holding them out would empty COCO's training set. Its test split
   // measures the prior shift, not unseen images (docs/world.md).
   t.back().eval_splits = {};
-  t.push_back({"gqa", Kind::kExact, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 auto found = find_layout(what("gqa", split), root, gqa_layouts(split_name({{"test", "testdev"}}, split)));
-                 return data::load_gqa(found.annotations[0], found.images, strict, r);
-               }});
+  t.push_back(
+      {"gqa", Kind::kExact, [](auto& root, auto& split, bool strict, LoadReport* r) {
+         auto found = find_layout(what("gqa", split), root, gqa_layouts(split_name({{"test", "testdev"}}, split)));
+         return data::load_gqa(found.annotations[0], found.images, strict, r);
+       }});
   t.push_back({"nlvr2", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
                  auto sub = split_name({{"val", "dev"}, {"test", "test1"}}, split);
                  auto found = find_layout(what("nlvr2", split), root, nlvr2_layouts(sub));
                  return data::load_nlvr2(found.annotations[0], parent(found.images), strict, r);
                }});
-  t.push_back({"snli_ve", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
-                 auto found = find_layout(what("snli_ve", split), root, snli_ve_layouts(split_name({{"val", "dev"}}, split)));
-                 return data::load_snli_ve(found.annotations[0], found.images, strict, r);
-               }});
+  t.push_back(
+      {"snli_ve", Kind::kChoice, [](auto& root, auto& split, bool strict, LoadReport* r) {
+         auto found = find_layout(what("snli_ve", split), root, snli_ve_layouts(split_name({{"val", "dev"}}, split)));
+         return data::load_snli_ve(found.annotations[0], found.images, strict, r);
+       }});
   for (const char* name : {"vcr_qa", "vcr_qar"}) {
     t.push_back({name, Kind::kChoice, [name](auto& root, auto& split, bool strict, LoadReport* r) {
                    auto found = find_layout(what(name, split), root, vcr_layouts(split == "train" ? "train" : "val"));
@@ -171,10 +182,11 @@ std::vector<Task> make_tasks() {
                  for (auto& e : examples) e.task = "aokvqa_da";
                  return examples;
                }});
-  t.push_back({"corpus", Kind::kText,
-               [](auto& root, auto& split, bool, LoadReport*) { return load_corpus(root, split); }});
+  t.push_back(
+      {"corpus", Kind::kText, [](auto& root, auto& split, bool, LoadReport*) { return load_corpus(root, split); }});
   // Evaluation only (no files): the world's facts, asked without an image.
-  t.push_back({"fact_qa", Kind::kChoice, [](auto&, auto&, bool, LoadReport* r) {
+  t.push_back({"fact_qa", Kind::kChoice,
+               [](auto&, auto&, bool, LoadReport* r) {
                  auto examples = fact_qa_examples();
                  if (r) r->records += examples.size();
                  return examples;
@@ -199,8 +211,8 @@ const Task& find_task(const std::string& name) {
   throw Error("unknown task '" + name + "' (known: " + known + ")");
 }
 
-std::vector<Example> load_with_images(const Task& task, const std::string& root, const std::string& split,
-                                      bool strict, LoadReport* report) {
+std::vector<Example> load_with_images(const Task& task, const std::string& root, const std::string& split, bool strict,
+                                      LoadReport* report) {
   auto examples = task.load(root, split, strict, report);
   data::check_images(examples, strict, report);
   return examples;
@@ -308,7 +320,8 @@ std::string detection_text(const Example& ex, int location_bins) {
   });
   std::string text;
   for (const auto& o : objects)
-    text += (text.empty() ? "" : " ") + o.label + box_to_location_text(o.box, ex.image_width, ex.image_height, location_bins);
+    text += (text.empty() ? "" : " ") + o.label +
+            box_to_location_text(o.box, ex.image_width, ex.image_height, location_bins);
   return text.empty() ? "nothing" : text;
 }
 

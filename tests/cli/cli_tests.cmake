@@ -23,7 +23,7 @@ set_tests_properties(cli.data_inspect_unknown_format PROPERTIES LABELS cli
 add_test(NAME cli.data_inspect_missing_file
   COMMAND smoes_cli data inspect --format gqa --path ${SMOES_FIXTURES} --split val)
 set_tests_properties(cli.data_inspect_missing_file PROPERTIES LABELS cli
-  PASS_REGULAR_EXPRESSION "val_balanced_questions.json: cannot open for reading")
+  PASS_REGULAR_EXPRESSION "gqa val: no annotation files under [^ ]+ \\(tried [^ ]+/gqa/questions/val_balanced_questions.json, [^ ]+/gqa/val_balanced_questions.json, [^ ]+/val_balanced_questions.json\\)")
 
 # The MoE benchmark runs only the selected shape and reports its ratios.
 add_test(NAME cli.bench_moe_one_case
@@ -51,3 +51,9 @@ add_test(NAME cli.eval_scores_vqa_results_from_annotations_alone
           --results ${PROJECT_SOURCE_DIR}/tests/fixtures/eval/vqa_results_no_images.json)
 set_tests_properties(cli.eval_scores_vqa_results_from_annotations_alone PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "vqa_v2 +accuracy +0\\.5333")
+
+# --json writes every parsed record with its fields (here the VQA fixture's three questions).
+add_test(NAME cli.data_inspect_json_dumps_every_record
+  COMMAND sh -c "$<TARGET_FILE:smoes_cli> data inspect --format vqa_v2 --path ${SMOES_FIXTURES} --split val --json \"$0\" > /dev/null && cat \"$0\"" ${CMAKE_BINARY_DIR}/inspect_vqa.json)
+set_tests_properties(cli.data_inspect_json_dumps_every_record PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "\"id\": \"42000\".*\"question_type\".*\"id\": \"42001\".*\"id\": \"73000\"")

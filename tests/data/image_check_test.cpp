@@ -33,12 +33,9 @@ TEST(ImageCheck, DropsAndCountsMissingAndUnreadableImagesEachProbedOnce) {
   write_text(dir + "/text.png", "not an image at all");
   write_text(dir + "/huge.png", huge_png_header());
   std::vector<data::Example> examples = {
-      with_images("a", {dir + "/ok.png"}),
-      with_images("b", {dir + "/ok.png", dir + "/gone.png"}),
-      with_images("c", {dir + "/text.png"}),
-      with_images("d", {dir + "/huge.png"}),
-      with_images("e", {dir + "/gone.png"}),
-      with_images("f", {}),  // text-only examples pass
+      with_images("a", {dir + "/ok.png"}),   with_images("b", {dir + "/ok.png", dir + "/gone.png"}),
+      with_images("c", {dir + "/text.png"}), with_images("d", {dir + "/huge.png"}),
+      with_images("e", {dir + "/gone.png"}), with_images("f", {}),  // text-only examples pass
   };
   auto strict_copy = examples;
   data::LoadReport report;

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../error_of.h"
 #include "core/files.h"
 #include "tasks/tasks.h"
-#include "../error_of.h"
 
 using namespace smoes;
 namespace fs = std::filesystem;
@@ -23,12 +23,13 @@ std::string fresh_root(const std::string& name) {
   return root.string();
 }
 
-// A fresh root holding the REFER fixture as refcoco/refs(unc).p + refcoco/instances.json.
-std::string refer_root(const std::string& name) {
+// A fresh root holding the REFER fixture as <dataset>/<refs> + <dataset>/instances.json.
+std::string refer_root(const std::string& name, const std::string& dataset = "refcoco",
+                       const std::string& refs = "refs(unc).p") {
   fs::path root = fresh_root(name);
-  fs::create_directories(root / "refcoco");
-  for (const char* file : {"refs(unc).p", "instances.json"})
-    fs::copy_file(std::string(SMOES_FIXTURES_DIR) + "/data/refcoco/refcoco/" + file, root / "refcoco" / file);
+  fs::create_directories(root / dataset);
+  for (const std::string file : {refs, std::string("instances.json")})
+    fs::copy_file(std::string(SMOES_FIXTURES_DIR) + "/data/refcoco/refcoco/" + file, root / dataset / file);
   return root.string();
 }
 
@@ -46,16 +47,26 @@ std::string coco_train_name(int64_t coco_id) {
 
 // <root>/<dir>/finetune_<dataset>_<split>.json as MDETR writes it: one image
 // record per expression (numbered from 0 in each file) and its one box.
-void write_mdetr(const std::string& root, const std::string& dir, const std::string& dataset,
-                 const std::string& split, const std::vector<Expression>& expressions) {
+void write_mdetr(const std::string& root, const std::string& dir, const std::string& dataset, const std::string& split,
+                 const std::vector<Expression>& expressions) {
   json images = json::array(), annotations = json::array();
   for (size_t i = 0; i < expressions.size(); ++i) {
     const auto& e = expressions[i];
-    images.push_back({{"id", i}, {"file_name", coco_train_name(e.coco_id)}, {"height", 480}, {"width", 640},
-                      {"caption", e.caption}, {"original_id", e.coco_id}, {"dataset_name", dataset},
+    images.push_back({{"id", i},
+                      {"file_name", coco_train_name(e.coco_id)},
+                      {"height", 480},
+                      {"width", 640},
+                      {"caption", e.caption},
+                      {"original_id", e.coco_id},
+                      {"dataset_name", dataset},
                       {"tokens_negative", {{0, e.caption.size()}}}});
-    annotations.push_back({{"id", i}, {"image_id", i}, {"bbox", e.box}, {"area", e.box[2] * e.box[3]},
-                           {"iscrowd", 0}, {"category_id", 1}, {"tokens_positive", {{0, 3}}}});
+    annotations.push_back({{"id", i},
+                           {"image_id", i},
+                           {"bbox", e.box},
+                           {"area", e.box[2] * e.box[3]},
+                           {"iscrowd", 0},
+                           {"category_id", 1},
+                           {"tokens_positive", {{0, 3}}}});
   }
   fs::create_directories(fs::path(root) / dir);
   write_file_atomic(root + "/" + dir + "/finetune_" + dataset + "_" + split + ".json",
@@ -80,6 +91,23 @@ TEST(RefexpTasks, RefcocoSplitsGoByTheirRealNamesAndTestIsTestAPlusTestB) {
   EXPECT_EQ(sentences(task.load(root, "val", true, nullptr)).size(), 2u);
   // "test" already holds testB: its images stay out of training through it.
   EXPECT_EQ(task.eval_splits, (List{"val", "test"}));
+}
+
+TEST(RefexpTasks, RefcocoPlusAndRefcocogReadTheirReferPickles) {
+  using List = std::vector<std::string>;
+  auto plus = tasks::find_task("refcoco+").load(refer_root("refcoco_plus", "refcoco+"), "test", true, nullptr);
+  EXPECT_EQ(sentences(plus), (List{"dog", "person in the corner"}));
+  for (const auto& ex : plus) EXPECT_EQ(ex.task, "refcoco+");
+  // RefCOCOg's UMD split: refs(umd).p, one split named test.
+  auto g = tasks::find_task("refcocog").load(refer_root("refcocog", "refcocog", "refs(umd).p"), "test", true, nullptr);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].id, "7");
+  EXPECT_EQ(g[0].meta.at("sentence"), "the chair");
+  EXPECT_EQ(g[0].task, "refcocog");
+  // Looked for in its own folder, by its own split file.
+  std::string msg = error_of(
+      [] { tasks::find_task("refcocog").load(refer_root("refcocog_unc", "refcocog"), "test", true, nullptr); });
+  EXPECT_NE(msg.find("refcocog/refs(umd).p"), std::string::npos) << msg;
 }
 
 TEST(RefexpTasks, MdetrFilesLoadThroughTheirTasks) {

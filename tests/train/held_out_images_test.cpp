@@ -25,8 +25,12 @@ const std::string& world_root() {
   return root;
 }
 
-// The world writes every dataset but RefCOCO+ and RefCOCOg (MDETR's files).
-bool in_world(const tasks::Task& task) { return task.name != "refcoco+_mdetr" && task.name != "refcocog_mdetr"; }
+// The world writes every dataset but RefCOCO+ and RefCOCOg (in either format).
+bool in_world(const tasks::Task& task) {
+  for (const char* absent : {"refcoco+", "refcocog", "refcoco+_mdetr", "refcocog_mdetr"})
+    if (task.name == absent) return false;
+  return true;
+}
 
 std::set<std::string> images_of(const std::vector<data::Example>& examples) {
   std::set<std::string> out;
