@@ -96,8 +96,9 @@ void run_batch(model::MoEVLM& model, const data::Tokenizer& tok, data::ImageCach
                const std::vector<const data::Example*>& batch, int64_t first_example, int new_tokens,
                const RoutingProbeOptions& o, Collector& collector) {
   std::vector<tasks::Sequence> prompts;
-  for (const auto* ex : batch) prompts.push_back(eval::prompt_sequence(tok, cache, *ex, int(model->image_tokens()), o.max_text_len,
-                                                           model->cfg.data.image_position));
+  for (const auto* ex : batch)
+    prompts.push_back(eval::prompt_sequence(tok, cache, *ex, int(model->image_tokens()), o.max_text_len,
+                                            model->cfg.data.image_position));
   auto input = tasks::collate(prompts, model->cfg.model.image_size, tok.pad_id(), /*left_pad=*/true).input;
   const int64_t b = input.input_ids.size(0);
   std::vector<int64_t> rows(b), position(b, 0);
@@ -148,9 +149,10 @@ nlohmann::json soft_scores_json(const std::map<int, LayerAccumulator>& layers) {
 nlohmann::json expert_parallel_json(const std::map<int, LayerAccumulator>& layers,
                                     const std::map<int, std::vector<int64_t>>& bins, int64_t experts,
                                     const RoutingProbeOptions& o, int64_t d_model) {
-  nlohmann::json out = {{"placement", bins.empty() ? "standard EP, experts in index order" : "SMoES, experts in (bin, index) order"},
-                        {"bytes_per_element", o.bytes_per_element},
-                        {"d_model", d_model}};
+  nlohmann::json out = {
+      {"placement", bins.empty() ? "standard EP, experts in index order" : "SMoES, experts in (bin, index) order"},
+      {"bytes_per_element", o.bytes_per_element},
+      {"d_model", d_model}};
   const double bytes_per_slot = double(d_model) * o.bytes_per_element;
   for (int d : o.devices) {
     CrossDevice total;
@@ -172,6 +174,15 @@ nlohmann::json expert_parallel_json(const std::map<int, LayerAccumulator>& layer
     out["devices"].push_back({{"devices", d}, {"all_layers", all}, {"layers", per_layer}});
   }
   return out;
+}
+
+// Shard `shard` of `shards` equal contiguous shares.
+std::vector<data::Example> share_of(std::vector<data::Example> all, int shard, int shards, const std::string& task) {
+  if (all.size() % size_t(shards) != 0)
+    throw Error("routing probe: task " + task + " has " + std::to_string(all.size()) + " examples, which " +
+                std::to_string(shards) + " ranks cannot share equally (give --examples a multiple of the ranks)");
+  const size_t n = all.size() / size_t(shards);
+  return std::vector<data::Example>(all.begin() + long(n * size_t(shard)), all.begin() + long(n * size_t(shard + 1)));
 }
 
 }  // namespace
@@ -214,6 +225,7 @@ nlohmann::json probe_routing(model::MoEVLM& model, const data::Tokenizer& tok, d
     auto examples = tasks::load_with_images(task, root, o.split, /*strict=*/false, nullptr);
     if (int(examples.size()) > o.examples) examples.resize(size_t(o.examples));
     if (examples.empty()) throw Error("routing probe: task " + name + " has no examples in the " + o.split + " split");
+    if (o.shards > 1) examples = share_of(std::move(examples), o.shard, o.shards, name);
     const int new_tokens = o.new_tokens > 0 ? o.new_tokens : eval::default_new_tokens(task.kind);
     for (size_t start = 0; start < examples.size(); start += size_t(o.batch_size)) {
       std::vector<const data::Example*> batch;

@@ -17,13 +17,16 @@ namespace smoes::analysis {
 
 struct RoutingProbeOptions {
   std::string split = "val";
-  int examples = 100;                // per task: the split's first N
-  int batch_size = 8;                // left-padded prompts (padding is never routed)
+  int examples = 100;  // per task: the split's first N
+  int batch_size = 8;  // left-padded prompts (padding is never routed)
   int max_text_len = 40;
-  int new_tokens = 0;                // decode length; 0 = by task kind, as eval (captions 24, boxes 6, answers 8)
+  int new_tokens = 0;  // decode length; 0 = by task kind, as eval (captions 24, boxes 6, answers 8)
   std::vector<int> devices = {2, 4, 8};
-  int bytes_per_element = 2;         // bf16 activations
-  std::string trace;                 // JSONL routing trace, empty = none
+  int bytes_per_element = 2;  // bf16 activations
+  std::string trace;          // JSONL routing trace, empty = none
+  // Only this rank's contiguous share of each task's examples (expert-parallel
+  // measurement: every rank runs as many forwards; the count must divide).
+  int shard = 0, shards = 1;
 };
 
 // The `expert_bin` buffer ([E] int64) of each MoE layer's router, by layer;

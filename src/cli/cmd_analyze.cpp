@@ -2,6 +2,7 @@
 //   vision     does the model read its images? (analysis/vision_probe.h)
 //   grounding  where does it look when it writes a box? (analysis/grounding_probe.h)
 //   routing    which experts serve image tokens and which text? (analysis/routing_probe.h)
+//   traffic    the real expert-parallel all-to-alls beside the simulated ones (expert_parallel/measure.h)
 #include <cstdio>
 #include <filesystem>
 
@@ -12,7 +13,10 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/git_revision.h"
+#include "core/runtime.h"
+#include "dist/world.h"
 #include "eval/results.h"
+#include "expert_parallel/measure.h"
 #include "train/run.h"
 
 namespace smoes::cli {
@@ -55,8 +59,11 @@ void write_analysis(const train::LoadedRun& run, const std::string& root, const 
   const auto out = analysis_path(ckpt, out_option, what, split);
   eval::write_metrics(out, {{what, result},
                             {"provenance",
-                             {{"checkpoint", run.checkpoint}, {"config", run.cfg.to_json()},
-                              {"data_manifest", run.manifest}, {"root", root}, {"git_revision", git_revision()}}}});
+                             {{"checkpoint", run.checkpoint},
+                              {"config", run.cfg.to_json()},
+                              {"data_manifest", run.manifest},
+                              {"root", root},
+                              {"git_revision", git_revision()}}}});
   std::printf("wrote %s\n", out.c_str());
 }
 
@@ -164,12 +171,63 @@ void run_routing(const RoutingOptions& o) {
   if (!probe.trace.empty()) std::printf("wrote %s\n", probe.trace.c_str());
 }
 
+struct TrafficOptions {
+  std::string ckpt, root, out;
+  int nproc = 2;
+  std::vector<std::string> tasks = {"coco_captions", "vqa_v2", "refcoco"};
+  analysis::RoutingProbeOptions probe;
+};
+
+// The launcher: the same command once per rank, each told its rank by the environment.
+void launch_traffic(const TrafficOptions& o) {
+  std::vector<std::string> argv = {std::filesystem::read_symlink("/proc/self/exe").string(),
+                                   "analyze",
+                                   "traffic",
+                                   "--ckpt",
+                                   o.ckpt,
+                                   "--nproc",
+                                   std::to_string(o.nproc),
+                                   "--split",
+                                   o.probe.split,
+                                   "--examples",
+                                   std::to_string(o.probe.examples),
+                                   "--batch-size",
+                                   std::to_string(o.probe.batch_size)};
+  for (const auto& t : o.tasks) argv.insert(argv.end(), {"--task", t});
+  if (!o.root.empty()) argv.insert(argv.end(), {"--root", o.root});
+  if (!o.out.empty()) argv.insert(argv.end(), {"--out", o.out});
+  const int code = dist::launch_local(o.nproc, argv, std::max(1, default_thread_count() / o.nproc));
+  if (code != 0)
+    throw Error("analyze traffic: a rank of --nproc " + std::to_string(o.nproc) + " failed (exit " +
+                std::to_string(code) + "); the others were stopped");
+}
+
+void run_traffic(const TrafficOptions& o) {
+  const auto world = dist::world_from_env();
+  if (world.size <= 1) return launch_traffic(o);
+  Analysed a(o.ckpt, o.root);
+  auto probe = o.probe;
+  probe.max_text_len = a.run.cfg.data.max_text_len;
+  dist::Group group(world, std::chrono::minutes(30));
+  auto result = expert_parallel::measure_traffic(a.run.model, *a.run.tok, a.cache, a.root, o.tasks, probe, group);
+  if (group.rank() != 0) return;
+  std::printf(
+      "%d ranks, %s examples, prefill: remote expert slots per token, real (tokens by example) vs simulated "
+      "(tokens on their modality's home device)\n",
+      result["ranks"].get<int>(), result["examples"].dump().c_str());
+  for (const auto& l : result["layers"])
+    std::printf("layer %d: real %.3f  simulated %.3f\n", l["layer"].get<int>(),
+                l["real_remote_slots_per_token"].get<double>(), l["simulated_remote_slots_per_token"].get<double>());
+  write_analysis(a.run, a.root, o.ckpt, o.out, "traffic", probe.split, result);
+}
+
 }  // namespace
 
 Command add_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "Measurements on a trained run that explain its scores");
   cmd->require_subcommand(1);
-  auto* vision = cmd->add_subcommand("vision", "Does the model read its images? Visual-token energy and real-vs-blank loss");
+  auto* vision =
+      cmd->add_subcommand("vision", "Does the model read its images? Visual-token energy and real-vs-blank loss");
   auto o = std::make_shared<VisionOptions>();
   vision->add_option("--ckpt", o->ckpt, "checkpoint file or run directory")->required();
   vision->add_option("--task", o->tasks, "tasks for the loss gap (default: coco_captions vqa_v2 refcoco)");
@@ -193,8 +251,9 @@ Command add_analyze(CLI::App& app) {
   routing->add_option("--ckpt", r->ckpt, "checkpoint file or run directory")->required();
   routing->add_option("--task", r->tasks, "tasks to run (default: coco_captions vqa_v2 refcoco)");
   routing->add_option("--split", r->probe.split, "train, val or test")->capture_default_str();
-  routing->add_option("--examples", r->probe.examples, "examples per task")->capture_default_str()->check(
-      CLI::PositiveNumber);
+  routing->add_option("--examples", r->probe.examples, "examples per task")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   routing->add_option("--batch-size", r->probe.batch_size, "prompts per forward (left-padded)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -210,10 +269,32 @@ Command add_analyze(CLI::App& app) {
   routing->add_option("--root", r->root, "dataset root (default: the run's data.root)");
   routing->add_option("--out", r->out,
                       "JSON output (default: <run>/analyze_routing_<split>.json; the .md and plots go beside it)");
-  return {cmd, [o, vision, g, grounding, r] {
-            if (vision->parsed()) run_vision(*o);
-            else if (grounding->parsed()) run_grounding(*g);
-            else run_routing(*r);
+  auto* traffic = cmd->add_subcommand(
+      "traffic", "Expert-parallel all-to-alls measured on N local ranks beside analyze routing's simulation");
+  auto t = std::make_shared<TrafficOptions>();
+  traffic->add_option("--ckpt", t->ckpt, "checkpoint file or run directory")->required();
+  traffic->add_option("--nproc", t->nproc, "ranks (each MoE layer's experts split over them)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 64));
+  traffic->add_option("--task", t->tasks, "tasks to run (default: coco_captions vqa_v2 refcoco)");
+  traffic->add_option("--split", t->probe.split, "train, val or test")->capture_default_str();
+  traffic->add_option("--examples", t->probe.examples, "examples per task (a multiple of --nproc)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  traffic->add_option("--batch-size", t->probe.batch_size, "prompts per forward")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  traffic->add_option("--root", t->root, "dataset root (default: the run's data.root)");
+  traffic->add_option("--out", t->out, "JSON output (default: <run>/analyze_traffic_<split>.json)");
+  return {cmd, [o, vision, g, grounding, r, traffic, t] {
+            if (vision->parsed())
+              run_vision(*o);
+            else if (grounding->parsed())
+              run_grounding(*g);
+            else if (traffic->parsed())
+              run_traffic(*t);
+            else
+              run_routing(*r);
           }};
 }
 

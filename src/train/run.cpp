@@ -10,6 +10,7 @@
 #include "data/instances.h"
 #include "dist/group.h"
 #include "eval/evaluate.h"
+#include "tasks/layouts.h"
 #include "train/example_source.h"
 #include "train/init.h"
 
@@ -33,7 +34,11 @@ model::MoEVLM build_model(const Config& cfg, const data::Tokenizer& tok) {
 }
 
 std::vector<std::vector<int>> tag_word_pieces(const Config& cfg, const data::Tokenizer& tok) {
-  auto names = data::load_coco_label_names((fs::path(cfg.data.root) / "coco").string(), "train2014");
+  // COCO's instances, wherever its layout puts them (tasks/layouts.h): the folder holding annotations/.
+  const auto found = tasks::find_layout("the vision tags' names", cfg.data.root,
+                                        tasks::coco_layouts("instances_train2014.json", "train2014"));
+  auto names =
+      data::load_coco_label_names(fs::path(found.annotations[0]).parent_path().parent_path().string(), "train2014");
   auto pieces = [&](const std::map<int, std::string>& named, int id) {
     auto it = named.find(id);
     return it == named.end() ? std::vector<int>{} : tok.encode(it->second);
