@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_input.h"
 
 namespace smoes {
 namespace config_detail {
@@ -20,7 +21,10 @@ namespace {
 
 std::string shown(const json& j) {
   std::string s = j.dump();
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+  if (s.size() <= 40) return s;
+  size_t cut = 37;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 character
+  return s.substr(0, cut) + "...";
 }
 
 [[noreturn]] void wrong_type(const json& j, const char* expected, const std::string& source,
@@ -98,8 +102,9 @@ void read_value(const json& j, std::vector<int>& v, const std::string& source, c
   if (!j.is_array()) wrong_type(j, "a list of integers", source, path);
   v.clear();
   for (size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_number_integer()) wrong_type(j[i], "an integer", source, path + "[" + std::to_string(i) + "]");
-    v.push_back(j[i].get<int>());
+    int x = 0;
+    read_value(j[i], x, source, path + "[" + std::to_string(i) + "]");
+    v.push_back(x);
   }
 }
 void read_value(const json& j, std::map<std::string, double>& v, const std::string& source,
@@ -219,11 +224,40 @@ Config Config::from_json(const json& j, const std::string& source) {
   return c;
 }
 
+namespace {
+
+// Whether `s` is valid UTF-8 (what JSON strings must be: a config holding
+// anything else could not be written back).
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || n > s.size() - i) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      const unsigned char d = s[i + k];
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 void apply_override(json& j, const std::string& assignment) {
+  // Messages quote the assignment, so only once it is known to be text.
+  if (!valid_utf8(assignment))
+    throw Error("--set (an argument of " + std::to_string(assignment.size()) + " bytes): not valid UTF-8 text");
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw Error("--set " + assignment + ": expected KEY=VALUE, e.g. moe.top_k=2");
+  if (!j.is_object()) throw Error("--set " + assignment + ": the config is not a JSON object");
   std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  check_json_depth(text, "--set " + assignment);
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;  // bare words are strings: router.name=smar
   json* node = &j;
@@ -246,16 +280,19 @@ Config Config::load(const std::string& path, const std::vector<std::string>& ove
   std::string source = path.empty() ? "config" : path;
   if (!path.empty()) {
     std::string text = read_file(path);
+    check_json_depth(text, path);
     j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
       // Parse again with exceptions only to get the position of the error.
       try {
         j = json::parse(text);
-      } catch (const json::parse_error& e) {
+      } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         throw Error(path + ": not valid JSON: " + e.what());
       }
     }
   }
+  if (!j.is_object())
+    config_detail::fail(source, "(top level)", std::string("expected a JSON object, got ") + j.type_name());
   for (const auto& o : overrides) apply_override(j, o);
   if (!overrides.empty()) source += " (with --set overrides)";
   return from_json(j, source);

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_input.h"
 
 namespace smoes::data {
 
@@ -86,6 +87,7 @@ void for_each_json_line(const std::string& path, const RecordErrors& errors,
     if (errors.report) ++errors.report->records;
     std::string record = "line " + std::to_string(n);
     json value;
+    check_json_depth(line, errors.file + ": " + record);
     try {
       value = json::parse(line);
     } catch (const json::exception& e) {

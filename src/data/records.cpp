@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_input.h"
 
 namespace smoes::data {
 
@@ -18,9 +19,10 @@ void LoadReport::skip(const std::string& reason, const std::string& message) {
 
 json parse_json_file(const std::string& path) {
   std::string text = read_file(path);
+  check_json_depth(text, path);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(path + ": not valid JSON: " + e.what());
   }
 }
@@ -29,7 +31,9 @@ void verify_against_manifest(const std::string& root, const std::string& file) {
   for (fs::path dir : {fs::path(root), fs::path(root).parent_path()}) {
     auto manifest_path = dir / "MANIFEST.json";
     if (dir.empty() || !fs::exists(manifest_path)) continue;
-    auto manifest = json::parse(read_file(manifest_path.string()), nullptr, false);
+    std::string manifest_text = read_file(manifest_path.string());
+    check_json_depth(manifest_text, manifest_path.string());
+    auto manifest = json::parse(manifest_text, nullptr, false);
     if (manifest.is_discarded() || !manifest.contains("files") || !manifest["files"].is_object())
       throw Error(manifest_path.string() + ": not a valid manifest (no \"files\" object)");
     auto rel = fs::relative(fs::absolute(file), fs::absolute(dir)).generic_string();

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_input.h"
 
 namespace smoes::eval {
 namespace {
@@ -14,6 +15,7 @@ using nlohmann::json;
 // JSON library would silently keep the last one).
 json parse(const std::string& path) {
   std::string text = read_file(path);
+  check_json_depth(text, path);
   std::set<std::string> top_keys;
   auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {
     if (event == json::parse_event_t::key && depth == 1 && !top_keys.insert(parsed.get<std::string>()).second)
@@ -22,7 +24,7 @@ json parse(const std::string& path) {
   };
   try {
     return json::parse(text, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(path + ": not valid JSON: " + e.what());
   }
 }

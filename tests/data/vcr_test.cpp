@@ -67,16 +67,25 @@ TEST(Vcr, RendersTokensAndObjectReferences) {
 
 TEST(Vcr, DeeplyNestedOrHugeValuesAreReportedBriefly) {
   std::string images = vcr_images("deep");
-  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto nested = [](size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   std::string file = temp_dir("deep_file") + "/val.jsonl";
-  write_text(file, R"({"annot_id": "d", "img_fn": "lsmdc_x/x@0.jpg", "objects": ["person"], "question": ["Is", [0, )" +
-                       deep + R"(], "ok", "?"]})" + "\n");
+  auto write_question = [&](const std::string& deep) {
+    write_text(file,
+               R"({"annot_id": "d", "img_fn": "lsmdc_x/x@0.jpg", "objects": ["person"], "question": ["Is", [0, )" +
+                   deep + R"(], "ok", "?"]})" + "\n");
+  };
+  write_question(nested(900));  // within the JSON nesting limit (core/json_input.h)
   std::string msg = error_of([&] { data::load_vcr(file, images); });
   EXPECT_NE(
       msg.find("line 1 (annot_id d): field 'question': object reference [0,[...]]: [...] is not an index into the "
                "1 objects"),
       std::string::npos)
       << msg.substr(0, 300);
+  write_question(nested(100000));  // beyond it: refused before parsing
+  msg = error_of([&] { data::load_vcr(file, images); });
+  EXPECT_NE(msg.find("val.jsonl: line 1: JSON nested deeper than 1000 levels"), std::string::npos)
+      << msg.substr(0, 300);
+  EXPECT_LT(msg.size(), 300u);
   write_text(file, R"({"annot_id": "d", "img_fn": "lsmdc_x/x@0.jpg", "objects": ["person"], "question": [[")" +
                        std::string(1000, 'x') + R"("]]})" + "\n");
   msg = error_of([&] { data::load_vcr(file, images); });
