@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all bootstrap configure build test demo bench openclipart clean
+.PHONY: all bootstrap configure build test demo bench sanitize openclipart clean
 
 all: build
 
@@ -28,6 +28,16 @@ demo: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
+
+# Every test again with AddressSanitizer + UBSan, in its own build directory.
+# A finding stops the test that hit it (halt_on_error), so ctest reports it.
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+sanitize: bootstrap
+	cmake -S . -B build-sanitize $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOES_SANITIZE=ON
+	cmake --build build-sanitize -j $(JOBS)
+	$(SANITIZE_ENV) ctest --test-dir build-sanitize --output-on-failure -j $(JOBS)
 
 # Real clip art no one here drew, as a COCO caption set (downloads ~150 MB once).
 openclipart: build

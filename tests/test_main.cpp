@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
   smoes::init_runtime();
   const auto tmp = make_private_tmpdir();
   const int rc = RUN_ALL_TESTS();
+  if (std::getenv("SMOES_KEEP_TEST_TMP")) {  // to look at what a failing test left
+    std::fprintf(stderr, "kept %s\n", tmp.c_str());
+    return rc;
+  }
   std::error_code ignored;
   std::filesystem::remove_all(tmp, ignored);
   return rc;

@@ -11,10 +11,12 @@
 #include "analysis/routing_report.h"
 #include "analysis/vision_probe.h"
 #include "cli/commands.h"
+#include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/git_revision.h"
 #include "core/runtime.h"
 #include "dist/world.h"
+#include "train/init.h"
 #include "eval/results.h"
 #include "expert_parallel/measure.h"
 #include "train/run.h"
@@ -180,6 +182,7 @@ struct TrafficOptions {
 
 // The launcher: the same command once per rank, each told its rank by the environment.
 void launch_traffic(const TrafficOptions& o) {
+  read_checkpoint_meta(train::resolve_checkpoint(o.ckpt));  // a bad --ckpt fails here once, not in every rank
   std::vector<std::string> argv = {std::filesystem::read_symlink("/proc/self/exe").string(),
                                    "analyze",
                                    "traffic",
@@ -232,8 +235,8 @@ Command add_analyze(CLI::App& app) {
   vision->add_option("--ckpt", o->ckpt, "checkpoint file or run directory")->required();
   vision->add_option("--task", o->tasks, "tasks for the loss gap (default: coco_captions vqa_v2 refcoco)");
   vision->add_option("--split", o->probe.split, "train, val or test")->capture_default_str();
-  vision->add_option("--images", o->probe.images, "images for the energy split")->capture_default_str();
-  vision->add_option("--examples", o->probe.examples, "examples per task for the loss gap")->capture_default_str();
+  vision->add_option("--images", o->probe.images, "images for the energy split")->check(at_least(1))->capture_default_str();
+  vision->add_option("--examples", o->probe.examples, "examples per task for the loss gap")->check(at_least(1))->capture_default_str();
   vision->add_option("--root", o->root, "dataset root (default: the run's data.root)");
   vision->add_option("--out", o->out, "JSON output (default: <run>/analyze_vision_<split>.json)");
   auto* grounding =
@@ -242,7 +245,7 @@ Command add_analyze(CLI::App& app) {
   grounding->add_option("--ckpt", g->ckpt, "checkpoint file or run directory")->required();
   grounding->add_option("--task", g->task, "grounding task")->capture_default_str();
   grounding->add_option("--split", g->probe.split, "train, val or test")->capture_default_str();
-  grounding->add_option("--examples", g->probe.examples, "examples to probe")->capture_default_str();
+  grounding->add_option("--examples", g->probe.examples, "examples to probe")->check(at_least(1))->capture_default_str();
   grounding->add_option("--root", g->root, "dataset root (default: the run's data.root)");
   grounding->add_option("--out", g->out, "JSON output (default: <run>/analyze_grounding_<split>.json)");
   auto* routing = cmd->add_subcommand(
@@ -253,16 +256,18 @@ Command add_analyze(CLI::App& app) {
   routing->add_option("--split", r->probe.split, "train, val or test")->capture_default_str();
   routing->add_option("--examples", r->probe.examples, "examples per task")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   routing->add_option("--batch-size", r->probe.batch_size, "prompts per forward (left-padded)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   routing->add_option("--new-tokens", r->probe.new_tokens, "greedy decode length (0 = by task kind, as eval)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   routing->add_option("--devices", r->probe.devices, "expert-parallel device counts (each must divide the experts)")
+      ->check(at_least(1))
       ->capture_default_str();
   routing->add_option("--bytes-per-element", r->probe.bytes_per_element, "activation bytes for all-to-all traffic")
+      ->check(CLI::Range(1, 16))
       ->capture_default_str();
   routing->add_option("--trace", r->probe.trace,
                       "JSONL routing trace (default: <run>/routing_trace_<split>.jsonl when moe.record_trace)");
@@ -280,10 +285,10 @@ Command add_analyze(CLI::App& app) {
   traffic->add_option("--split", t->probe.split, "train, val or test")->capture_default_str();
   traffic->add_option("--examples", t->probe.examples, "examples per task (a multiple of --nproc)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   traffic->add_option("--batch-size", t->probe.batch_size, "prompts per forward")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   traffic->add_option("--root", t->root, "dataset root (default: the run's data.root)");
   traffic->add_option("--out", t->out, "JSON output (default: <run>/analyze_traffic_<split>.json)");
   return {cmd, [o, vision, g, grounding, r, traffic, t] {

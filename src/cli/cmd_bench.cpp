@@ -19,11 +19,11 @@ Command add_bench(CLI::App& app) {
   auto repeats = std::make_shared<int>(7);
   auto* moe = bench->add_subcommand("moe", "MoE layer fwd+bwd vs dense SwiGLU of equal active FLOPs and a per-expert loop");
   moe->add_flag("--json", *json_out, "print results as JSON");
-  moe->add_option("--repeats", *repeats, "timed repeats per variant (median is reported)")->capture_default_str();
+  moe->add_option("--repeats", *repeats, "timed repeats per variant (median is reported)")->check(at_least(1))->capture_default_str();
   auto only = std::make_shared<std::array<int64_t, 3>>(std::array<int64_t, 3>{0, 0, 0});  // T, E, k; 0 = all
-  moe->add_option("--tokens", (*only)[0], "only cases with this many tokens (T)");
-  moe->add_option("--experts", (*only)[1], "only cases with this many experts (E)");
-  moe->add_option("--top-k", (*only)[2], "only cases with this top-k");
+  moe->add_option("--tokens", (*only)[0], "only cases with this many tokens (T)")->check(at_least(1));
+  moe->add_option("--experts", (*only)[1], "only cases with this many experts (E)")->check(at_least(1));
+  moe->add_option("--top-k", (*only)[2], "only cases with this top-k")->check(at_least(1));
 
   auto* train = bench->add_subcommand("train", "training throughput (tokens/s, GFLOP/s vs matmul rate)");
   auto config_path = std::make_shared<std::string>();
@@ -32,8 +32,8 @@ Command add_bench(CLI::App& app) {
   train->add_flag("--json", *json_out, "print results as JSON");
   train->add_option("--config", *config_path, "model config JSON (default: built-in defaults)");
   train->add_option("--set", *overrides, "override a config field, e.g. model.d_model=512");
-  train->add_option("--batch", *batch, "sequences per step")->capture_default_str();
-  train->add_option("--seq-len", *seq, "tokens per sequence (incl. visual tokens)")->capture_default_str();
+  train->add_option("--batch", *batch, "sequences per step")->check(at_least(1))->capture_default_str();
+  train->add_option("--seq-len", *seq, "tokens per sequence (incl. visual tokens)")->check(at_least(1))->capture_default_str();
 
   return {bench, [=] {
             if (moe->parsed()) {

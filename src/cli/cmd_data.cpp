@@ -81,7 +81,7 @@ Command add_data(CLI::App& app) {
   inspect->add_option("--format", o->format, "task format: " + names)->required();
   inspect->add_option("--path", o->path, "dataset root, laid out as `smoes world generate` writes it")->required();
   inspect->add_option("--split", o->split, "train, val or test")->capture_default_str();
-  inspect->add_option("--samples", o->samples, "examples to print")->capture_default_str();
+  inspect->add_option("--samples", o->samples, "examples to print")->check(at_least(0))->capture_default_str();
   inspect->add_option("--json", o->json, "also write every parsed record, all fields, to this JSON file");
   return {data, [o] {
             const auto& task = tasks::find_task(o->format);

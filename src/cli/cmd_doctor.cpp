@@ -15,7 +15,7 @@ Command add_doctor(CLI::App& app) {
   auto json_out = std::make_shared<bool>(false);
   auto min_gflops = std::make_shared<double>(100.0);
   sub->add_flag("--json", *json_out, "print the report as JSON");
-  sub->add_option("--min-gflops", *min_gflops, "warn below this fp32 matmul rate")->capture_default_str();
+  sub->add_option("--min-gflops", *min_gflops, "warn below this fp32 matmul rate")->check(at_least(0))->capture_default_str();
   return {sub, [=] {
             DoctorReport r = run_doctor(".", *min_gflops);
             const auto gemm = moe::gemm_backend();

@@ -70,8 +70,8 @@ Command add_eval(CLI::App& app) {
   cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory");
   cmd->add_option("--task", o->tasks, "task(s) to score (default: the run's training mixture)");
   cmd->add_option("--split", o->split, "train, val or test (mapped to each dataset's split names)")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "score the first N examples of each task (0 = all)")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "generation batch size")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "score the first N examples of each task (0 = all)")->check(at_least(0))->capture_default_str();
+  cmd->add_option("--batch", o->batch, "generation batch size")->check(at_least(1))->capture_default_str();
   cmd->add_option("--root", o->root, "dataset root (default: the run's data.root)");
   cmd->add_option("--results", o->results, "a results file in the task's official format (no model needed)");
   cmd->add_option("--annotations", o->annotations, "with --results: dataset root holding the task's annotations");

@@ -64,24 +64,27 @@ Command add_skip(CLI::App& app) {
   for (const auto& m : skip::skip_methods()) methods_help += " " + m;
   cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory");
   cmd->add_option("--method", s.methods, methods_help)->capture_default_str();
-  cmd->add_option("--ratio", s.ratios, "target skip ratio(s) in [0, 1) of the routed slots")->capture_default_str();
+  cmd->add_option("--ratio", s.ratios, "target skip ratio(s) in [0, 1) of the routed slots")->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_option("--task", s.tasks, "task(s) to score");
   cmd->add_option("--split", s.split, "split scored")->capture_default_str();
-  cmd->add_option("--limit", s.limit, "score the first N examples of each task (0 = all)")->capture_default_str();
-  cmd->add_option("--batch", s.batch_size, "generation and timing batch size")->capture_default_str();
+  cmd->add_option("--limit", s.limit, "score the first N examples of each task (0 = all)")->check(at_least(0))->capture_default_str();
+  cmd->add_option("--batch", s.batch_size, "generation and timing batch size")->check(at_least(1))->capture_default_str();
   cmd->add_option("--root", o->root, "dataset root (default: the run's data.root)");
   cmd->add_option("--calibration-task", s.calibration.task, "task whose examples calibrate (default: the first --task)");
   cmd->add_option("--calibration-split", s.calibration.split, "its split")->capture_default_str();
-  cmd->add_option("--calibration-samples", s.calibration.samples, "calibration examples")->capture_default_str();
+  cmd->add_option("--calibration-samples", s.calibration.samples, "calibration examples")->check(at_least(1))->capture_default_str();
   cmd->add_option("--calibration", s.calibration_file,
                   "calibration file to use (default: <run>/calibration/<task>_<split>_n<N>_s<seed>_<fingerprint>.json, made once)");
   cmd->add_option("--candidates", s.candidates, "MoDES thresholds per modality for the frontier search")
+      ->check(at_least(1))
       ->capture_default_str();
   cmd->add_option("--search-samples", s.search_samples,
                  "calibration examples scoring each MoDES frontier pair (the first ones)")
+      ->check(at_least(1))
       ->capture_default_str();
-  cmd->add_option("--keep", s.keep, "naee-prune: experts kept per MoE layer (default: round(E * (1 - ratio)))");
-  cmd->add_option("--timing-batches", s.timing_batches, "prompt batches timed for the speedups")->capture_default_str();
+  cmd->add_option("--keep", s.keep, "naee-prune: experts kept per MoE layer (default: round(E * (1 - ratio)))")
+      ->check(at_least(1));
+  cmd->add_option("--timing-batches", s.timing_batches, "prompt batches timed for the speedups")->check(at_least(1))->capture_default_str();
   cmd->add_option("--seed", s.seed, "random skipping's seed")->capture_default_str();
   cmd->add_flag("--sweep", o->sweep,
                 "every skipping method (not naee-prune) at ratios 0.2 0.4 0.6 0.8 0.9 (unless --method/--ratio say "

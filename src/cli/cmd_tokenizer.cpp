@@ -22,11 +22,12 @@ Command add_tokenizer(CLI::App& app) {
   train->add_option("--world", o->world, "dataset root: its corpus and every train split's text");
   train->add_option("--input", o->inputs, "more text files (one sentence per line)");
   train->add_option("--out", o->out, "model path prefix (writes PREFIX.model; default <world>/tokenizer)");
-  train->add_option("--vocab-size", o->vocab, "pieces in the vocabulary")->capture_default_str();
-  train->add_option("--location-bins", o->bins, "grounding tokens <loc_0>..<loc_{B-1}>")->capture_default_str();
+  train->add_option("--vocab-size", o->vocab, "pieces in the vocabulary")->check(CLI::Range(64, 1000000))->capture_default_str();
+  train->add_option("--location-bins", o->bins, "grounding tokens <loc_0>..<loc_{B-1}>")->check(CLI::Range(0, 100000))->capture_default_str();
   return {tok, [o] {
             namespace fs = std::filesystem;
             auto files = o->inputs;
+            for (const auto& f : files) read_file(f);  // each is named if missing, before SentencePiece logs anything
             std::string prefix = o->out;
             if (!o->world.empty()) {
               auto text_file = (fs::path(o->world) / "tokenizer_text.txt").string();

@@ -24,7 +24,8 @@ Command add_train(CLI::App& app) {
   auto o = std::make_shared<Options>();
   cmd->add_option("--config", o->config, "JSON config (see configs/); defaults for missing fields");
   cmd->add_option("--set", o->sets, "override a field, e.g. --set train.steps=100 --set moe.top_k=1");
-  cmd->add_option("--stop-after", o->stop_after, "stop after N steps without a final checkpoint (as if killed)");
+  cmd->add_option("--stop-after", o->stop_after, "stop after N steps without a final checkpoint (as if killed)")
+      ->check(at_least(0));
   cmd->add_option("--nproc", o->nproc,
                   "data parallel over N local worker processes (Gloo on 127.0.0.1; train.batch_size is the global "
                   "batch). Under mpirun or torchrun-style RANK/WORLD_SIZE variables each process is one rank")

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "core/files.h"
 #include "world/generate.h"
 #include "world/openclipart.h"
 
@@ -29,9 +30,10 @@ Command add_world(CLI::App& app) {
   clip->add_option("--png-root", oc->png_root, "pictures (package openclipart-png)")->capture_default_str();
   clip->add_option("--svg-root", oc->svg_root, "their SVGs with metadata (package openclipart-svg)")->capture_default_str();
   clip->add_option("--size", oc->image_size, "side of the square output pictures")->check(CLI::Range(8, 1024))->capture_default_str();
-  clip->add_option("--limit", oc->limit, "convert the first N pictures only (0 = all)")->capture_default_str();
+  clip->add_option("--limit", oc->limit, "convert the first N pictures only (0 = all)")->check(at_least(0))->capture_default_str();
 
   return {world, [=] {
+            ensure_writable_dir(*out, "--out");
             if (gen->parsed()) {
               world::generate(world::WorldOptions::for_preset(*preset, *seed), *out);
               return;

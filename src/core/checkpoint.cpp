@@ -1,8 +1,12 @@
 #include "core/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <regex>
@@ -21,6 +25,44 @@ constexpr char kMagic[8] = {'S', 'M', 'O', 'E', 'S', 'C', 'K', '1'};
 void write_named_tensors(torch::serialize::OutputArchive& ar, const torch::nn::Module& model) {
   for (const auto& p : model.named_parameters(/*recurse=*/true)) ar.write("param/" + p.key(), p.value().detach());
   for (const auto& b : model.named_buffers(/*recurse=*/true)) ar.write("buffer/" + b.key(), b.value(), true);
+}
+
+// AdamW's state by parameter name. libtorch's own optimizer archive keys it
+// by tensor addresses, which differ in every process, so the same training
+// state would give different bytes after a resume.
+std::string adamw_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+void write_adamw_state(torch::serialize::OutputArchive& ar, const torch::nn::Module& model,
+                       const torch::optim::AdamW& opt) {
+  const auto& state = opt.state();
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    auto it = state.find(adamw_key(p.value()));
+    if (it == state.end()) continue;  // never stepped (frozen)
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    const std::string at = "adamw/" + p.key() + "/";
+    ar.write(at + "step", torch::tensor(s.step(), torch::kLong), true);
+    ar.write(at + "exp_avg", s.exp_avg(), true);
+    ar.write(at + "exp_avg_sq", s.exp_avg_sq(), true);
+    if (s.max_exp_avg_sq().defined()) ar.write(at + "max_exp_avg_sq", s.max_exp_avg_sq(), true);
+  }
+}
+
+void read_adamw_state(torch::serialize::InputArchive& ar, const torch::nn::Module& model, torch::optim::AdamW& opt) {
+  auto& state = opt.state();
+  state.clear();
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    const std::string at = "adamw/" + p.key() + "/";
+    torch::Tensor step, exp_avg, exp_avg_sq, max_exp_avg_sq;
+    if (!ar.try_read(at + "step", step, true)) continue;
+    ar.read(at + "exp_avg", exp_avg, true);
+    ar.read(at + "exp_avg_sq", exp_avg_sq, true);
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(step.item<int64_t>());
+    s->exp_avg(exp_avg);
+    s->exp_avg_sq(exp_avg_sq);
+    if (ar.try_read(at + "max_exp_avg_sq", max_exp_avg_sq, true)) s->max_exp_avg_sq(max_exp_avg_sq);
+    state[adamw_key(p.value())] = std::move(s);
+  }
 }
 
 std::string shape_text(const torch::Tensor& t) {
@@ -109,7 +151,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   meta.git_revision = git_revision();
   torch::serialize::OutputArchive ar;
   write_named_tensors(ar, model);
-  if (optimizer) {
+  const auto* adamw = dynamic_cast<const torch::optim::AdamW*>(optimizer);
+  if (adamw) {
+    write_adamw_state(ar, model, *adamw);
+  } else if (optimizer) {
     torch::serialize::OutputArchive opt_ar;
     optimizer->save(opt_ar);
     ar.write("optimizer", opt_ar);
@@ -123,6 +168,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   j["payload_bytes"] = static_cast<uint64_t>(payload.size());
   j["payload_sha256"] = sha256_hex(payload);
   j["has_optimizer"] = optimizer != nullptr;
+  if (adamw) j["optimizer_format"] = "adamw_by_name";
   std::string meta_text = j.dump();
   uint64_t meta_len = meta_text.size();
   std::string file(kMagic, sizeof kMagic);
@@ -155,9 +201,15 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
     read_named_tensors(ar, model, path);
     if (optimizer) {
       if (!f.meta.value("has_optimizer", false)) throw Error(path + ": checkpoint has no optimizer state");
-      torch::serialize::InputArchive opt_ar;
-      ar.read("optimizer", opt_ar);
-      optimizer->load(opt_ar);
+      auto* adamw = dynamic_cast<torch::optim::AdamW*>(optimizer);
+      if (f.meta.value("optimizer_format", "") == "adamw_by_name") {
+        if (!adamw) throw Error(path + ": checkpoint holds AdamW state; the optimizer is not AdamW");
+        read_adamw_state(ar, model, *adamw);
+      } else {  // libtorch's own format (checkpoints written before the state was keyed by name)
+        torch::serialize::InputArchive opt_ar;
+        ar.read("optimizer", opt_ar);
+        optimizer->load(opt_ar);
+      }
     }
     if (restore_rng) {
       torch::Tensor rng;
@@ -173,12 +225,30 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
 
 CheckpointDir::CheckpointDir(std::string dir, int keep_last) : dir_(std::move(dir)), keep_last_(keep_last) {
   if (keep_last_ < 1) throw Error("keep_last must be >= 1");
-  std::filesystem::create_directories(dir_);
+}
+
+void CheckpointDir::prepare_for_saving() {
+  ensure_writable_dir(dir_, "the checkpoint folder");
+  // A process killed mid-save leaves its temp file (never a damaged
+  // checkpoint): remove those whose writer is gone.
+  static const std::regex temp(".+\\.tmp\\.(\\d{1,9})");
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    std::smatch m;
+    std::string file = entry.path().filename().string();
+    if (!std::regex_match(file, m, temp)) continue;
+    const pid_t writer = static_cast<pid_t>(std::stoll(m[1]));
+    if (writer != ::getpid() && ::kill(writer, 0) != 0 && errno == ESRCH) {
+      spdlog::info("{}: removing {}, left by a run killed while saving", dir_, file);
+      std::filesystem::remove(entry.path());
+    }
+  }
+  prepared_ = true;
 }
 
 std::vector<std::string> CheckpointDir::list() const {
-  static const std::regex name("step_(\\d+)\\.ckpt");
+  static const std::regex name("step_(\\d{1,18})\\.ckpt");
   std::vector<std::pair<int64_t, std::string>> found;
+  if (!std::filesystem::is_directory(dir_)) return {};
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     std::smatch m;
     std::string file = entry.path().filename().string();
@@ -192,6 +262,7 @@ std::vector<std::string> CheckpointDir::list() const {
 
 std::string CheckpointDir::save(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
                                 CheckpointMeta meta) {
+  if (!prepared_) prepare_for_saving();
   char name[64];
   std::snprintf(name, sizeof name, "step_%09lld.ckpt", static_cast<long long>(meta.step));
   std::string path = (std::filesystem::path(dir_) / name).string();

@@ -27,7 +27,10 @@ struct CheckpointMeta {
 };
 
 // Writes a checkpoint of `model` (all parameters and buffers), `optimizer`
-// (may be null) and the global torch CPU RNG to `path`, atomically.
+// (may be null) and the global torch CPU RNG to `path`, atomically. AdamW's
+// state is stored by parameter name, so the same training state gives the
+// same bytes in any process (a resumed run's checkpoint equals an
+// uninterrupted run's, byte for byte).
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const torch::optim::Optimizer* optimizer, CheckpointMeta meta);
 
@@ -57,8 +60,13 @@ class CheckpointDir {
   const std::string& dir() const { return dir_; }
 
  private:
+  // Before the first save: the folder exists and is writable, and temp files
+  // of saves that were killed are gone. (Reading needs none of it.)
+  void prepare_for_saving();
+
   std::string dir_;
   int keep_last_;
+  bool prepared_ = false;
 };
 
 }  // namespace smoes

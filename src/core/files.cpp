@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +32,14 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
   }
 }
 
+// Fault injection for the crash-safety tests: with SMOES_FAULT_KILL_WRITING
+// set, the process kills itself halfway through writing the first file whose
+// path contains that text.
+bool killed_while_writing(const std::string& path) {
+  const char* text = std::getenv("SMOES_FAULT_KILL_WRITING");
+  return text && *text && path.find(text) != std::string::npos;
+}
+
 void fsync_directory(const std::filesystem::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd >= 0) {
@@ -41,6 +51,8 @@ void fsync_directory(const std::filesystem::path& dir) {
 }  // namespace
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open for reading: " + errno_text());
   std::ostringstream out;
@@ -49,14 +61,25 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
+void ensure_writable_dir(const std::string& dir, const std::string& what) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(dir + ": cannot create " + what + ": " + ec.message());
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) throw Error(dir + ": " + what + " is not writable: " + errno_text());
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   namespace fs = std::filesystem;
   fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  if (target.has_parent_path()) ensure_writable_dir(target.parent_path().string(), "the folder of " + path);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(tmp + ": cannot create: " + errno_text());
   try {
+    if (killed_while_writing(path)) {  // as a kill mid-write leaves it: half a temp file
+      write_all(fd, bytes.substr(0, bytes.size() / 2), tmp);
+      ::raise(SIGKILL);
+    }
     write_all(fd, bytes, tmp);
     if (::fsync(fd) != 0) throw Error(tmp + ": fsync failed: " + errno_text());
   } catch (...) {

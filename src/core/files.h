@@ -14,6 +14,11 @@ std::string read_file(const std::string& path);
 // one, never a partial write, even if the process is killed mid-way.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+// Creates `dir` and its parents and checks that files can be made in it;
+// otherwise throws naming `what` (e.g. "train.out_dir"), the path and why.
+// Runs call it first, so a bad output path fails before any work is done.
+void ensure_writable_dir(const std::string& dir, const std::string& what);
+
 // Lowercase hex SHA-256 (OpenSSL).
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file(const std::string& path);

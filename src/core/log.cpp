@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -112,8 +114,30 @@ MetricsWriter::MetricsWriter(const std::string& path, int64_t resume_step) : pat
 }
 
 void MetricsWriter::write(const nlohmann::json& record) {
+  errno = 0;
   out_ << record.dump() << '\n';
   out_.flush();
+  if (!out_) throw Error(path_ + ": cannot append a metrics record: " + (errno ? std::strerror(errno) : "write failed"));
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::vector<std::pair<size_t, std::string>> lines;  // (line number, text) of the non-empty lines
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);)
+    if (++number, !line.empty()) lines.emplace_back(number, line);
+  std::vector<nlohmann::json> records;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto j = nlohmann::json::parse(lines[i].second, nullptr, false);
+    if (j.is_object()) {
+      records.push_back(std::move(j));
+    } else if (i + 1 == lines.size()) {
+      spdlog::warn("{}: skipping its last line, cut short (the run was killed while writing it)", path);
+    } else {
+      throw Error(path + ": line " + std::to_string(lines[i].first) + " is not a JSON object");
+    }
+  }
+  return records;
 }
 
 }  // namespace smoes

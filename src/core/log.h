@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace smoes {
 
@@ -38,7 +39,8 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-// Appends one JSON object per line to a metrics file, flushed per line.
+// Appends one JSON object per line to a metrics file, flushed per line; a
+// failed write (a full disk, a file-size limit) throws naming the file.
 // Opening with `resume_step` >= 0 first drops lines whose "step" is past it,
 // so a resumed run's file reads as if the run had never stopped.
 class MetricsWriter {
@@ -51,5 +53,10 @@ class MetricsWriter {
   std::string path_;
   std::ofstream out_;
 };
+
+// Every record of a JSONL metrics file. A kill can cut the last line only
+// (each line is flushed whole), so a last line that does not parse is skipped
+// with a warning; a bad line anywhere else throws naming the file and line.
+std::vector<nlohmann::json> read_metrics(const std::string& path);
 
 }  // namespace smoes

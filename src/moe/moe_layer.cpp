@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "core/error.h"
+#include "core/non_finite_error.h"
 #include "moe/bins.h"
 
 namespace smoes::moe {
@@ -42,7 +42,7 @@ void MoELayerImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& mod
 
 void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
   if (!torch::isfinite(logits).all().item<bool>())
-    throw Error(name + ": router logits contain NaN or Inf (diverged training or bad input)");
+    throw NonFiniteError(name + ": router logits contain NaN or Inf (diverged training or bad input)");
 }
 
 MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft,

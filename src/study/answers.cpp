@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "core/files.h"
+#include "core/log.h"
 #include "core/plot.h"
 #include "study/answer_kit.h"
 
@@ -141,11 +141,9 @@ void learning_curves(Results& r, Answer& a, const std::string& name,
   for (const auto& [label, model] : label_model) {
     const Run* run = r.grid().find(model, r.seeds().front());
     if (!run || !fs::exists(fs::path(run->dir) / "metrics.jsonl")) continue;
-    std::ifstream in(fs::path(run->dir) / "metrics.jsonl");
-    std::string line, block;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("step") && j.contains("loss") && j["loss"].is_number())
+    std::string block;
+    for (const auto& j : read_metrics((fs::path(run->dir) / "metrics.jsonl").string())) {
+      if (j.contains("step") && j.contains("loss") && j["loss"].is_number())
         block += std::to_string(j["step"].get<int64_t>()) + " " + std::to_string(j["loss"].get<double>()) + "\n";
     }
     if (block.empty()) continue;

@@ -102,12 +102,10 @@ namespace {
 
 // The last record of a run's metrics.jsonl (null when there is none).
 nlohmann::json last_metrics(const Run& run) {
-  std::ifstream in(fs::path(run.dir) / "metrics.jsonl");
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  auto j = nlohmann::json::parse(last, nullptr, false);
-  return j.is_discarded() ? nlohmann::json() : j;
+  auto path = fs::path(run.dir) / "metrics.jsonl";
+  if (!fs::exists(path)) return nullptr;
+  auto records = read_metrics(path.string());
+  return records.empty() ? nlohmann::json() : records.back();
 }
 
 // A carried-over run without checkpoints forgets that it trained (keeping its

@@ -89,6 +89,7 @@ LoadedRun load_run(const std::string& where) {
 }
 
 TrainResult train_from_config(const Config& cfg, int64_t stop_after, const GroupHook& on_group) {
+  ensure_writable_dir(cfg.train.out_dir, "train.out_dir");  // before any work that a bad path would waste
   auto tok_file = keep_tokenizer_with_run(tokenizer_path(cfg), cfg.train.out_dir);
   data::Tokenizer tok(tok_file);
   auto model = build_model(cfg, tok);

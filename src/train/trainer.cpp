@@ -3,18 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <optional>
 #include <sstream>
 
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "core/non_finite_error.h"
 #include "core/log.h"
 #include "train/schedule.h"
 
 namespace smoes::train {
-
 std::set<std::string> trainable_groups(const std::string& stage) {
   const std::set<std::string> decoder = {"embeddings", "attention", "norms", "experts", "routers", "dense_ffn"};
   if (stage == "lm") return decoder;
@@ -189,6 +189,12 @@ double Trainer::train_step(int64_t step, nlohmann::json& record) {
   }
   double grad_norm = 0;
   if (t.grad_clip > 0) grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), t.grad_clip);
+  // A NaN or Inf would reach every weight through this step: stop before it.
+  if (!std::isfinite(loss_sum) || !std::isfinite(aux_sum) || !std::isfinite(grad_norm)) {
+    auto text = [](double v) { return std::isnan(v) ? std::string("nan") : std::to_string(v); };  // never "-nan"
+    throw NonFiniteError("the loss is not finite (loss " + text(loss_sum) + ", aux loss " + text(aux_sum) +
+                         ", gradient norm " + text(grad_norm) + ")");
+  }
   opt_->step();
   record = {{"step", step + 1}, {"loss", loss_sum},       {"aux_loss", aux_sum},
             {"lr", lr},         {"grad_norm", grad_norm}, {"tokens", tokens}};
@@ -217,7 +223,18 @@ TrainResult Trainer::run(int64_t stop_after) {
   TrainResult result;
   int64_t step = 0;
   if (auto latest = ckpts.latest()) {
-    auto meta = load_checkpoint(*latest, *model_, opt_.get(), &cfg_);
+    CheckpointMeta meta;
+    try {
+      meta = load_checkpoint(*latest, *model_, opt_.get(), &cfg_);
+    } catch (const Error& e) {  // a damaged or foreign checkpoint: change nothing, say what else is there
+      std::string others;
+      for (const auto& path : ckpts.list())
+        if (path != *latest) others += (others.empty() ? "" : ", ") + fs::path(path).filename().string();
+      throw Error(std::string(e.what()) + ". Cannot resume from it; nothing was changed. Other checkpoints in " +
+                  ckpts.dir() + ": " + (others.empty() ? "none" : others) +
+                  " (to resume from one, move the damaged file aside and write that name into " + ckpts.dir() +
+                  "/latest)");
+    }
     step = result.resumed_from = meta.step;
     std::istringstream(meta.data_rng) >> data_rng_;
     spdlog::info("train: resumed from {} (step {})", *latest, step);
@@ -250,7 +267,15 @@ TrainResult Trainer::run(int64_t stop_after) {
   int64_t window_tokens = 0;
   for (; step < t.steps; ++step) {
     nlohmann::json record;
-    result.last_loss = train_step(step, record);
+    try {
+      result.last_loss = train_step(step, record);
+    } catch (const NonFiniteError& e) {  // say what is kept: nothing after the last checkpoint was written
+      auto kept = lead() ? ckpts.latest() : std::nullopt;
+      throw Error("train: step " + std::to_string(step + 1) + ": " + e.what() +
+                  "; stopped before updating the weights. The last good checkpoint is " +
+                  (kept ? *kept : "none (no checkpoint was written yet)") +
+                  "; lower train.lr or raise train.warmup_steps, or check the data, then run again to resume");
+    }
     window_tokens += record["tokens"].get<int64_t>();
     if (progress) progress->update(step + 1, "loss " + std::to_string(result.last_loss).substr(0, 6));
     if ((step + 1) % t.log_every == 0 || step + 1 == t.steps) {

@@ -57,3 +57,9 @@ add_test(NAME cli.data_inspect_json_dumps_every_record
   COMMAND sh -c "$<TARGET_FILE:smoes_cli> data inspect --format vqa_v2 --path ${SMOES_FIXTURES} --split val --json \"$0\" > /dev/null && cat \"$0\"" ${CMAKE_BINARY_DIR}/inspect_vqa.json)
 set_tests_properties(cli.data_inspect_json_dumps_every_record PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "\"id\": \"42000\".*\"question_type\".*\"id\": \"42001\".*\"id\": \"73000\"")
+
+# Every subcommand's bad input (missing, unknown, malformed arguments; missing
+# or unreadable files) exits 2 or 1 with one line naming the problem.
+add_test(NAME cli.bad_input_gets_one_clear_line
+  COMMAND bash ${PROJECT_SOURCE_DIR}/tests/cli/bad_input.sh $<TARGET_FILE:smoes_cli> ${SMOES_FIXTURES})
+set_tests_properties(cli.bad_input_gets_one_clear_line PROPERTIES LABELS cli)

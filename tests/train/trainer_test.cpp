@@ -8,6 +8,7 @@
 
 #include "core/checkpoint.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "train/schedule.h"
 
 using namespace smoes;
@@ -191,6 +192,84 @@ TEST(Trainer, KilledAndResumedRunEqualsUninterruptedRun) {
   EXPECT_EQ(resumed.last_loss, full_result.last_loss);
   auto pa = params_of(full_result.last_checkpoint, a), pb = params_of(resumed.last_checkpoint, b);
   for (auto& [name, t] : pa) EXPECT_TRUE(torch::equal(t, pb[name])) << name;
+}
+
+// The toy task until draw `poison_at`, then images of NaN (a broken file or
+// a blown-up activation upstream).
+class PoisonedSource : public ToySource {
+ public:
+  explicit PoisonedSource(int poison_at) : poison_at_(poison_at) {}
+  tasks::Batch next(std::mt19937_64& rng) override {
+    auto batch = ToySource::next(rng);
+    if (++draws_ > poison_at_) batch.input.images.fill_(std::numeric_limits<float>::quiet_NaN());
+    return batch;
+  }
+
+ private:
+  int poison_at_, draws_ = 0;
+};
+
+TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  // With experts the first NaN is met in layer 0's router, before any loss
+  // is formed; the dense twin meets it in the loss itself.
+  for (bool moe : {true, false}) {
+    Config cfg = tiny_config(fresh(moe ? "nan_moe" : "nan_dense"));
+    cfg.moe.enabled = moe;
+    PoisonedSource data(/*poison_at=*/10);  // two draws a step: step 6 is the first to see NaN
+    train::Trainer trainer(cfg, model::MoEVLM(cfg, kVocab, kImage), data);
+    try {
+      trainer.run();
+      ADD_FAILURE() << "a NaN loss must stop the run";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(moe ? "train: step 6: layer 0 MoE: router logits contain NaN or Inf"
+                              : "train: step 6: the loss is not finite (loss nan"),
+                std::string::npos)
+          << what;
+      EXPECT_NE(what.find("stopped before updating the weights. The last good checkpoint is " + cfg.train.out_dir +
+                          "/checkpoints/step_000000004.ckpt"),
+                std::string::npos)
+          << what;
+    }
+    CheckpointDir ckpts(cfg.train.out_dir + "/checkpoints", cfg.train.keep_last);
+    EXPECT_EQ(ckpts.list().size(), 1u);  // step 4 only: nothing after the NaN was saved
+    for (auto& [name, t] : params_of(*ckpts.latest(), cfg))
+      EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+  }
+}
+
+// A checkpoint damaged on disk (a flipped byte, a cut tail) is caught by its
+// SHA-256 or its length when resuming: a clear error, no file touched, and
+// the older checkpoint named.
+TEST(Trainer, ResumeFromADamagedCheckpointChangesNothingAndNamesTheOthers) {
+  Config cfg = tiny_config(fresh("damaged"));
+  cfg.train.steps = 8;  // checkpoints at 4 and 8
+  ToySource data;
+  train::Trainer(cfg, model::MoEVLM(cfg, kVocab, kImage), data).run();
+  const std::string dir = cfg.train.out_dir + "/checkpoints", last = dir + "/step_000000008.ckpt";
+  const std::string good = read_file(last);
+  auto resume_error = [&] {
+    Config more = cfg;
+    more.train.steps = 12;
+    try {
+      train::Trainer(more, model::MoEVLM(more, kVocab, kImage), data).run();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string flipped = good;
+  flipped[flipped.size() - 100] ^= 0x10;
+  std::string cut = good.substr(0, good.size() - 7);
+  for (const auto& [damage, expected] : {std::pair{flipped, "checkpoint payload is corrupted (SHA-256 mismatch)"},
+                                         std::pair{cut, "checkpoint is truncated"}}) {
+    write_file_atomic(last, damage);
+    const std::string what = resume_error();
+    EXPECT_NE(what.find(last + ": " + expected), std::string::npos) << what;
+    EXPECT_NE(what.find("Other checkpoints in " + dir + ": step_000000004.ckpt"), std::string::npos) << what;
+    EXPECT_EQ(read_file(last), damage);  // nothing was changed
+    EXPECT_EQ(CheckpointDir(dir, 2).list().size(), 2u);
+  }
 }
 
 TEST(Trainer, FrozenParametersDoNotChange) {

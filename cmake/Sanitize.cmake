@@ -1,0 +1,11 @@
+# `make sanitize`: every smoes target built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (in its own build directory, build-sanitize).
+# LibTorch, OpenBLAS and the other system libraries are not instrumented:
+# ASan still checks every access our code makes, and LeakSanitizer reports
+# leaks wherever they were allocated (scripts/lsan.supp lists the
+# third-party ones we accept, each with its reason).
+option(SMOES_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+if(SMOES_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
