@@ -1,7 +1,11 @@
 #include "data/tokenizer.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -55,12 +59,22 @@ void Tokenizer::train(const std::vector<std::string>& files, const std::string& 
   std::string inputs, symbols = "<image>";
   for (const auto& f : files) inputs += (inputs.empty() ? "" : ",") + f;
   for (int i = 0; i < location_bins; ++i) symbols += ",<loc_" + std::to_string(i) + ">";
-  std::string args = "--input=" + inputs + " --model_prefix=" + prefix + " --vocab_size=" + std::to_string(vocab_size) +
+  // SentencePiece writes its files in place: train under a temp prefix, then
+  // rename, so a reader never sees half a model (the .model last).
+  const std::string temp = prefix + ".tmp." + std::to_string(::getpid());
+  std::string args = "--input=" + inputs + " --model_prefix=" + temp + " --vocab_size=" + std::to_string(vocab_size) +
                      " --model_type=unigram --character_coverage=1.0 --pad_id=0 --unk_id=1 --bos_id=2 --eos_id=3" +
                      " --user_defined_symbols=" + symbols + " --num_threads=1 --shuffle_input_sentence=false" +
                      " --minloglevel=2 --hard_vocab_limit=false";
   char error[kErrorSize] = "";
-  if (!spm().train(args.c_str(), error, kErrorSize)) throw Error(std::string("tokenizer training failed: ") + error);
+  if (!spm().train(args.c_str(), error, kErrorSize)) {
+    std::filesystem::remove(temp + ".model");
+    std::filesystem::remove(temp + ".vocab");
+    throw Error(std::string("tokenizer training failed: ") + error);
+  }
+  for (const char* ext : {".vocab", ".model"})
+    if (std::rename((temp + ext).c_str(), (prefix + ext).c_str()) != 0)
+      throw Error(prefix + ext + ": cannot move the trained tokenizer into place: " + std::strerror(errno));
 }
 
 Tokenizer::Tokenizer(const std::string& model_path) : path_(model_path) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -73,6 +74,11 @@ TEST(Tokenizer, SpecialTokensAreSingleIdsAndTokenizeMasksTheTarget) {
   write_file_atomic((dir / "corpus.txt").string(), text);
   auto prefix = (dir / "tok").string();
   data::Tokenizer::train({(dir / "corpus.txt").string()}, prefix, 120, 8);
+  // Trained under a temp prefix and moved into place: nothing else is left.
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"corpus.txt", "tok.model", "tok.vocab"}));
   data::Tokenizer tok(prefix + ".model");
   EXPECT_EQ(tok.location_bins(), 8);
   EXPECT_EQ(tok.encode("<loc_3>").back(), tok.location_id(3));
