@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all bootstrap configure build test demo bench sanitize openclipart clean
+.PHONY: all bootstrap configure build test demo bench sanitize fuzz openclipart clean
 
 all: build
 
@@ -38,6 +38,11 @@ sanitize: bootstrap
 	cmake -S . -B build-sanitize $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOES_SANITIZE=ON
 	cmake --build build-sanitize -j $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir build-sanitize --output-on-failure -j $(JOBS)
+
+# Every reader of outside input under libFuzzer + ASan + UBSan, each target
+# until 100,000 executions (docs/RELIABILITY.md); `make test` runs a smoke of it.
+fuzz: bootstrap
+	FUZZ_BUILD=$(BUILD)/fuzz bash scripts/fuzz.sh full
 
 # Real clip art no one here drew, as a COCO caption set (downloads ~150 MB once).
 openclipart: build

@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
   openmpi-bin  # mpirun, one way to start the ranks of a distributed run (tests/train/data_parallel_test.cpp)
+  clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the fuzz targets (fuzz/, scripts/fuzz.sh)
 )
 # Extra packages asked for by make targets (e.g. EXTRA_PACKAGES=openclipart-png).
 read -r -a EXTRA <<<"${EXTRA_PACKAGES:-}"
