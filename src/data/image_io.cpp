@@ -4,6 +4,7 @@
 #include <stb/stb_image_resize.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -65,6 +66,26 @@ void check_png_header(const std::string& head, size_t file_size, const std::stri
   if (file_size > 0 && h * row_bytes > int64_t(file_size) * 1032 + 4096)
     throw Error(name + ": PNG declares " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than its " +
                 std::to_string(file_size) + " bytes can hold (deflate expands at most 1032x); truncated or hostile");
+}
+
+// Every chunk's declared length must fit in the file: stb_image grows its
+// IDAT buffer to the declared length before reading the data, so a 100-byte
+// file declaring a 2 GB chunk would allocate 2 GB first and fail after.
+void check_png_chunks(const ReadAt& read, size_t file_size, const std::string& name) {
+  for (size_t pos = 8; pos + 8 <= file_size;) {
+    const std::string head = read(pos, 8);
+    if (head.size() < 8) return;
+    const uint64_t length = be(head, 0, 4);
+    const std::string type = head.substr(4, 4);
+    if (length > file_size - pos - 8) {
+      bool letters = std::all_of(type.begin(), type.end(), [](char c) { return std::isalpha(uint8_t(c)) != 0; });
+      throw Error(name + ": PNG chunk " + (letters ? "'" + type + "'" : "of unknown type") + " at byte " +
+                  std::to_string(pos) + " declares " + std::to_string(length) + " bytes, only " +
+                  std::to_string(file_size - pos - 8) + " left in the file; truncated or hostile");
+    }
+    if (type == "IEND") return;
+    pos += 12 + length;  // length, type, data, CRC
+  }
 }
 
 // stb_image 2.27 (Debian 12's libstb) writes past its Huffman tables when a
@@ -129,10 +150,12 @@ void check_jpeg_tables(const ReadAt& read, const std::string& name, bool whole) 
 Image decode_image_bytes(const std::string& bytes, const std::string& name) {
   if (bytes.size() > size_t(1) << 30) throw Error(name + ": file over 1 GiB, not decoding");
   const Format format = sniff(bytes.substr(0, 8), name);
-  if (format == Format::kPng) check_png_header(bytes.substr(0, 26), bytes.size(), name);
-  if (format == Format::kJpeg)
-    check_jpeg_tables([&](size_t at, size_t n) { return at < bytes.size() ? bytes.substr(at, n) : std::string(); },
-                      name, /*whole=*/true);
+  const ReadAt read = [&](size_t at, size_t n) { return at < bytes.size() ? bytes.substr(at, n) : std::string(); };
+  if (format == Format::kPng) {
+    check_png_header(bytes.substr(0, 26), bytes.size(), name);
+    check_png_chunks(read, bytes.size(), name);
+  }
+  if (format == Format::kJpeg) check_jpeg_tables(read, name, /*whole=*/true);
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(data, int(bytes.size()), &w, &h, &channels))
@@ -176,7 +199,10 @@ std::pair<int, int> probe_image(const std::string& path) {
   const long size = std::ftell(f.get());
   const std::string head = read_at(0, 26);
   const Format format = sniff(head, path);
-  if (format == Format::kPng) check_png_header(head, size > 0 ? size_t(size) : 0, path);
+  if (format == Format::kPng) {
+    check_png_header(head, size > 0 ? size_t(size) : 0, path);
+    check_png_chunks(read_at, size > 0 ? size_t(size) : 0, path);
+  }
   if (format == Format::kJpeg) check_jpeg_tables(read_at, path, /*whole=*/false);
   std::rewind(f.get());
   int w = 0, h = 0, channels = 0;

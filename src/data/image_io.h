@@ -24,9 +24,9 @@ constexpr int64_t kMaxImagePixels = int64_t(1) << 25;
 // Throws smoes::Error naming the file for unreadable, truncated, non-image,
 // zero-sized or absurdly large (> kMaxImageSide per side, > kMaxImagePixels)
 // files. Only PNG and JPEG are read; a PNG declaring more rows than its bytes
-// can hold (deflate expands at most 1032x) and a JPEG Huffman table of more
-// than 256 codes (stb_image 2.27 overruns its tables on those) are refused
-// before stb decodes anything.
+// can hold (deflate expands at most 1032x) or a chunk longer than the rest
+// of the file, and a JPEG Huffman table of more than 256 codes (stb_image
+// 2.27 overruns its tables on those) are refused before stb decodes anything.
 Image decode_image(const std::string& path);
 // The same checks from the file's header alone, without decoding a pixel:
 // the declared size. Throws like decode_image.

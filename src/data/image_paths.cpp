@@ -104,9 +104,18 @@ void for_each_json_line(const std::string& path, const RecordErrors& errors,
 
 static std::string got(const json& v) { return std::string("got ") + v.type_name(); }
 
+std::string text_too_long(size_t bytes) {
+  return std::to_string(bytes) + " bytes, more than the " + std::to_string(kMaxTextBytes) +
+         "-byte limit on one text field";
+}
+
 bool json_string(const json& v, std::string& out, std::string& problem, bool allow_empty) {
   if (!v.is_string()) {
     problem = "expected a string, " + got(v);
+    return false;
+  }
+  if (v.get_ref<const std::string&>().size() > kMaxTextBytes) {
+    problem = text_too_long(v.get_ref<const std::string&>().size());
     return false;
   }
   out = v.get<std::string>();

@@ -98,7 +98,16 @@ class Fields {
   bool require(const std::string& key, const nlohmann::json*& value) const;
 };
 
-// Checks a JSON value is a string (optionally non-empty); `problem` says why not.
+// The most bytes one text field may hold (a question, an answer, a VCR
+// sentence once its object references are spelled out): real ones are under
+// a kilobyte; a longer one is refused with this limit named, before it is
+// copied, tokenised or (VCR) expanded. 64 KiB.
+inline constexpr size_t kMaxTextBytes = size_t(1) << 16;
+// "<n> bytes, more than the 65536-byte limit on one text field"
+std::string text_too_long(size_t bytes);
+
+// Checks a JSON value is a string (optionally non-empty) of at most
+// kMaxTextBytes; `problem` says why not.
 bool json_string(const nlohmann::json& v, std::string& out, std::string& problem, bool allow_empty = true);
 
 // "COCO_<subtype>_<12-digit id>" (VQA v2 / VQA-CP image names, no extension).

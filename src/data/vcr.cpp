@@ -56,6 +56,12 @@ bool render_reference(const json& ref, const std::vector<std::string>& objects, 
     size_t k = size_t(v.get<int64_t>());
     if (i > 0) text += i + 1 == ref.size() ? " and " : ", ";
     text += objects[k] + std::to_string(k);
+    // A long name referenced many times would spell out far more than the file holds.
+    if (text.size() > kMaxTextBytes) {
+      problem = "object reference " + brief_reference(ref) + " spells out more than " + std::to_string(kMaxTextBytes) +
+                " bytes (the limit on one text field)";
+      return false;
+    }
   }
   return true;
 }
@@ -144,6 +150,10 @@ bool render_vcr_tokens(const json& tokens, const std::vector<std::string>& objec
     }
     if (word.empty()) continue;
     if (!glue && !(token.is_string() && attaches_left(word))) text += ' ';
+    if (text.size() + word.size() > kMaxTextBytes) {
+      problem = text_too_long(text.size() + word.size());
+      return false;
+    }
     text += word;
     glue = token.is_string() && opens(word);
   }

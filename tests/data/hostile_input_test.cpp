@@ -15,6 +15,7 @@
 #include "data/image_io.h"
 #include "data/nlvr2.h"
 #include "data/pickle.h"
+#include "data/vcr.h"
 
 using namespace smoes;
 
@@ -76,6 +77,15 @@ TEST(HostileImage, PngDeclaringMoreRowsThanItsBytesHoldIsRefusedBeforeDecoding) 
                  "PNG declares 8000x4000 pixels, more than its 69 bytes can hold (deflate expands at most 1032x)");
 }
 
+// Found by the fuzzer (out-of-memory: malloc(2147483648) in stbi__parse_png_file):
+// a 141-byte PNG whose second IDAT chunk declares 1140850718 bytes; stb grows
+// its buffer to that before reading.
+TEST(HostileImage, PngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
+  expect_refused(
+      fuzz_regression::path("image", "idat_length_2gb.png"),
+      "PNG chunk 'IDAT' at byte 75 declares 1140850718 bytes, only 58 left in the file; truncated or hostile");
+}
+
 TEST(HostileImage, MoreThanTheMaximumPixelsIsRefused) {
   expect_refused(fuzz_regression::path("image", "too_many_pixels.png"),
                  "image declares 10000x10000 = 100000000 pixels; refusing images over 33554432 pixels");
@@ -110,6 +120,31 @@ TEST(HostileData, DeepNestingIsRefusedNamingTheFileAndTheLimit) {
   data::LoadReport report;
   EXPECT_HAS(error_of([&] { data::load_nlvr2(file, "images", /*strict=*/false, &report); }),
              file + ": line 2: JSON nested deeper than 1000 levels (at byte 1000)");
+}
+
+// A long object name referenced many times: ~1.3 KB of JSON would spell out
+// ~100 KB of question text (a 64 KB name x 64 K references: 4 GB).
+TEST(HostileData, VcrReferencesCannotSpellOutMoreThanTheTextLimit) {
+  nlohmann::json record = {{"annot_id", "a"},
+                           {"img_fn", "x.jpg"},
+                           {"objects", {std::string(1000, 'p')}},
+                           {"question", {"Is", std::vector<int>(100, 0), "here", "?"}}};
+  std::string file = temp_file("val.jsonl", record.dump() + "\n");
+  EXPECT_HAS(error_of([&] { data::load_vcr(file, "images"); }),
+             file +
+                 ": line 1 (annot_id a): field 'question': object reference [0,0,0,0,0,0,0,0,...] spells out more "
+                 "than 65536 bytes (the limit on one text field)");
+}
+
+TEST(HostileData, TextFieldsOverTheLimitAreRefusedNamingIt) {
+  nlohmann::json doc = {{"7", {{"imageId", "n1"}, {"question", std::string(70000, 'w')}}}};
+  std::string file = temp_file("val_balanced_questions.json", doc.dump());
+  EXPECT_HAS(
+      error_of([&] { data::load_gqa(file, "images"); }),
+      file + ": question \"7\": field 'question': 70000 bytes, more than the 65536-byte limit on one text field");
+  data::LoadReport report;
+  EXPECT_TRUE(data::load_gqa(file, "images", /*strict=*/false, &report).empty());
+  EXPECT_EQ(report.skipped, 1u);
 }
 
 TEST(HostileData, PickleLengthAskingForGigabytesIsRefusedBeforeAllocating) {
