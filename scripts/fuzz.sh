@@ -14,7 +14,11 @@
 # (3), FUZZ_RUNS (100000), FUZZ_MAX_SECONDS (3600), FUZZ_TIMEOUT (25: seconds
 # one input may take before it is a hang), FUZZ_RSS_MB (2048: a process or one
 # allocation over it is an out-of-memory finding), FUZZ_SUMMARY (full's table,
-# default $FUZZ_BUILD/summary.md).
+# default $FUZZ_BUILD/summary.md), FUZZ_FORK=1 (full: libFuzzer's fork mode,
+# which goes on after a finding and saves each one: for a target with known
+# findings, to count them), SMOKE_SEEDS_ONLY (targets the smoke runs on their
+# seeds without mutating them; default "checkpoint", whose findings are in
+# libtorch's archive reader behind src/core/checkpoint.cpp, docs/RELIABILITY.md).
 #
 # Seeds are made from tests/fixtures (the two-file formats joined with the
 # separator of fuzz/fuzz_common.h) into $FUZZ_BUILD/seeds/<target>; what the
@@ -33,6 +37,7 @@ FUZZ_RUNS=${FUZZ_RUNS:-100000}
 FUZZ_MAX_SECONDS=${FUZZ_MAX_SECONDS:-3600}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-25}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
+SMOKE_SEEDS_ONLY=${SMOKE_SEEDS_ONLY-checkpoint}
 FIX=$ROOT/tests/fixtures
 SEP=$'\n@@smoes-fuzz-next-file@@\n'  # fuzz/fuzz_common.h kSeparator
 
@@ -134,8 +139,10 @@ smoke() {
     mkdir -p "$scratch/new"
     local log=$FUZZ_BUILD/logs/smoke_$t.log
     mkdir -p "$FUZZ_BUILD/logs" "$FUZZ_BUILD/artifacts/$t"
+    local how=(-max_total_time="$SMOKE_SECONDS")
+    case " $SMOKE_SEEDS_ONLY " in *" $t "*) how=(-runs=0) ;; esac
     # shellcheck disable=SC2046
-    if ! SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" -max_total_time="$SMOKE_SECONDS" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" \
+    if ! SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" "${how[@]}" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" \
         -print_final_stats=1 -artifact_prefix="$FUZZ_BUILD/artifacts/$t/" $(dict_args "$t") \
         "$scratch/new" "$FUZZ_BUILD/seeds/$t" >"$log" 2>&1; then
       echo "fuzz smoke: $t FAILED (log: $log)"; tail -n 40 "$log"; failed=1
@@ -174,14 +181,18 @@ full() {
     local start end rc=0 scratch
     scratch=$(scratch_dir)
     start=$(date +%s)
+    local fork=()
+    [ "${FUZZ_FORK:-0}" = 1 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     # shellcheck disable=SC2046
     SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_MAX_SECONDS" -timeout="$FUZZ_TIMEOUT" \
-      -rss_limit_mb="$FUZZ_RSS_MB" -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$art/" \
+      -rss_limit_mb="$FUZZ_RSS_MB" -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$art/" "${fork[@]}" \
       $(dict_args "$t") "$corpus" "$FUZZ_BUILD/seeds/$t" >"$log" 2>&1 || rc=$?
     end=$(date +%s)
     rm -rf "$scratch"
     local execs secs crashes hangs leaks ooms
     execs=$(stat_of number_of_executed_units "$log")
+    # Fork mode prints "#<executions>: cov: ..." lines instead of final stats.
+    [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+:' "$log" | tail -n 1 | tr -d '#:')
     secs=$((end - start))
     crashes=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^crash-' || true)
     hangs=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^timeout-' || true)

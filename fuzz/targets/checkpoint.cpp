@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/files.h"
+#include "core/json_input.h"
 #include "fuzz_common.h"
 
 namespace smoes {
@@ -39,6 +40,11 @@ std::string fix_payload_hash(const std::string& b) {
   uint64_t meta_len = 0;
   std::memcpy(&meta_len, b.data() + 8, 8);
   if (meta_len > b.size() - 16) return "";
+  try {
+    smoes::check_json_depth(std::string_view(b).substr(16, meta_len), "meta");  // dump() below recurses
+  } catch (const smoes::Error&) {
+    return "";
+  }
   auto meta = nlohmann::json::parse(b.begin() + 16, b.begin() + 16 + long(meta_len), nullptr, false);
   if (meta.is_discarded() || !meta.is_object()) return "";
   std::string payload = b.substr(16 + meta_len);
