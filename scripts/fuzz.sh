@@ -126,6 +126,8 @@ targets() {
 # after the run even when the target aborts.
 scratch_dir() { mktemp -d -p /dev/shm smoes-fuzz.XXXXXX 2>/dev/null || mktemp -d; }
 
+count_artifacts() { find "$1" -maxdepth 1 -name "$2-*" | wc -l; }  # dir, kind
+
 stat_of() { grep -m1 "^stat::$1:" "$2" | awk '{print $2}'; }
 
 # Modes ------------------------------------------------------------------------
@@ -176,8 +178,8 @@ full() {
     make_seeds "$t"
     local corpus=$FUZZ_BUILD/corpus/$t art=$FUZZ_BUILD/artifacts/$t log=$FUZZ_BUILD/logs/full_$t.log
     mkdir -p "$corpus" "$art"
-    local before
-    before=$(ls "$art" | wc -l)
+    local kind before=()  # artifacts of each kind already there
+    for kind in crash timeout leak oom; do before+=("$(count_artifacts "$art" "$kind")"); done
     local start end rc=0 scratch
     scratch=$(scratch_dir)
     start=$(date +%s)
@@ -194,10 +196,10 @@ full() {
     # Fork mode prints "#<executions>: cov: ..." lines instead of final stats.
     [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+:' "$log" | tail -n 1 | tr -d '#:')
     secs=$((end - start))
-    crashes=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^crash-' || true)
-    hangs=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^timeout-' || true)
-    leaks=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^leak-' || true)
-    ooms=$(ls "$art" | tail -n +$((before + 1)) | grep -c '^oom-' || true)
+    crashes=$(($(count_artifacts "$art" crash) - before[0]))
+    hangs=$(($(count_artifacts "$art" timeout) - before[1]))
+    leaks=$(($(count_artifacts "$art" leak) - before[2]))
+    ooms=$(($(count_artifacts "$art" oom) - before[3]))
     # A crash with no artifact (e.g. the fuzzer itself died) still counts.
     if [ "$rc" -ne 0 ] && [ $((crashes + hangs + leaks + ooms)) -eq 0 ]; then crashes=1; fi
     [ $((crashes + hangs + leaks + ooms)) -eq 0 ] || failed=1
