@@ -1,0 +1,79 @@
+// The checkpoint reader on hostile files: what the checkpoint fuzz target
+// found (docs/RELIABILITY.md, "Fuzzing"). The inputs are in
+// tests/fixtures/fuzz/checkpoint_pending/, with payload_bytes and
+// payload_sha256 matching their payload (a hostile file can carry the right
+// hash). PENDING: the fixes belong in src/core/checkpoint.cpp; each test is
+// DISABLED_ until it lands, then the inputs move to
+// tests/fixtures/fuzz/checkpoint/ (where the fuzz smoke replays them too).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../error_of.h"
+#include "../fuzz_regression.h"
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/files.h"
+
+namespace {
+
+// The fuzz target's model (fuzz/targets/checkpoint.cpp).
+struct Tiny : torch::nn::Module {
+  Tiny() {
+    w = register_parameter("w", torch::zeros({2, 3}));
+    b = register_buffer("b", torch::zeros({3}));
+    fc = register_module("fc", torch::nn::Linear(3, 2));
+  }
+  torch::Tensor w, b;
+  torch::nn::Linear fc{nullptr};
+};
+
+std::string load_error(const std::string& file) {
+  Tiny model;
+  torch::optim::AdamW adamw(model.parameters());
+  return error_of([&] { smoes::load_checkpoint(file, model, &adamw, nullptr, /*restore_rng=*/false); });
+}
+
+}  // namespace
+
+// libtorch's archive reader (torch::jit::load: it parses the archive's
+// TorchScript and pickles) throws more than c10::Error: torch::jit::ErrorReport,
+// std::runtime_error from the TorchScript lexer, std::out_of_range. Only
+// c10::Error is caught, so these escape load_checkpoint. Fix: catch
+// std::exception there too.
+TEST(HostileCheckpoint, DISABLED_EveryTorchArchiveErrorIsASmoesError) {
+  for (const char* name : {"escape_error_report.ckpt", "escape_runtime_error.ckpt", "escape_out_of_range.ckpt"}) {
+    const std::string file = fuzz_regression::path("checkpoint_pending", name);
+    EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
+  }
+}
+
+// A corrupt zip: refused with a smoes::Error already, but libtorch 1.13's
+// PyTorchStreamReader leaks its miniz reader (~3 KB) when init fails
+// (LeakSanitizer, `make sanitize`). Fix: check the zip's directory before
+// handing the payload to libtorch, or suppress the leak in scripts/lsan.supp.
+TEST(HostileCheckpoint, DISABLED_CorruptZipIsRefusedWithoutALeak) {
+  const std::string file = fuzz_regression::path("checkpoint_pending", "leak_corrupt_zip.ckpt");
+  EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
+}
+
+// A meta block nested 300000 deep overflows the stack when meta_from_json
+// copies "extra" (nlohmann copies recursively). Fix: smoes::check_json_depth
+// (core/json_input.h) on the meta block before parsing it.
+TEST(HostileCheckpoint, DISABLED_DeepMetaIsRefusedNamingTheLimit) {
+  std::string good = smoes::read_file(fuzz_regression::path("checkpoint_pending", "escape_runtime_error.ckpt"));
+  uint64_t meta_len = 0;
+  std::memcpy(&meta_len, good.data() + 8, 8);
+  nlohmann::json j = nlohmann::json::parse(good.substr(16, meta_len));
+  j["extra"] = "DEEP";
+  std::string meta = j.dump();
+  meta.replace(meta.find("\"DEEP\""), 6, std::string(300000, '[') + std::string(300000, ']'));
+  uint64_t len = meta.size();
+  std::string file_bytes =
+      good.substr(0, 8) + std::string(reinterpret_cast<const char*>(&len), 8) + meta + good.substr(16 + meta_len);
+  const std::string file = (std::filesystem::temp_directory_path() / "deep_meta.ckpt").string();
+  std::ofstream(file, std::ios::binary) << file_bytes;
+  EXPECT_HAS(error_of([&] { smoes::read_checkpoint_meta(file); }), file + ": JSON nested deeper than 1000 levels");
+}
