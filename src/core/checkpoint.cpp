@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/git_revision.h"
+#include "core/json_input.h"
 
 namespace smoes {
 
@@ -130,6 +131,7 @@ ParsedFile parse_file(const std::string& path) {
   if (meta_len > b.size() - meta_at)
     throw Error(path + ": checkpoint is truncated (meta block of " + std::to_string(meta_len) +
                 " bytes, file has " + std::to_string(b.size() - meta_at) + " left)");
+  check_json_depth(std::string_view(b).substr(meta_at, meta_len), path);
   f.meta = nlohmann::json::parse(b.begin() + meta_at, b.begin() + meta_at + meta_len, nullptr, false);
   if (f.meta.is_discarded() || !f.meta.is_object() || !f.meta.contains("payload_bytes") ||
       !f.meta["payload_bytes"].is_number_unsigned() || !f.meta.contains("payload_sha256"))
@@ -217,8 +219,13 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
       auto gen = at::detail::getDefaultCPUGenerator();
       gen.set_state(rng);
     }
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& e) {
     throw Error(path + ": cannot restore checkpoint: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {  // libtorch's archive reader also throws ErrorReport, out_of_range, ...
+    const std::string what = e.what();  // an ErrorReport quotes source lines after the first
+    throw Error(path + ": cannot restore checkpoint: " + what.substr(0, what.find('\n')));
   }
   return meta;
 }

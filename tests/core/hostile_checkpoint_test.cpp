@@ -1,10 +1,8 @@
 // The checkpoint reader on hostile files: what the checkpoint fuzz target
 // found (docs/RELIABILITY.md, "Fuzzing"). The inputs are in
-// tests/fixtures/fuzz/checkpoint_pending/, with payload_bytes and
-// payload_sha256 matching their payload (a hostile file can carry the right
-// hash). PENDING: the fixes belong in src/core/checkpoint.cpp; each test is
-// DISABLED_ until it lands, then the inputs move to
-// tests/fixtures/fuzz/checkpoint/ (where the fuzz smoke replays them too).
+// tests/fixtures/fuzz/checkpoint/ (the fuzz smoke replays them too), with
+// payload_bytes and payload_sha256 matching their payload (a hostile file
+// can carry the right hash).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -40,30 +38,29 @@ std::string load_error(const std::string& file) {
 
 // libtorch's archive reader (torch::jit::load: it parses the archive's
 // TorchScript and pickles) throws more than c10::Error: torch::jit::ErrorReport,
-// std::runtime_error from the TorchScript lexer, std::out_of_range. Only
-// c10::Error is caught, so these escape load_checkpoint. Fix: catch
-// std::exception there too.
-TEST(HostileCheckpoint, DISABLED_EveryTorchArchiveErrorIsASmoesError) {
+// std::runtime_error from the TorchScript lexer, std::out_of_range; each
+// becomes a smoes::Error naming the file.
+TEST(HostileCheckpoint, EveryTorchArchiveErrorIsASmoesError) {
   for (const char* name : {"escape_error_report.ckpt", "escape_runtime_error.ckpt", "escape_out_of_range.ckpt"}) {
-    const std::string file = fuzz_regression::path("checkpoint_pending", name);
+    const std::string file = fuzz_regression::path("checkpoint", name);
     EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
   }
 }
 
 // A corrupt zip: refused with a smoes::Error already, but libtorch 1.13's
 // PyTorchStreamReader leaks its miniz reader (~3 KB) when init fails
-// (LeakSanitizer, `make sanitize`). Fix: check the zip's directory before
-// handing the payload to libtorch, or suppress the leak in scripts/lsan.supp.
-TEST(HostileCheckpoint, DISABLED_CorruptZipIsRefusedWithoutALeak) {
-  const std::string file = fuzz_regression::path("checkpoint_pending", "leak_corrupt_zip.ckpt");
+// (LeakSanitizer). That leak is libtorch's, on its error path: it is
+// suppressed, with this reason, in scripts/lsan.supp.
+TEST(HostileCheckpoint, CorruptZipIsRefusedWithoutALeak) {
+  const std::string file = fuzz_regression::path("checkpoint", "leak_corrupt_zip.ckpt");
   EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
 }
 
 // A meta block nested 300000 deep overflows the stack when meta_from_json
-// copies "extra" (nlohmann copies recursively). Fix: smoes::check_json_depth
-// (core/json_input.h) on the meta block before parsing it.
-TEST(HostileCheckpoint, DISABLED_DeepMetaIsRefusedNamingTheLimit) {
-  std::string good = smoes::read_file(fuzz_regression::path("checkpoint_pending", "escape_runtime_error.ckpt"));
+// copies "extra" (nlohmann copies recursively): check_json_depth
+// (core/json_input.h) refuses it before parsing.
+TEST(HostileCheckpoint, DeepMetaIsRefusedNamingTheLimit) {
+  std::string good = smoes::read_file(fuzz_regression::path("checkpoint", "escape_runtime_error.ckpt"));
   uint64_t meta_len = 0;
   std::memcpy(&meta_len, good.data() + 8, 8);
   nlohmann::json j = nlohmann::json::parse(good.substr(16, meta_len));
