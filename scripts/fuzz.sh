@@ -17,8 +17,7 @@
 # default $FUZZ_BUILD/summary.md), FUZZ_FORK=1 (full: libFuzzer's fork mode,
 # which goes on after a finding and saves each one: for a target with known
 # findings, to count them), SMOKE_SEEDS_ONLY (targets the smoke runs on their
-# seeds without mutating them; default "checkpoint", whose findings are in
-# libtorch's archive reader behind src/core/checkpoint.cpp, docs/RELIABILITY.md).
+# seeds without mutating them, e.g. while a finding waits for its fix).
 #
 # Seeds are made from tests/fixtures (the two-file formats joined with the
 # separator of fuzz/fuzz_common.h) into $FUZZ_BUILD/seeds/<target>; what the
@@ -37,12 +36,14 @@ FUZZ_RUNS=${FUZZ_RUNS:-100000}
 FUZZ_MAX_SECONDS=${FUZZ_MAX_SECONDS:-3600}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-25}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
-SMOKE_SEEDS_ONLY=${SMOKE_SEEDS_ONLY-checkpoint}
+SMOKE_SEEDS_ONLY=${SMOKE_SEEDS_ONLY-}
 FIX=$ROOT/tests/fixtures
 SEP=$'\n@@smoes-fuzz-next-file@@\n'  # fuzz/fuzz_common.h kSeparator
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside libraries smoes cannot change, each with its reason (shared with `make sanitize`).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0}
 
 build() {
   [ "${FUZZ_SKIP_BUILD:-0}" = 1 ] && return 0
@@ -126,6 +127,11 @@ targets() {
 # after the run even when the target aborts.
 scratch_dir() { mktemp -d -p /dev/shm smoes-fuzz.XXXXXX 2>/dev/null || mktemp -d; }
 
+# libtorch has no frame pointers: only the slow unwinder sees the frames
+# scripts/lsan.supp names (PyTorchStreamReader::init), so the checkpoint
+# target's mallocs use it (8 frames reach it, and cost less than the default 30).
+asan_options() { if [ "$1" = checkpoint ]; then echo "$ASAN_OPTIONS:fast_unwind_on_malloc=0:malloc_context_size=8"; else echo "$ASAN_OPTIONS"; fi; }
+
 count_artifacts() { find "$1" -maxdepth 1 -name "$2-*" | wc -l; }  # dir, kind
 
 stat_of() { grep -m1 "^stat::$1:" "$2" | awk '{print $2}'; }
@@ -144,14 +150,14 @@ smoke() {
     local how=(-max_total_time="$SMOKE_SECONDS")
     case " $SMOKE_SEEDS_ONLY " in *" $t "*) how=(-runs=0) ;; esac
     # shellcheck disable=SC2046
-    if ! SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" "${how[@]}" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" \
+    if ! SMOES_FUZZ_TMP=$scratch ASAN_OPTIONS=$(asan_options "$t") "$FUZZ_BUILD/fuzz_$t" "${how[@]}" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" \
         -print_final_stats=1 -artifact_prefix="$FUZZ_BUILD/artifacts/$t/" $(dict_args "$t") \
         "$scratch/new" "$FUZZ_BUILD/seeds/$t" >"$log" 2>&1; then
       echo "fuzz smoke: $t FAILED (log: $log)"; tail -n 40 "$log"; failed=1
     fi
     regress=$FIX/fuzz/$t
     if [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ]; then
-      if ! SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" "$regress"/* >>"$log" 2>&1; then
+      if ! SMOES_FUZZ_TMP=$scratch ASAN_OPTIONS=$(asan_options "$t") "$FUZZ_BUILD/fuzz_$t" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" "$regress"/* >>"$log" 2>&1; then
         echo "fuzz smoke: $t FAILED on a regression input of tests/fixtures/fuzz/$t (log: $log)"; tail -n 40 "$log"; failed=1
       fi
     fi
@@ -186,7 +192,7 @@ full() {
     local fork=()
     [ "${FUZZ_FORK:-0}" = 1 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     # shellcheck disable=SC2046
-    SMOES_FUZZ_TMP=$scratch "$FUZZ_BUILD/fuzz_$t" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_MAX_SECONDS" -timeout="$FUZZ_TIMEOUT" \
+    SMOES_FUZZ_TMP=$scratch ASAN_OPTIONS=$(asan_options "$t") "$FUZZ_BUILD/fuzz_$t" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_MAX_SECONDS" -timeout="$FUZZ_TIMEOUT" \
       -rss_limit_mb="$FUZZ_RSS_MB" -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$art/" "${fork[@]}" \
       $(dict_args "$t") "$corpus" "$FUZZ_BUILD/seeds/$t" >"$log" 2>&1 || rc=$?
     end=$(date +%s)
