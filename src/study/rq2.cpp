@@ -95,7 +95,8 @@ Answer answer_rq2(Results& r, const nlohmann::json& q) {
   }
   a.tables.push_back(t);
   auto retained = [&](const char* src, const char* dst) {
-    return std::abs(gain[src].mean) > 0 ? format(gain[dst].mean / gain[src].mean) : std::string("n/a");
+    const bool measured = gain[src].n > 0 && gain[dst].n > 0;  // a missing leg has no gain, not a zero one
+    return measured && std::abs(gain[src].mean) > 0 ? format(gain[dst].mean / gain[src].mean) : std::string("n/a");
   };
   a.tables.push_back({"Gain retained after the transfer (mean gain after / mean gain before)",
                       {"direction", "retained"},
