@@ -16,6 +16,7 @@
 #include "core/files.h"
 #include "core/git_revision.h"
 #include "core/json_input.h"
+#include "core/torch_archive_check.h"
 
 namespace smoes {
 
@@ -118,7 +119,8 @@ struct ParsedFile {
   size_t payload_offset = 0;
 };
 
-// Checks magic, lengths and hash; everything after this can trust the payload.
+// Checks magic, lengths, hash and the archive's declared sizes; everything
+// after this can trust the payload.
 ParsedFile parse_file(const std::string& path) {
   ParsedFile f;
   f.bytes = read_file(path);
@@ -143,6 +145,9 @@ ParsedFile parse_file(const std::string& path) {
                 std::to_string(b.size() - f.payload_offset) + " bytes, expected " + std::to_string(payload_len) + ")");
   if (sha256_hex(std::string_view(b).substr(f.payload_offset)) != f.meta["payload_sha256"])
     throw Error(path + ": checkpoint payload is corrupted (SHA-256 mismatch)");
+  // The hash catches damage, not a file made to mislead: libtorch would
+  // allocate whatever lengths the archive declares before checking them.
+  check_torch_archive(std::string_view(b).substr(f.payload_offset), path);
   return f;
 }
 

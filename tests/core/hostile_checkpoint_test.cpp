@@ -39,21 +39,25 @@ std::string load_error(const std::string& file) {
 // libtorch's archive reader (torch::jit::load: it parses the archive's
 // TorchScript and pickles) throws more than c10::Error: torch::jit::ErrorReport,
 // std::runtime_error from the TorchScript lexer, std::out_of_range; each
-// becomes a smoes::Error naming the file.
+// becomes a smoes::Error naming the file. The ErrorReport input (a pickle
+// opcode libtorch does not know) is now refused by the archive check first.
 TEST(HostileCheckpoint, EveryTorchArchiveErrorIsASmoesError) {
-  for (const char* name : {"escape_error_report.ckpt", "escape_runtime_error.ckpt", "escape_out_of_range.ckpt"}) {
+  for (const char* name : {"escape_runtime_error.ckpt", "escape_out_of_range.ckpt"}) {
     const std::string file = fuzz_regression::path("checkpoint", name);
     EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
   }
+  const std::string file = fuzz_regression::path("checkpoint", "escape_error_report.ckpt");
+  EXPECT_EQ(load_error(file), file + ": torch archive: archive/data.pkl: byte 682: opcode 0xa8 is not a pickle opcode");
 }
 
-// A corrupt zip: refused with a smoes::Error already, but libtorch 1.13's
-// PyTorchStreamReader leaks its miniz reader (~3 KB) when init fails
-// (LeakSanitizer). That leak is libtorch's, on its error path: it is
-// suppressed, with this reason, in scripts/lsan.supp.
+// A corrupt zip: libtorch 1.13's PyTorchStreamReader leaks its miniz reader
+// (~3 KB) when its init fails (LeakSanitizer). The archive check now refuses
+// this one before libtorch opens it; a zip damaged in a way the check lets
+// through could still reach that leak, which is libtorch's, on its error
+// path: it stays suppressed, with this reason, in scripts/lsan.supp.
 TEST(HostileCheckpoint, CorruptZipIsRefusedWithoutALeak) {
   const std::string file = fuzz_regression::path("checkpoint", "leak_corrupt_zip.ckpt");
-  EXPECT_HAS(load_error(file), file + ": cannot restore checkpoint: ");
+  EXPECT_HAS(load_error(file), file + ": torch archive: ");
 }
 
 // A meta block nested 300000 deep overflows the stack when meta_from_json
@@ -75,17 +79,16 @@ TEST(HostileCheckpoint, DeepMetaIsRefusedNamingTheLimit) {
   EXPECT_HAS(error_of([&] { smoes::read_checkpoint_meta(file); }), file + ": JSON nested deeper than 1000 levels");
 }
 
-// PENDING (a fix in src/core/checkpoint.cpp): found by the full fuzz run at
-// execution 99,465 (docs/RELIABILITY.md). The payload's data.pkl declares a
-// string of 10,843,760,368 bytes; libtorch's unpickler
-// (torch::jit::Unpickler::setInput) allocates that much before finding the
-// bytes missing: a 10 KB file costs 10.8 GB. The file must be refused before
-// libtorch reads it, e.g. by checking every length the payload's pickles
-// declare against the bytes that follow (or by a payload format smoes reads
-// itself). Then enable this test and move the input to
-// tests/fixtures/fuzz/checkpoint/, where the fuzz smoke replays it under a
-// 2 GB malloc limit (the check that nothing was allocated first).
-TEST(HostileCheckpoint, DISABLED_PickleLengthOfGigabytesIsRefusedBeforeLibtorchAllocates) {
-  const std::string file = fuzz_regression::path("checkpoint_pending", "unpickler_length_10gb.ckpt");
-  EXPECT_HAS(load_error(file), file + ": ");
+// Found by the full fuzz run at execution 99,465 (docs/RELIABILITY.md): the
+// payload's data.pkl has LONG_BINPUT 677,735,023 at byte 1034, and libtorch's
+// unpickler grows its memo table to that index (16 bytes an entry, 10.8 GB)
+// before anything fails. The archive check (core/torch_archive_check.h)
+// refuses it first; the fuzz smoke replays the input under a 2 GB malloc
+// limit, so an allocation first would fail it there too.
+TEST(HostileCheckpoint, MemoIndexOfGigabytesIsRefusedBeforeLibtorchAllocates) {
+  const std::string file = fuzz_regression::path("checkpoint", "unpickler_memo_index_10gb.ckpt");
+  const std::string expected = file + ": torch archive: archive/data.pkl: byte 1034: opcode 0x72 puts memo entry " +
+                               "677735023; a pickle of 1104 bytes has fewer entries";
+  EXPECT_EQ(load_error(file), expected);
+  EXPECT_EQ(error_of([&] { smoes::read_checkpoint_meta(file); }), expected);
 }
