@@ -1,4 +1,4 @@
-# smoes_module(NAME [DEPS targets...] [TEST_DEPS targets...])
+# smoes_module(NAME [DEPS targets...] [TEST_DEPS targets...] [ONE_PROCESS_SUITES suites...])
 #   Library smoes_NAME from src/NAME/*.cpp, and test executable test_NAME from
 #   tests/NAME/*.cpp (googletest, every TEST registered with ctest).
 #   A module's module.cmake (src/NAME/module.cmake) calls this; new folders need
@@ -21,7 +21,7 @@ add_library(smoes_test_main STATIC ${PROJECT_SOURCE_DIR}/tests/test_main.cpp)
 target_link_libraries(smoes_test_main PUBLIC smoes_core GTest::gtest)
 
 function(smoes_module name)
-  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS;ONE_PROCESS_SUITES" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   add_library(smoes_${name} STATIC ${srcs})
   target_link_libraries(smoes_${name} PUBLIC smoes_flags ${M_DEPS})
@@ -35,6 +35,20 @@ function(smoes_module name)
     target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} smoes_test_main GTest::gmock)
     target_compile_definitions(test_${name} PRIVATE SMOES_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
     smoes_use_torch_pch(test_${name} "${tsrcs}")
-    gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
+    # A suite whose SetUpTestSuite does heavy shared work (a study, a
+    # reference training run) runs as one ctest, in one process: discovered
+    # one test per process, each would redo that work.
+    set(filter "")
+    foreach(suite IN LISTS M_ONE_PROCESS_SUITES)
+      add_test(NAME ${suite} COMMAND test_${name} --gtest_filter=${suite}.*)
+      set_tests_properties(${suite} PROPERTIES LABELS ${name})
+      string(APPEND filter ":${suite}.*")
+    endforeach()
+    if(filter)
+      string(SUBSTRING "${filter}" 1 -1 filter)
+      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "-${filter}" PROPERTIES LABELS ${name})
+    else()
+      gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${name})
+    endif()
   endif()
 endfunction()
