@@ -139,6 +139,9 @@ std::string_view record_bytes(std::string_view z, const Record& r, const std::st
   if (r.method == 8 && r.uncomp > r.comp * 1032 + 1024)
     fail(name, where + "declares " + std::to_string(r.uncomp) + " bytes from " + std::to_string(r.comp) +
                    " compressed: more than deflate can expand to (1032:1)");
+  if (r.method == 8 && r.uncomp > kTorchArchiveMaxDeflatedBytes)
+    fail(name, where + "is deflated and declares " + std::to_string(r.uncomp) + " bytes, over the limit of " +
+                   std::to_string(kTorchArchiveMaxDeflatedBytes) + " for a compressed record");
   if (r.method != 0 && r.method != 8)
     fail(name, where + "compression method " + std::to_string(r.method) + " (libtorch reads stored and deflate)");
   return z.substr(data_at, r.comp);

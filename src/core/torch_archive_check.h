@@ -7,7 +7,8 @@
 // pickle in it and refuses, naming the record and the limit:
 //   * a record outside the archive, or stored with sizes that differ;
 //   * a compressed record declaring more than deflate can expand its bytes to
-//     (1032:1), or more than kTorchArchiveMaxRecordBytes;
+//     (1032:1) or more than kTorchArchiveMaxDeflatedBytes; any record
+//     declaring more than kTorchArchiveMaxRecordBytes;
 //   * a compressed pickle (libtorch writes pickles stored; walking one would
 //     mean inflating it first);
 //   * whatever check_pickle_lengths refuses in a pickle.
@@ -20,6 +21,10 @@
 namespace smoes {
 
 inline constexpr uint64_t kTorchArchiveMaxRecordBytes = uint64_t(1) << 32;  // 4 GiB
+// libtorch stores tensors; only small records (TorchScript code) are ever
+// deflated, so a deflated record may not declare more than this, whatever
+// its ratio: a 4 MB record could otherwise ask for 4 GB within 1032:1.
+inline constexpr uint64_t kTorchArchiveMaxDeflatedBytes = uint64_t(64) << 20;  // 64 MiB
 
 // Throws smoes::Error "<name>: torch archive: <record>: <problem>".
 void check_torch_archive(std::string_view archive, const std::string& name);

@@ -118,6 +118,21 @@ TEST(TorchArchiveCheck, ACompressedRecordDeclaringMoreThanDeflateGivesIsRefused)
              "a.pt: torch archive: " + code + ": declares 4026531840 bytes from ");
 }
 
+TEST(TorchArchiveCheck, ADeflatedRecordOverItsLimitIsRefusedWhateverItsRatio) {
+  torch::serialize::OutputArchive ar;
+  ar.write("big", torch::zeros({20000}));  // one record of 80,000 bytes: archive/data/0
+  std::ostringstream out;
+  ar.save_to(out);
+  std::string zip = out.str();
+  size_t at = directory_record(zip, record_with_suffix(zip, "/data/0"));
+  zip[at + 10] = 8;                          // as if deflated: 80,000 x 1032 allows 82 MB
+  put_le32(zip, at + 24, (64u << 20) + 1);  // declares 64 MiB + 1
+  EXPECT_HAS(error_of([&] { check_torch_archive(zip, "a.pt"); }),
+             "/data/0: is deflated and declares 67108865 bytes, over the limit of 67108864 for a compressed record");
+  put_le32(zip, at + 24, 64u << 20);  // within both limits: passes (inflating it is libtorch's job)
+  EXPECT_NO_THROW(check_torch_archive(zip, "a.pt"));
+}
+
 TEST(TorchArchiveCheck, AStoredRecordWhoseSizesDifferOrLieOutsideIsRefused) {
   const std::string zip = real_archive();
   const std::string pkl = record_with_suffix(zip, "data.pkl");
