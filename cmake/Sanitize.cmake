@@ -6,9 +6,9 @@
 # third-party ones we accept, each with its reason).
 option(SMOES_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 if(SMOES_SANITIZE)
-  # -O1 -g1 (ASan's advice: line tables are enough for its reports): a torch
-  # TU compiles about twice as fast as with RelWithDebInfo's -O2 -g, which
-  # matters on two cores. Asserts stay on.
+  # -O1 -g1 (ASan's advice; line tables are enough for its reports): less
+  # optimisation and debug info to emit than RelWithDebInfo's -O2 -g for each
+  # torch TU, which matters on two cores. Asserts stay on.
   set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g1")
   # gcc 12's ASan instrumentation makes libstdc++'s <regex> warn "may be used
   # uninitialized" (a false positive inside std::function); keep the log readable.
