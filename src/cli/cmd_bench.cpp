@@ -1,12 +1,14 @@
 // smoes bench: performance measurements with their same-run baselines.
 //   smoes bench moe    MoE layer vs dense-equivalent FFN vs per-expert loop
 //   smoes bench train  training throughput vs the measured matmul rate
+//   smoes bench decode prefill and KV-cached greedy decode tokens/s
 #include <array>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "core/config.h"
+#include "model/decode_bench.h"
 #include "moe/bench.h"
 #include "train/throughput.h"
 
@@ -35,6 +37,23 @@ Command add_bench(CLI::App& app) {
   train->add_option("--batch", *batch, "sequences per step")->check(at_least(1))->capture_default_str();
   train->add_option("--seq-len", *seq, "tokens per sequence (incl. visual tokens)")->check(at_least(1))->capture_default_str();
 
+  auto* decode = bench->add_subcommand(
+      "decode", "prefill and KV-cached greedy decode tokens/s (threads: the global --threads, before 'bench')");
+  auto decode_config = std::make_shared<std::string>();
+  auto decode_overrides = std::make_shared<std::vector<std::string>>();
+  auto batches = std::make_shared<std::vector<int64_t>>(std::vector<int64_t>{1, 16});
+  auto prompt_len = std::make_shared<int64_t>(48), new_tokens = std::make_shared<int64_t>(32);
+  auto decode_repeats = std::make_shared<int>(5);
+  decode->add_flag("--json", *json_out, "print results as JSON");
+  decode->add_option("--config", *decode_config, "model config JSON (default: built-in defaults)");
+  decode->add_option("--set", *decode_overrides, "override a config field, e.g. model.d_model=512");
+  decode->add_option("--batch", *batches, "prompts per batch; repeat the option for several")
+      ->check(at_least(1))->capture_default_str();
+  decode->add_option("--prompt-len", *prompt_len, "prompt tokens incl. the image's visual tokens")
+      ->check(at_least(1))->capture_default_str();
+  decode->add_option("--new-tokens", *new_tokens, "greedy tokens generated per prompt")->check(at_least(2))->capture_default_str();
+  decode->add_option("--repeats", *decode_repeats, "timed repeats (median is reported)")->check(at_least(1))->capture_default_str();
+
   return {bench, [=] {
             if (moe->parsed()) {
               nlohmann::json all = nlohmann::json::array();
@@ -58,6 +77,19 @@ Command add_bench(CLI::App& app) {
               else
                 std::printf("tokens/s %.0f  achieved %.1f GFLOP/s  matmul %.1f GFLOP/s  fraction %.3f\n",
                             r.tokens_per_s, r.achieved_gflops, r.matmul_gflops, r.fraction_of_matmul());
+            } else if (decode->parsed()) {
+              Config cfg = Config::load(*decode_config, *decode_overrides);
+              nlohmann::json all = nlohmann::json::array();
+              for (int64_t b : *batches) {
+                auto r = model::bench_decode(cfg, 2048, b, *prompt_len, *new_tokens, *decode_repeats);
+                all.push_back(r.to_json());
+                if (!*json_out)
+                  std::printf("batch %-3lld prompt %lld new %lld threads %d  prefill %.0f tok/s (%.1f ms)  "
+                              "decode %.0f tok/s (%.1f ms)\n",
+                              (long long)b, (long long)r.prompt_tokens, (long long)r.new_tokens, r.threads,
+                              r.prefill_tokens_per_s, r.prefill_ms, r.decode_tokens_per_s, r.decode_ms);
+              }
+              if (*json_out) std::cout << all.dump(2) << "\n";
             }
           }};
 }
