@@ -26,7 +26,11 @@ test: build
 demo: build
 	bash scripts/demo.sh $(BUILD)
 
+# The google-benchmark executables, then smoes against its PyTorch peer
+# (scripts/peer_bench.sh), which runs on Debian's python3-torch: installed here
+# only, not by `make demo` or `make test`.
 bench: build
+	EXTRA_PACKAGES=python3-torch bash scripts/bootstrap.sh
 	bash scripts/bench.sh $(BUILD)
 
 # Every test again with AddressSanitizer + UBSan, in its own build directory.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark executable; numbers land in docs/PERFORMANCE.md by hand,
-# each with the command that produced it.
+# Runs every benchmark executable, then smoes against its PyTorch peer
+# (scripts/peer_bench.sh); numbers land in docs/PERFORMANCE.md by hand, each
+# with the command that produced it.
 set -euo pipefail
 BUILD=${1:-build}
 shopt -s nullglob
@@ -9,3 +10,5 @@ for b in "$BUILD"/bench/*; do
   echo "== $b"
   "$b"
 done
+echo "== scripts/peer_bench.sh $BUILD"
+bash "$(dirname "$0")/peer_bench.sh" "$BUILD"

@@ -14,7 +14,9 @@ PACKAGES=(
   openmpi-bin  # mpirun, one way to start the ranks of a distributed run (tests/train/data_parallel_test.cpp)
   clang-14 libclang-rt-14-dev  # libFuzzer + sanitizers for the fuzz targets (fuzz/, scripts/fuzz.sh)
 )
-# Extra packages asked for by make targets (e.g. EXTRA_PACKAGES=openclipart-png).
+# Extra packages asked for by make targets, only by them: `make openclipart`
+# (EXTRA_PACKAGES="openclipart-png openclipart-svg") and `make bench`
+# (EXTRA_PACKAGES=python3-torch, the PyTorch peer's runtime, bench/peers/).
 read -r -a EXTRA <<<"${EXTRA_PACKAGES:-}"
 PACKAGES+=("${EXTRA[@]}")
 

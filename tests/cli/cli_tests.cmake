@@ -31,6 +31,22 @@ add_test(NAME cli.bench_moe_one_case
 set_tests_properties(cli.bench_moe_one_case PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "^T=512   E=8   k=2  moe +[0-9.]+ ms .*ratio_vs_dense [0-9.]+  ratio_vs_loop [0-9.]+  gemm_ratio [0-9.]+\n$")
 
+# The decode benchmark generates every step for every row (counted, not timed).
+add_test(NAME cli.bench_decode_counts_tokens
+  COMMAND smoes_cli bench decode --batch 2 --prompt-len 70 --new-tokens 3 --repeats 1 --json)
+set_tests_properties(cli.bench_decode_counts_tokens PROPERTIES LABELS cli
+  PASS_REGULAR_EXPRESSION "\"generated_tokens\": 6")
+
+# The PyTorch peer of scripts/peer_bench.sh at least compiles (it needs torch
+# only to run; its bytecode goes to the build directory, not the source tree).
+find_program(SMOES_PYTHON3 python3)
+if(SMOES_PYTHON3)
+  add_test(NAME bench.peer_compiles
+    COMMAND ${CMAKE_COMMAND} -E env PYTHONPYCACHEPREFIX=${PROJECT_BINARY_DIR}/pycache
+            ${SMOES_PYTHON3} -m py_compile ${PROJECT_SOURCE_DIR}/bench/peers/mixtral_peer.py)
+  set_tests_properties(bench.peer_compiles PROPERTIES LABELS cli)
+endif()
+
 # smoes skip --replot reads only a skip result; any other JSON is refused by name.
 add_test(NAME cli.skip_replot_refuses_other_json
   COMMAND smoes_cli skip --replot ${SMOES_FIXTURES}/instances_small.json)
