@@ -54,11 +54,15 @@ check 1 "${error}--log-level 'loud': expected trace" --log-level loud doctor
 # doctor, bench.
 check 2 "${usage}smoes doctor: The following argument was not expected: extra" doctor extra
 check 2 "${usage}smoes doctor: --min-gflops: must be at least 0, got -1" doctor --min-gflops -1
-check 2 "${usage}smoes bench: give a command \(commands: moe, train\)" bench
+check 2 "${usage}smoes bench: give a command \(commands: moe, train, decode\)" bench
 check 2 "${usage}smoes bench moe: --tokens: must be at least 1, got -5" bench moe --tokens -5
 check 2 "${usage}smoes bench moe: --repeats: expected a number, got 'many'" bench moe --repeats many
 check 1 "${error}/nonexistent.json: cannot open for reading" bench train --config /nonexistent.json
 check 2 "${usage}smoes bench train: --batch: must be at least 1, got 0" bench train --batch 0
+check 2 "${usage}smoes bench decode: --batch: must be at least 1, got 0" bench decode --batch 0
+check 2 "${usage}smoes bench decode: --new-tokens: must be at least 2, got 1" bench decode --new-tokens 1
+check 1 "^smoes: error: .*/missing.json: cannot open for reading" bench decode --config "$tmp/missing.json"
+check 1 "^smoes: error: bench decode: prompt 100000 \+ new tokens 32 exceed model.max_seq_len = 256" bench decode --prompt-len 100000 --batch 1
 
 # world, tokenizer, data.
 check 2 "${usage}smoes world: give a command \(commands: generate, openclipart\)" world
