@@ -382,12 +382,16 @@ TEST(WorldDatasets, AokvqaNeedsCorpusFactsAndAnswersAreRight) {
 TEST(WorldDatasets, FactsAppearOnlyInTheCorpus) {
   const auto root = tiny_world();
   std::vector<std::string> texts;
-  for (const char* split : {"train2014", "val2014", "heldout2014"})
-    for (const auto& a : read_json(root + "/coco/annotations/captions_" + std::string(split) + ".json")["annotations"])
-      texts.push_back(a["caption"]);
-  for (const char* split : {"train2014", "val2014"})
-    for (const auto& q : read_json(root + "/vqa/v2_OpenEnded_mscoco_" + std::string(split) + "_questions.json")["questions"])
-      texts.push_back(q["question"]);
+  // The file's JSON is kept in a variable: a range-for over a member of a
+  // temporary reads freed memory (AddressSanitizer found this one).
+  for (const char* split : {"train2014", "val2014", "heldout2014"}) {
+    const auto file = read_json(root + "/coco/annotations/captions_" + std::string(split) + ".json");
+    for (const auto& a : file["annotations"]) texts.push_back(a["caption"]);
+  }
+  for (const char* split : {"train2014", "val2014"}) {
+    const auto file = read_json(root + "/vqa/v2_OpenEnded_mscoco_" + std::string(split) + "_questions.json");
+    for (const auto& q : file["questions"]) texts.push_back(q["question"]);
+  }
   for (const char* split : {"train", "dev", "test"})
     for (const auto& l : read_jsonl(root + "/snli_ve/snli_ve_" + std::string(split) + ".jsonl"))
       texts.push_back(l["sentence1"]), texts.push_back(l["sentence2"]);
