@@ -1,29 +1,136 @@
 #include "model/attention.h"
 
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
+#include "moe/linear.h"
 
 namespace smoes::model {
 
 namespace {
+
 constexpr double kMasked = -1e9;
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Where row r = (b, h, q) of a [B, H, Sq, Sk] score tensor finds its additive
+// bias: the bias expanded to the scores' shape keeps stride 0 on broadcast
+// dimensions (the causal mask is [B, 1, Sq, Sk]), so nothing is copied.
+template <class T>
+struct BiasRows {
+  const T* data = nullptr;
+  int64_t heads = 1, queries = 1, stride[4] = {0, 0, 0, 0};
+  BiasRows(const torch::Tensor& bias, at::IntArrayRef shape) {
+    if (bias.numel() == 0) return;
+    auto e = bias.expand(shape);
+    data = e.data_ptr<T>();
+    heads = shape[1], queries = shape[2];
+    for (int i = 0; i < 4; ++i) stride[i] = e.stride(i);
+  }
+  const T* row(int64_t r) const {
+    const int64_t q = r % queries, h = (r / queries) % heads, b = r / (queries * heads);
+    return data + b * stride[0] + h * stride[1] + q * stride[2];
+  }
+};
+
+// One row: p = softmax(scale * x + bias) and the real keys' share next to the sink.
+template <class T>
+void sink_softmax_row(const T* x, const T* b, int64_t b_stride, const T* sink, double scale, int64_t keys, T* p,
+                      T* share) {
+  T top = -std::numeric_limits<T>::infinity();
+  for (int64_t j = 0; j < keys; ++j) {
+    p[j] = T(scale) * x[j] + (b ? b[j * b_stride] : T(0));
+    top = std::max(top, p[j]);
+  }
+  T sum = 0;
+  // Masked keys sit ~1e9 below the top: 0 without calling exp, whose
+  // underflow path is slow.
+  for (int64_t j = 0; j < keys; ++j) sum += p[j] = p[j] - top < T(-100) ? T(0) : std::exp(p[j] - top);
+  for (int64_t j = 0; j < keys; ++j) p[j] /= sum;
+  *share = sink ? T(1) / (T(1) + std::exp(*sink - top - std::log(sum))) : T(1);
 }
+
+// p = softmax(scale * raw + bias) over the real keys and, per row, the real
+// keys' share of a softmax that also holds the head's sink logit:
+// share = sigmoid(logsumexp(scale * raw + bias) - sink). One pass per row in
+// place of ATen's mul, add, softmax and a logsumexp of a dozen ops: a decode
+// step spent more time dispatching those than computing them.
+struct SinkSoftmax : public torch::autograd::Function<SinkSoftmax> {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& raw, const torch::Tensor& bias,
+                               const torch::Tensor& sink, double scale) {
+    TORCH_CHECK(raw.dim() == 4, "attention: scores ", raw.sizes(), " must be [B, H, Sq, Sk]");
+    TORCH_CHECK(!bias.requires_grad(), "attention: the mask takes no gradient");
+    const int64_t heads = raw.size(1), queries = raw.size(2), keys = raw.size(3);
+    const int64_t rows = keys > 0 ? raw.numel() / keys : 0;
+    auto scores = raw.contiguous();
+    auto probs = torch::empty_like(scores), share = torch::empty({raw.size(0), heads, queries, 1}, scores.options());
+    auto bias_t = bias.to(scores.scalar_type()), sink_t = sink.to(scores.scalar_type()).contiguous();
+    AT_DISPATCH_FLOATING_TYPES(scores.scalar_type(), "sink_softmax", [&] {
+      const BiasRows<scalar_t> bias_rows(bias_t, scores.sizes());
+      const scalar_t* in = scores.data_ptr<scalar_t>();
+      const scalar_t* sink_logit = sink_t.numel() > 0 ? sink_t.data_ptr<scalar_t>() : nullptr;
+      scalar_t *p = probs.data_ptr<scalar_t>(), *sh = share.data_ptr<scalar_t>();
+      at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r)
+          sink_softmax_row(in + r * keys, bias_rows.data ? bias_rows.row(r) : nullptr, bias_rows.stride[3],
+                           sink_logit ? sink_logit + (r / queries) % heads : nullptr, scale, keys, p + r * keys,
+                           sh + r);
+      });
+    });
+    ctx->save_for_backward({probs, share});
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["has_sink"] = sink.numel() > 0;
+    return {probs, share};
+  }
+
+  // d score_j = p_j (g_j - sum_i g_i p_i) + c p_j with c = g_share share (1 - share)
+  // (d logsumexp / d score_j = p_j); d sink = -c summed over batch and queries.
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto& probs = saved[0];
+    const auto& share = saved[1];
+    const double scale = ctx->saved_data["scale"].toDouble();
+    auto g = grads[0].defined() ? grads[0].contiguous() : torch::zeros_like(probs);
+    auto c = grads[1].defined() ? (grads[1] * share * (1 - share)).contiguous() : torch::zeros_like(share);
+    auto draw = torch::empty_like(probs);
+    const int64_t keys = probs.size(3), rows = keys > 0 ? probs.numel() / keys : 0;
+    AT_DISPATCH_FLOATING_TYPES(probs.scalar_type(), "sink_softmax_backward", [&] {
+      const scalar_t *p = probs.data_ptr<scalar_t>(), *gp = g.data_ptr<scalar_t>(), *cp = c.data_ptr<scalar_t>();
+      scalar_t* d = draw.data_ptr<scalar_t>();
+      at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const scalar_t *pr = p + r * keys, *gr = gp + r * keys;
+          scalar_t dot = 0;
+          for (int64_t j = 0; j < keys; ++j) dot += gr[j] * pr[j];
+          const scalar_t shift = cp[r] - dot;
+          for (int64_t j = 0; j < keys; ++j) d[r * keys + j] = scalar_t(scale) * pr[j] * (gr[j] + shift);
+        }
+      });
+    });
+    auto dsink = ctx->saved_data["has_sink"].toBool() ? -c.sum({0, 2, 3}) : torch::Tensor();
+    return {draw, torch::Tensor(), dsink, torch::Tensor()};
+  }
+};
+
+}  // namespace
 
 AttentionOutput scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                  const torch::Tensor& bias, bool want_probs, const torch::Tensor& sink) {
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(q.size(-1))));
-  if (bias.defined()) scores = scores + bias;
-  auto probs = torch::softmax(scores, -1);
+  // apply() takes no undefined tensors: "no mask" and "no sink" travel as empty ones.
+  auto none = torch::empty({0}, q.options().requires_grad(false));
+  auto parts = SinkSoftmax::apply(torch::matmul(q, k.transpose(-2, -1)), bias.defined() ? bias : none,
+                                  sink.defined() ? sink : none, 1.0 / std::sqrt(double(q.size(-1))));
+  const auto& probs = parts[0];
   AttentionOutput out;
+  // softmax over [scores, sink] with the sink's value zero is the plain
+  // softmax scaled by the real keys' share.
   out.out = torch::matmul(probs, v);
-  if (sink.defined()) {
-    // softmax over [scores, sink] with the sink's value zero is the plain
-    // softmax scaled by the real keys' share, sigmoid(logsumexp(scores) - sink):
-    // one reduction instead of a copy of the score matrix with a sink column.
-    auto share = torch::sigmoid(torch::logsumexp(scores, -1, /*keepdim=*/true) - sink.view({1, -1, 1, 1}));
-    out.out = out.out * share;
-  }
+  if (sink.defined()) out.out = out.out * parts[1];
   // Reported over the real keys: with a sink, rows of `probs` still sum to 1.
   if (want_probs) out.probs = probs.mean(1);
   return out;
@@ -54,14 +161,14 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t d_model, int64_t heads) : n_heads(h
   sink = register_parameter("sink", torch::zeros({heads}));
 }
 
-AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE* rope,
-                                           const torch::Tensor& positions, LayerKV* cache, bool want_probs) {
+AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPEAngles* rope,
+                                           LayerKV* cache, bool want_probs) {
   const int64_t b = x.size(0), s = x.size(1);
-  auto parts = qkv(x).view({b, s, 3, n_heads, head_dim}).permute({2, 0, 3, 1, 4});  // [3,B,H,S,Dh]
+  auto parts = moe::linear(x, qkv).view({b, s, 3, n_heads, head_dim}).permute({2, 0, 3, 1, 4});  // [3,B,H,S,Dh]
   auto q = parts[0], k = parts[1], v = parts[2];
   if (rope) {
-    q = rope->apply(q, positions);
-    k = rope->apply(k, positions);
+    auto qk = RoPE::rotate(parts.narrow(0, 0, 2), *rope);
+    q = qk[0], k = qk[1];
   }
   if (cache) {
     if (cache->k.defined()) {
@@ -72,7 +179,7 @@ AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::
     cache->v = v;
   }
   AttentionOutput out = scaled_attention(q, k, v, bias, want_probs, sink);
-  out.out = proj(out.out.transpose(1, 2).reshape({b, s, n_heads * head_dim}));
+  out.out = moe::linear(out.out.transpose(1, 2).reshape({b, s, n_heads * head_dim}), proj);
   return out;
 }
 

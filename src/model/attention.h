@@ -48,10 +48,11 @@ torch::Tensor causal_bias(int64_t past, int64_t sq, const torch::Tensor& key_val
 
 struct SelfAttentionImpl : torch::nn::Module {
   SelfAttentionImpl(int64_t d_model, int64_t n_heads);
-  // x: [B, S, d]. rope/positions: only for the decoder. cache: appended to
-  // when given (generation). bias: from causal_bias (or undefined for ViT).
-  AttentionOutput forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPE* rope = nullptr,
-                          const torch::Tensor& positions = {}, LayerKV* cache = nullptr, bool want_probs = false);
+  // x: [B, S, d]. rope: the tokens' angles, only for the decoder. cache:
+  // appended to when given (generation). bias: from causal_bias (or
+  // undefined for ViT).
+  AttentionOutput forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPEAngles* rope = nullptr,
+                          LayerKV* cache = nullptr, bool want_probs = false);
 
   int64_t n_heads, head_dim;
   torch::nn::Linear qkv{nullptr}, proj{nullptr};

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "moe/linear.h"
 
 namespace smoes::model {
 
@@ -49,8 +50,8 @@ torch::Tensor BoxPointerImpl::logits(const torch::Tensor& embedded, const torch:
   auto last_visual = (at * modality.eq(1)).amax(1, /*keepdim=*/true);            // [B, 1]
   auto text = words.logical_and(at.gt(last_visual)).logical_and(at.le(from.unsqueeze(1))).to(embedded.dtype());
   auto bag = torch::einsum("bs,bsd->bd", {text, embedded}) / text.sum(1, /*keepdim=*/true).clamp_min(1);
-  auto q = query(unit_rms(bag));  // [B, d]
-  auto scores = torch::einsum("bd,bsd->bs", {q, key(unit_rms(embedded))}) / std::sqrt(double(embedded.size(-1)));
+  auto q = moe::linear(unit_rms(bag), query);  // [B, d]
+  auto scores = torch::einsum("bd,bsd->bs", {q, moe::linear(unit_rms(embedded), key)}) / std::sqrt(double(embedded.size(-1)));
   return scores.masked_fill(modality.ne(1), -std::numeric_limits<double>::infinity());
 }
 
@@ -73,7 +74,7 @@ torch::Tensor BoxPointerImpl::readout(const torch::Tensor& x, const torch::Tenso
                               sums + carry_sum.unsqueeze(1));
   auto bag_count = torch::where(seen_visual, counts - counts.gather(1, last), counts + carry_count.unsqueeze(1));
   // Keys and values of every position so far; only visual ones can be read.
-  auto keys = key(unit_rms(x)), values = unit_rms(x), key_visual = vis;
+  auto keys = moe::linear(unit_rms(x), key), values = unit_rms(x), key_visual = vis;
   if (cache) {
     if (cache->keys.defined()) {
       keys = torch::cat({cache->keys, keys}, 1);
@@ -87,14 +88,14 @@ torch::Tensor BoxPointerImpl::readout(const torch::Tensor& x, const torch::Tenso
     cache->bag_count = bag_count.select(1, s - 1);
   }
   const int64_t past = keys.size(1) - s;
-  auto q = query(unit_rms(bag_sum / bag_count.clamp_min(1).unsqueeze(-1)));  // [B, s, d]
+  auto q = moe::linear(unit_rms(bag_sum / bag_count.clamp_min(1).unsqueeze(-1)), query);  // [B, s, d]
   auto scores = torch::einsum("bsd,btd->bst", {q, keys}) / std::sqrt(double(d));
   auto key_at = torch::arange(keys.size(1), modality.options()).unsqueeze(0);
   auto causal = key_at.le(torch::arange(s, modality.options()).unsqueeze(1) + past);  // [s, T]
   auto allowed = key_visual.unsqueeze(1).logical_and(causal.unsqueeze(0));          // [B, s, T]
   // A finite fill keeps a row with no visual token yet free of NaN; `any` then zeroes it.
   auto probs = scores.masked_fill(allowed.logical_not(), -1e9).softmax(-1) * allowed.any(-1, /*keepdim=*/true);
-  return value(torch::matmul(probs, values)) * text.unsqueeze(-1);
+  return moe::linear(torch::matmul(probs, values), value) * text.unsqueeze(-1);
 }
 
 }  // namespace smoes::model

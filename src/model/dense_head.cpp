@@ -1,6 +1,7 @@
 #include "model/dense_head.h"
 
 #include "core/error.h"
+#include "moe/linear.h"
 
 namespace smoes::model {
 
@@ -14,9 +15,9 @@ DenseHeadImpl::DenseHeadImpl(int64_t width, int64_t classes, int64_t bins_, int6
 DenseHeadOutput DenseHeadImpl::forward(const torch::Tensor& patches) {
   if (patches.dim() != 3)
     throw Error("dense head: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
-  auto boxes = box(patches);
-  return {cls(patches), boxes.view({patches.size(0), patches.size(1), 4, bins}), pixel(patches),
-          attribute ? attribute(patches) : torch::Tensor()};
+  auto boxes = moe::linear(patches, box);
+  return {moe::linear(patches, cls), boxes.view({patches.size(0), patches.size(1), 4, bins}),
+          moe::linear(patches, pixel), attribute ? moe::linear(patches, attribute) : torch::Tensor()};
 }
 
 torch::Tensor object_tags(const DenseHeadOutput& out) {

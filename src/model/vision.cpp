@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "moe/linear.h"
 
 namespace smoes::model {
 
@@ -16,7 +17,7 @@ ViTBlockImpl::ViTBlockImpl(int64_t width, int64_t heads) {
 
 torch::Tensor ViTBlockImpl::forward(const torch::Tensor& x) {
   auto h = x + attn->forward(norm1(x), /*bias=*/{}).out;
-  return h + fc2(torch::gelu(fc1(norm2(h))));
+  return h + moe::linear(torch::gelu(moe::linear(norm2(h), fc1)), fc2);
 }
 
 // MAE-style 2D sin-cos position table [g*g, width]: the first half of the
@@ -92,7 +93,7 @@ torch::Tensor ViTImpl::forward(const torch::Tensor& images) {
   auto patches = images.view({n, 3, g, patch_size, g, patch_size})
                      .permute({0, 2, 4, 1, 3, 5})
                      .reshape({n, g * g, 3 * patch_size * patch_size});
-  auto x = patch_embed(patches) + pos_embed;
+  auto x = moe::linear(patches, patch_embed) + pos_embed;
   for (auto& block : *blocks) x = block->as<ViTBlock>()->forward(x);
   return batch_norm ? batch_norm(x) : norm(x);
 }
@@ -107,7 +108,7 @@ ProjectorImpl::ProjectorImpl(int64_t in, int64_t out, bool batch_stats) {
 
 torch::Tensor ProjectorImpl::forward(const torch::Tensor& patches) {
   if (patches.dim() != 3) throw Error("projector: expected patch features [N, P, C], got " + c10::str(patches.sizes()));
-  auto h = fc2(torch::gelu(fc1(patches)));
+  auto h = moe::linear(torch::gelu(moe::linear(patches, fc1)), fc2);
   if (norm) return norm(h) * gain;
   auto centred = h - h.mean(1, /*keepdim=*/true);
   return centred * torch::rsqrt(centred.pow(2).mean(1, /*keepdim=*/true) + 1e-5) * gain;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "moe/linear.h"
 #include "moe/smoes.h"
 
 namespace smoes::model {
@@ -24,8 +25,7 @@ DecoderBlockImpl::DecoderBlockImpl(const Config& cfg, int layer_, bool use_moe) 
 BlockOutput DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& soft, const BlockContext& ctx,
                                       LayerKV* cache) {
   BlockOutput out;
-  auto a = attn->forward(attn_norm(x), ctx.bias, ctx.rope, ctx.positions, cache,
-                         ctx.want_attention || soft.defined());
+  auto a = attn->forward(attn_norm(x), ctx.bias, &ctx.rope, cache, ctx.want_attention || soft.defined());
   if (ctx.want_attention) out.attention_probs = a.probs;
   if (soft.defined()) {
     // The keys' scores: this step's tokens after those of the cached past.
@@ -38,7 +38,7 @@ BlockOutput DecoderBlockImpl::forward(const torch::Tensor& x, const torch::Tenso
     out.x = h + dense(ffn_norm(h));
     return out;
   }
-  auto m = moe->forward(ffn_norm(h), ctx.modality, out.soft_modality, ctx.valid);
+  auto m = moe->forward(ffn_norm(h), ctx.modality, out.soft_modality, ctx.valid, ctx.want_losses);
   out.x = h + m.y;
   out.aux_loss = m.aux_loss;
   out.losses = std::move(m.losses);
@@ -179,7 +179,8 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
   auto x = embed_tokens(in);
   out.embedded = x;
   auto modality = in.modality.defined() ? in.modality : torch::zeros({b, s}, torch::kLong);
-  const BlockContext ctx{modality, valid, bias, positions, &rope, want_attention};
+  // A KV cache means generation or scoring, which read no router loss.
+  const BlockContext ctx{modality, valid, bias, rope.angles(positions), want_attention, !cache || is_training()};
   // SMoES's attention-propagated scores start as the hard labels (METHOD.md section 3).
   auto soft = tracks_soft_modality() ? moe::hard_soft_modality(modality) : torch::Tensor();
   for (size_t i = 0; i < blocks->size(); ++i) {
@@ -204,7 +205,10 @@ VLMOutput MoEVLMImpl::forward(const VLMInput& in, KVCache* cache, bool want_atte
       throw Error("model: logits_at must be a bool mask shaped like the input ids " + c10::str(in.input_ids.sizes()));
     h = h.index({in.logits_at});  // [M, d], row-major
   }
-  out.logits = torch::matmul(h, embed->weight.t());  // tied input/output embeddings
+  auto logit_sizes = h.sizes().vec();
+  logit_sizes.back() = vocab_size;
+  // tied input/output embeddings
+  out.logits = moe::linear(h.reshape({-1, h.size(-1)}), embed->weight).view(logit_sizes);
   if (flop_meter)
     count_executed(*flop_meter, cfg, vocab_size, modality, valid, key_valid, past,
                    in.logits_at.defined() ? in.logits_at : torch::ones_like(valid), out.routing,

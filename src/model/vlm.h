@@ -68,9 +68,9 @@ struct BlockContext {
   torch::Tensor modality;   // [B, S] hard labels
   torch::Tensor valid;      // [B, S] bool, real tokens
   torch::Tensor bias;       // causal attention bias
-  torch::Tensor positions;  // [B, S] RoPE positions
-  const RoPE* rope = nullptr;
+  RoPEAngles rope;          // at each token's position
   bool want_attention = false;
+  bool want_losses = true;  // router losses (not while generating)
 };
 
 // One block's result: its output, what its MoE layer decided and added to

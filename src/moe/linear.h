@@ -11,4 +11,10 @@ namespace smoes::moe {
 // x [T, d], weight [out, d] (any strides moe::gemm takes, e.g. a transposed view): [T, out].
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight);
 
+// x [..., in] through an nn::Linear's weight and bias (if any), on moe::gemm:
+// the attention projections, the LM head and the ViT's layers take the same
+// faster GEMM as the experts (oneDNN's gemv at one row, where OpenBLAS packs
+// the whole weight for every decoded token).
+torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer);
+
 }  // namespace smoes::moe

@@ -46,7 +46,7 @@ void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
 }
 
 MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft,
-                                const torch::Tensor& valid) {
+                                const torch::Tensor& valid, bool want_losses) {
   const auto start = std::chrono::steady_clock::now();
   check_inputs(x, modality);
   const int64_t d = experts->d_model;
@@ -66,7 +66,7 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
       if (soft_flat.defined()) soft_flat = soft_flat.index_select(0, rows);
     }
   }
-  RouterInput in{flat, mod, soft_flat};
+  RouterInput in{flat, mod, soft_flat, want_losses};
   RouterOutput routed = router->route(in);
   check_logits(routed.decision.logits);
   if (observe) observe(flat, routed.decision);

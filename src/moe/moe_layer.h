@@ -38,9 +38,10 @@ struct MoELayerImpl : torch::nn::Module {
   // soft_modality: optional [.., 2] for modality-aware routers; valid:
   // optional [T] or [B, S] bool (undefined = all). Padding (valid false) never
   // reaches the router: it is left out of routing, statistics and every
-  // auxiliary loss, and its output is zero.
+  // auxiliary loss, and its output is zero. want_losses false: no router
+  // losses and an aux_loss of 0 (generation reads none).
   MoEOutput forward(const torch::Tensor& x, const torch::Tensor& modality, const torch::Tensor& soft_modality = {},
-                    const torch::Tensor& valid = {});
+                    const torch::Tensor& valid = {}, bool want_losses = true);
 
   // Takes the inference-time fields of `moe` (top_k, capacity_factor);
   // throws naming the layer if its router cannot route that top_k.

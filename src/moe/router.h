@@ -41,7 +41,9 @@ class RouterImpl : public torch::nn::Module {
 
  protected:
   // Softmax over logits with experts outside each token's allowed set masked.
-  RouterOutput softmax_topk(const torch::Tensor& logits, const torch::Tensor& allowed, bool renormalize) const;
+  // want_losses: the balance and z losses too.
+  RouterOutput softmax_topk(const torch::Tensor& logits, const torch::Tensor& allowed, bool renormalize,
+                            bool want_losses) const;
 
   MoEConfig moe_;
   RouterConfig cfg_;

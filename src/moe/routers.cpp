@@ -32,11 +32,12 @@ RouterImpl::RouterImpl(const MoEConfig& moe, const RouterConfig& cfg, int64_t d_
   torch::nn::init::normal_(gate->weight, 0.0, 0.02);
 }
 
-RouterOutput RouterImpl::softmax_topk(const torch::Tensor& logits, const torch::Tensor& allowed,
-                                      bool renormalize) const {
+RouterOutput RouterImpl::softmax_topk(const torch::Tensor& logits, const torch::Tensor& allowed, bool renormalize,
+                                      bool want_losses) const {
   RouterOutput out;
   auto routed = moe::softmax_topk(logits, allowed, moe_.top_k, renormalize);
   out.decision = {routed.indices, routed.weights, routed.probs, logits};
+  if (!want_losses) return out;
   out.losses["balance"] = load_balancing_loss(routed.probs, routed.indices);
   out.losses["z"] = z_loss(logits);
   return out;
@@ -48,7 +49,7 @@ class TopKRouter : public RouterImpl {
  public:
   using RouterImpl::RouterImpl;
   RouterOutput route(const RouterInput& in) override {
-    return softmax_topk(moe::linear(in.hidden, gate->weight), {}, cfg_.renormalize);
+    return softmax_topk(moe::linear(in.hidden, gate->weight), {}, cfg_.renormalize, in.want_losses);
   }
 };
 
@@ -69,8 +70,10 @@ class SigmoidBiasRouter : public RouterImpl {
     top_w = top_w / top_w.sum(-1, true);
     auto probs = scores / scores.sum(-1, true);
     out.decision = {top_i, top_w, probs, logits};
-    out.losses["balance"] = load_balancing_loss(probs, top_i);
-    out.losses["z"] = z_loss(logits);
+    if (in.want_losses) {
+      out.losses["balance"] = load_balancing_loss(probs, top_i);
+      out.losses["z"] = z_loss(logits);
+    }
     if (is_training()) update_bias(top_i);
     return out;
   }
@@ -109,7 +112,8 @@ class ModalityPartitionRouter : public RouterImpl {
   RouterOutput route(const RouterInput& in) override {
     auto logits = moe::linear(in.hidden, gate->weight);
     auto allowed = allowed_.index_select(0, in.modality);
-    RouterOutput out = softmax_topk(logits, allowed, /*renormalize=*/true);
+    RouterOutput out = softmax_topk(logits, allowed, /*renormalize=*/true, in.want_losses);
+    if (!in.want_losses) return out;
     auto balance = torch::zeros({}, logits.options());
     const double t = double(std::max<int64_t>(1, logits.size(0)));
     for (int64_t m = 0; m < 2; ++m) {
@@ -141,8 +145,8 @@ class SmarRouter : public RouterImpl {
   }
   RouterOutput route(const RouterInput& in) override {
     auto logits = moe::linear(in.hidden, gate->weight) + modality_bias.index_select(0, in.modality);
-    RouterOutput out = softmax_topk(logits, {}, cfg_.renormalize);
-    out.losses["smar"] = band_hinge(out.decision.probs, in.modality);
+    RouterOutput out = softmax_topk(logits, {}, cfg_.renormalize, in.want_losses);
+    if (in.want_losses) out.losses["smar"] = band_hinge(out.decision.probs, in.modality);
     return out;
   }
   torch::Tensor band_hinge(const torch::Tensor& probs, const torch::Tensor& modality) const {
@@ -184,6 +188,7 @@ class SmoesRouter : public RouterImpl {
     out.decision = {routed.indices, routed.weights, routed.probs, logits};
     out.soft_modality = soft_scores(in);
     if (is_training()) track(in, routed.indices);
+    if (!in.want_losses) return out;
     out.losses["bin_balance"] = within_bin_balance(routed.probs, routed.indices, expert_bin, cfg_.num_bins);
     out.losses["z"] = z_loss(logits);
     if (cfg_.bin_loss != "none") {

@@ -13,6 +13,9 @@ struct RouterInput {
   torch::Tensor hidden;         // [T, d]
   torch::Tensor modality;       // [T] int64: 0 text, 1 vision
   torch::Tensor soft_modality;  // [T, 2] soft (text, vision) score, optional (SMoES)
+  // False where nothing will read the losses (generation), so a decode step
+  // does not compute a dozen small tensors per layer.
+  bool want_losses = true;
 };
 
 struct RoutingDecision {

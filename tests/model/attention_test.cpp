@@ -16,8 +16,8 @@ TEST(Attention, ProbabilitiesSumToOneAndRespectCausality) {
   SelfAttention attn(32, 4);
   RoPE rope(8, 64, 10000.0);
   auto x = torch::randn({2, 5, 32});
-  auto positions = torch::arange(5).repeat({2, 1});
-  auto out = attn->forward(x, causal_bias(0, 5, {}, 2), &rope, positions, nullptr, /*want_probs=*/true);
+  auto angles = rope.angles(torch::arange(5).repeat({2, 1}));
+  auto out = attn->forward(x, causal_bias(0, 5, {}, 2), &angles, nullptr, /*want_probs=*/true);
   ASSERT_EQ(out.probs.sizes(), (std::vector<int64_t>{2, 5, 5}));
   EXPECT_TRUE(torch::allclose(out.probs.sum(-1), torch::ones({2, 5}), 1e-5, 1e-6));
   EXPECT_EQ(out.probs.triu(1).abs().max().item<float>(), 0.0f);  // no attention to the future
@@ -28,7 +28,7 @@ TEST(Attention, MaskedKeysGetNoWeightAndFullyMaskedRowsStayFinite) {
   SelfAttention attn(16, 2);
   auto x = torch::randn({1, 4, 16});
   auto valid = torch::tensor({{false, false, true, true}});  // left padding
-  auto out = attn->forward(x, causal_bias(0, 4, valid, 1), nullptr, {}, nullptr, true);
+  auto out = attn->forward(x, causal_bias(0, 4, valid, 1), nullptr, nullptr, true);
   EXPECT_LT(out.probs.index({0, 3, 0}).item<float>(), 1e-12);
   EXPECT_TRUE(torch::isfinite(out.out).all().item<bool>());
 }
@@ -39,12 +39,16 @@ TEST(Attention, KVCacheMatchesFullRecompute) {
   RoPE rope(8, 64, 10000.0);
   auto x = torch::randn({2, 7, 32});
   auto positions = torch::arange(7).repeat({2, 1});
-  auto full = attn->forward(x, causal_bias(0, 7, {}, 2), &rope, positions).out;
+  auto at = [&](int64_t from, int64_t n) { return rope.angles(positions.narrow(1, from, n)); };
+  auto all = at(0, 7), head = at(0, 4);
+  auto full = attn->forward(x, causal_bias(0, 7, {}, 2), &all).out;
   LayerKV cache;
-  auto first = attn->forward(x.narrow(1, 0, 4), causal_bias(0, 4, {}, 2), &rope, positions.narrow(1, 0, 4), &cache).out;
+  auto first = attn->forward(x.narrow(1, 0, 4), causal_bias(0, 4, {}, 2), &head, &cache).out;
   std::vector<torch::Tensor> pieces{first};
-  for (int64_t t = 4; t < 7; ++t)
-    pieces.push_back(attn->forward(x.narrow(1, t, 1), causal_bias(t, 1, {}, 2), &rope, positions.narrow(1, t, 1), &cache).out);
+  for (int64_t t = 4; t < 7; ++t) {
+    auto one = at(t, 1);
+    pieces.push_back(attn->forward(x.narrow(1, t, 1), causal_bias(t, 1, {}, 2), &one, &cache).out);
+  }
   EXPECT_TRUE(torch::allclose(torch::cat(pieces, 1), full, 1e-5, 1e-5));
   EXPECT_EQ(cache.length(), 7);
 }
@@ -104,4 +108,54 @@ TEST(ViT, PatchesAreRowMajorAndShapesMatch) {
   auto out = vit(torch::randn({3, 3, 16, 16}));
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{3, 4, 32}));
   EXPECT_THROW(vit(torch::randn({1, 3, 8, 8})), std::exception);
+}
+
+// The fused scale + mask + sink softmax against the formula written out in
+// ATen ops: output, reported probabilities and the gradients of q, k, v and
+// the sink, under a causal mask with left padding (double, so the gradients
+// compare closely).
+TEST(Attention, FusedSinkSoftmaxMatchesTheFormulaAndItsGradients) {
+  torch::manual_seed(4);
+  auto opts = torch::TensorOptions(torch::kDouble).requires_grad(true);
+  auto q = torch::randn({2, 3, 4, 8}, opts), k = torch::randn({2, 3, 6, 8}, opts), v = torch::randn({2, 3, 6, 8}, opts);
+  auto sink = torch::randn({3}, opts);
+  auto valid = torch::tensor({{true, true, true, true, true, true}, {false, true, true, true, true, true}});
+  auto bias = causal_bias(2, 4, valid, 2).to(torch::kDouble);
+  auto reference = [&] {
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(8.0) + bias;
+    auto probs = torch::softmax(scores, -1);
+    auto share = torch::sigmoid(torch::logsumexp(scores, -1, true) - sink.view({1, -1, 1, 1}));
+    return std::make_pair(torch::matmul(probs, v) * share, probs.mean(1));
+  };
+  auto [want_out, want_probs] = reference();
+  auto got = scaled_attention(q, k, v, bias, /*want_probs=*/true, sink);
+  EXPECT_TRUE(torch::allclose(got.out, want_out, 1e-10, 1e-12));
+  EXPECT_TRUE(torch::allclose(got.probs, want_probs, 1e-10, 1e-12));
+  auto g_out = torch::randn(want_out.sizes(), torch::kDouble), g_probs = torch::randn(want_probs.sizes(), torch::kDouble);
+  auto loss = [&](const torch::Tensor& out, const torch::Tensor& probs) { return (out * g_out).sum() + (probs * g_probs).sum(); };
+  auto got_grads = torch::autograd::grad({loss(got.out, got.probs)}, {q, k, v, sink});
+  auto want_grads = torch::autograd::grad({loss(want_out, want_probs)}, {q, k, v, sink});
+  for (size_t i = 0; i < got_grads.size(); ++i)
+    EXPECT_TRUE(torch::allclose(got_grads[i], want_grads[i], 1e-9, 1e-11)) << "input " << i;
+}
+
+// The fused norm against its formula, values and gradients of input and
+// weight (double, rows of a 3-d input).
+TEST(RMSNorm, FusedMatchesTheFormulaAndItsGradients) {
+  torch::manual_seed(5);
+  RMSNorm norm(6);
+  norm->to(torch::kDouble);
+  {
+    torch::NoGradGuard no_grad;
+    norm->weight.uniform_(0.5, 1.5);
+  }
+  auto x = torch::randn({2, 3, 6}, torch::kDouble).requires_grad_();
+  auto want = x * torch::rsqrt(x.pow(2).mean(-1, true) + 1e-6) * norm->weight;
+  auto got = norm(x);
+  EXPECT_TRUE(torch::allclose(got, want, 1e-12, 1e-14));
+  auto g = torch::randn(want.sizes(), torch::kDouble);
+  auto got_grads = torch::autograd::grad({(got * g).sum()}, {x, norm->weight});
+  auto want_grads = torch::autograd::grad({(want * g).sum()}, {x, norm->weight});
+  EXPECT_TRUE(torch::allclose(got_grads[0], want_grads[0], 1e-10, 1e-12));
+  EXPECT_TRUE(torch::allclose(got_grads[1], want_grads[1], 1e-10, 1e-12));
 }

@@ -687,3 +687,20 @@ TEST(InferenceOverrides, TopKChangesRoutingAndTensorFieldsAreRefused) {
   EXPECT_EQ(model->cfg.moe.num_experts, 4);
   EXPECT_TRUE(model->forward(in).logits.equal(after.logits));
 }
+
+// A forward with a KV cache is generation or scoring: no router loss is
+// computed (they cost a dozen small ops a layer per decoded token), while
+// the same forward without a cache still reports them.
+TEST(VLM, CachedForwardsComputeNoRouterLosses) {
+  torch::manual_seed(5);
+  MoEVLM m(tiny_config(), kVocab, kImage);
+  m->eval();
+  torch::NoGradGuard ng;
+  auto in = prompt_with_image(1);
+  EXPECT_FALSE(m->forward(in).losses.empty());
+  KVCache cache;
+  auto cached = m->forward(in, &cache);
+  EXPECT_TRUE(cached.losses.empty());
+  EXPECT_EQ(cached.aux_loss.item<double>(), 0.0);
+  EXPECT_FALSE(cached.routing.empty());
+}

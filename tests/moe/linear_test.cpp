@@ -49,3 +49,29 @@ TEST(Linear, TakesATransposedViewOfAStackedWeight) {
 TEST(Linear, RejectsMismatchedWidths) {
   EXPECT_THROW(smoes::moe::linear(torch::randn({4, 8}), torch::randn({3, 7})), c10::Error);
 }
+
+// The nn::Linear form: any leading dimensions, with and without a bias; the
+// values and all three gradients equal the module's own forward.
+TEST(Linear, EqualsTheModuleWithBiasOverLeadingDimensions) {
+  torch::manual_seed(1);
+  for (bool bias : {true, false}) {
+    torch::nn::Linear layer(torch::nn::LinearOptions(6, 5).bias(bias));
+    layer->to(torch::kDouble);
+    for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{1, 6}, {2, 3, 6}, {0, 4, 6}}) {
+      auto x = torch::randn(shape, torch::kDouble).requires_grad_();
+      auto y = smoes::moe::linear(x, layer);
+      auto ref = layer(x);
+      ASSERT_EQ(y.sizes(), ref.sizes());
+      EXPECT_TRUE(torch::allclose(y, ref, 1e-12, 1e-14));
+      auto g = torch::randn(ref.sizes(), torch::kDouble);
+      std::vector<torch::Tensor> wrt = {x, layer->weight};
+      if (bias) wrt.push_back(layer->bias);
+      auto got = torch::autograd::grad({(y * g).sum()}, wrt, {}, {}, false, /*allow_unused=*/true);
+      auto want = torch::autograd::grad({(ref * g).sum()}, wrt, {}, {}, false, true);
+      for (size_t i = 0; i < wrt.size(); ++i) {
+        ASSERT_TRUE(got[i].defined()) << i;
+        EXPECT_TRUE(torch::allclose(got[i], want[i], 1e-12, 1e-14)) << "bias " << bias << " input " << i;
+      }
+    }
+  }
+}
