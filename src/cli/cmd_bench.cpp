@@ -75,8 +75,11 @@ Command add_bench(CLI::App& app) {
               if (*json_out)
                 std::cout << r.to_json().dump(2) << "\n";
               else
-                std::printf("tokens/s %.0f  achieved %.1f GFLOP/s  matmul %.1f GFLOP/s  fraction %.3f\n",
-                            r.tokens_per_s, r.achieved_gflops, r.matmul_gflops, r.fraction_of_matmul());
+                std::printf(
+                    "tokens/s %.0f  achieved %.1f GFLOP/s  matmul %.1f GFLOP/s  fraction %.3f  "
+                    "gemm %.1f GFLOP/s  fraction %.3f\n",
+                    r.tokens_per_s, r.achieved_gflops, r.matmul_gflops, r.fraction_of_matmul(), r.gemm_gflops,
+                    r.fraction_of_gemm());
             } else if (decode->parsed()) {
               Config cfg = Config::load(*decode_config, *decode_overrides);
               nlohmann::json all = nlohmann::json::array();

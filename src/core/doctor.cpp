@@ -37,19 +37,23 @@ std::string classify_blas(const std::string& path) {
   return "other";
 }
 
-double measure_matmul_gflops(int n, double min_seconds) {
-  torch::NoGradGuard no_grad;
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  auto c = torch::matmul(a, b);  // warm-up: thread pool, packing buffers
+double calls_per_second(const std::function<void()>& f, double min_seconds) {
+  f();  // warm-up: thread pool, packing buffers, JIT kernels
   int reps = 0;
-  auto start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   double elapsed = 0;
   do {
-    at::matmul_out(c, a, b);
+    f();
     ++reps;
     elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   } while (elapsed < min_seconds);
-  return 2.0 * n * n * static_cast<double>(n) * reps / elapsed / 1e9;
+  return reps / elapsed;
+}
+
+double measure_matmul_gflops(int n, double min_seconds) {
+  torch::NoGradGuard no_grad;
+  auto a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
+  return 2.0 * n * n * static_cast<double>(n) * calls_per_second([&] { at::matmul_out(c, a, b); }, min_seconds) / 1e9;
 }
 
 DoctorReport run_doctor(const std::string& disk_path, double min_gflops) {

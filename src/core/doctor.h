@@ -2,6 +2,7 @@
 // LibTorch version, the BLAS actually loaded, a measured matmul rate, threads,
 // CPU kernels and free disk. Problems that make training 17-40x slower fail.
 #pragma once
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,7 +28,11 @@ struct DoctorReport {
 // Classifies a BLAS library path (exposed for tests).
 std::string classify_blas(const std::string& path);
 
-// Fp32 GFLOP/s of an n x n matmul, timed for at least `min_seconds`.
+// Calls of f per second, f called once to warm up and then repeatedly for at
+// least `min_seconds`.
+double calls_per_second(const std::function<void()>& f, double min_seconds);
+
+// Fp32 GFLOP/s of an n x n matmul (ATen), timed for at least `min_seconds`.
 double measure_matmul_gflops(int n, double min_seconds);
 
 DoctorReport run_doctor(const std::string& disk_path = ".", double min_gflops = 100.0);

@@ -8,14 +8,26 @@
 #include "core/error.h"
 #include "model/flops.h"
 #include "model/vlm.h"
+#include "moe/gemm.h"
 
 namespace smoes::train {
 
 nlohmann::json ThroughputResult::to_json() const {
   return {{"tokens_per_s", tokens_per_s},     {"step_seconds", step_seconds},
           {"achieved_gflops", achieved_gflops}, {"matmul_gflops", matmul_gflops},
-          {"fraction_of_matmul", fraction_of_matmul()}};
+          {"fraction_of_matmul", fraction_of_matmul()}, {"gemm_gflops", gemm_gflops},
+          {"fraction_of_gemm", fraction_of_gemm()}};
 }
+
+namespace {
+
+// The same n^3 product as measure_matmul_gflops, on moe::gemm.
+double measure_gemm_gflops(int64_t n, double min_seconds) {
+  auto a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
+  return 2.0 * double(n) * double(n) * double(n) * calls_per_second([&] { moe::gemm(c, a, b); }, min_seconds) / 1e9;
+}
+
+}  // namespace
 
 ThroughputResult measure_train_throughput(const Config& cfg, int64_t vocab, int64_t batch, int64_t seq_len,
                                           int steps) {
@@ -47,6 +59,7 @@ ThroughputResult measure_train_throughput(const Config& cfg, int64_t vocab, int6
   r.tokens_per_s = batch * seq_len / secs;
   r.achieved_gflops = 3.0 * batch * model::forward_flops(cfg, vocab, seq_len, 1).total() / secs / 1e9;
   r.matmul_gflops = measure_matmul_gflops(1024, 1.0);
+  r.gemm_gflops = measure_gemm_gflops(1024, 1.0);
   return r;
 }
 

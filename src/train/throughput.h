@@ -13,8 +13,12 @@ struct ThroughputResult {
   double tokens_per_s = 0;
   double step_seconds = 0;
   double achieved_gflops = 0;  // 3 x analytic forward FLOPs / step time
-  double matmul_gflops = 0;    // 1024^3 fp32 matmul, same process
+  double matmul_gflops = 0;    // 1024^3 fp32 matmul (ATen, OpenBLAS), same process
+  // The same product on moe::gemm (oneDNN), which every linear layer of the
+  // step now runs on: the rate the step could reach if it were all GEMM.
+  double gemm_gflops = 0;
   double fraction_of_matmul() const { return achieved_gflops / matmul_gflops; }
+  double fraction_of_gemm() const { return achieved_gflops / gemm_gflops; }
   nlohmann::json to_json() const;
 };
 

@@ -44,3 +44,13 @@ TEST(Doctor, MatmulRateIsPositiveAndFinite) {
   EXPECT_TRUE(std::isfinite(gflops));
   EXPECT_LT(gflops, 1e5);
 }
+
+// The rate counts the timed calls only: one warm-up call, then at least one
+// more, and the rate is those timed calls over at least min_seconds.
+TEST(Doctor, CallsPerSecondWarmsUpThenTimesAtLeastMinSeconds) {
+  int calls = 0;
+  const double rate = smoes::calls_per_second([&] { ++calls; }, 0.02);
+  EXPECT_GE(calls, 2);
+  EXPECT_GT(rate, 0.0);
+  EXPECT_LE(rate, (calls - 1) / 0.02);  // elapsed >= 0.02 s over calls - 1 timed calls
+}
