@@ -13,8 +13,9 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight);
 
 // x [..., in] through an nn::Linear's weight and bias (if any), on moe::gemm:
 // the attention projections, the LM head and the ViT's layers take the same
-// faster GEMM as the experts (oneDNN's gemv at one row, where OpenBLAS packs
-// the whole weight for every decoded token).
+// faster GEMM as the experts. At one row (a decoded token) ATen's OpenBLAS
+// packed the whole weight on every call: 12% of a batch-1 decode profile
+// (docs/PERFORMANCE.md).
 torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer);
 
 }  // namespace smoes::moe
