@@ -53,6 +53,10 @@ Command add_bench(CLI::App& app) {
       ->check(at_least(1))->capture_default_str();
   decode->add_option("--new-tokens", *new_tokens, "greedy tokens generated per prompt")->check(at_least(2))->capture_default_str();
   decode->add_option("--repeats", *decode_repeats, "timed repeats (median is reported)")->check(at_least(1))->capture_default_str();
+  auto profile_prefix = std::make_shared<std::string>();
+  decode->add_option("--profile", *profile_prefix,
+                     "also profile one generation per batch size: Chrome trace of every ATen call in "
+                     "<PREFIX>_batch<B>.json");
 
   return {bench, [=] {
             if (moe->parsed()) {
@@ -84,7 +88,8 @@ Command add_bench(CLI::App& app) {
               Config cfg = Config::load(*decode_config, *decode_overrides);
               nlohmann::json all = nlohmann::json::array();
               for (int64_t b : *batches) {
-                auto r = model::bench_decode(cfg, 2048, b, *prompt_len, *new_tokens, *decode_repeats);
+                const auto trace = profile_prefix->empty() ? std::string() : *profile_prefix + "_batch" + std::to_string(b) + ".json";
+                auto r = model::bench_decode(cfg, 2048, b, *prompt_len, *new_tokens, *decode_repeats, trace);
                 all.push_back(r.to_json());
                 if (!*json_out)
                   std::printf("batch %-3lld prompt %lld new %lld threads %d  prefill %.0f tok/s (%.1f ms)  "

@@ -1,12 +1,15 @@
 #include "model/decode_bench.h"
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <vector>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "model/generate.h"
 #include "model/vlm.h"
 
@@ -35,7 +38,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 DecodeBenchResult bench_decode(const Config& cfg, int64_t vocab, int64_t batch, int64_t prompt_tokens,
-                               int64_t new_tokens, int repeats) {
+                               int64_t new_tokens, int repeats, const std::string& profile_path) {
   if (new_tokens < 2) throw Error("bench decode: new tokens must be >= 2 (the first one comes from the prefill)");
   if (repeats < 1) throw Error("bench decode: repeats must be >= 1");
   if (prompt_tokens + new_tokens > cfg.model.max_seq_len)
@@ -70,6 +73,14 @@ DecodeBenchResult bench_decode(const Config& cfg, int64_t vocab, int64_t batch, 
       for (const auto& row : greedy_generate(m, prompt, int(new_tokens), no_eos)) r.generated_tokens += row.size();
     }));
     decode.push_back(generate.back() - prefill.back());
+  }
+  if (!profile_path.empty()) {
+    std::ostringstream trace;
+    {
+      torch::autograd::profiler::RecordProfile profile(trace);
+      greedy_generate(m, prompt, int(new_tokens), no_eos);
+    }
+    write_file_atomic(profile_path, trace.str());
   }
   r.prefill_ms = 1e3 * median(prefill);
   r.generate_ms = 1e3 * median(generate);

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/config.h"
 
@@ -27,8 +28,11 @@ struct DecodeBenchResult {
 // Times `repeats` pairs (prefill alone, then the whole generation) after one
 // warm-up generation. Every row runs all new_tokens steps (no EOS token).
 // prompt_tokens counts the image's visual tokens; it must exceed them, and
-// prompt_tokens + new_tokens must fit model.max_seq_len.
+// prompt_tokens + new_tokens must fit model.max_seq_len. profile_path: if
+// set, one more generation runs under LibTorch's profiler and its Chrome
+// trace (every ATen call with its duration; chrome://tracing or Perfetto) is
+// written there, atomically: where a decode step's time goes.
 DecodeBenchResult bench_decode(const Config& cfg, int64_t vocab, int64_t batch, int64_t prompt_tokens,
-                               int64_t new_tokens, int repeats);
+                               int64_t new_tokens, int repeats, const std::string& profile_path = "");
 
 }  // namespace smoes::model

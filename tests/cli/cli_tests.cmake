@@ -37,6 +37,17 @@ add_test(NAME cli.bench_decode_counts_tokens
 set_tests_properties(cli.bench_decode_counts_tokens PROPERTIES LABELS cli
   PASS_REGULAR_EXPRESSION "\"generated_tokens\": 6")
 
+# --profile writes one Chrome trace per batch size: a generation of 3 tokens
+# is the prompt's forward and two cached steps, so 3 embedding lookups.
+find_program(SMOES_PYTHON3_FOR_TRACE python3)
+if(SMOES_PYTHON3_FOR_TRACE)
+  add_test(NAME cli.bench_decode_profile_writes_a_trace
+    COMMAND sh -c "\"$1\" bench decode --batch 1 --prompt-len 70 --new-tokens 3 --repeats 1 --profile \"$2/decode_trace\" >/dev/null && \"$3\" -c 'import json, sys; e = json.load(open(sys.argv[1])); e = e if isinstance(e, list) else e[\"traceEvents\"]; print(\"embeddings\", sum(x.get(\"name\") == \"aten::embedding\" for x in e))' \"$2/decode_trace_batch1.json\""
+            sh $<TARGET_FILE:smoes_cli> ${PROJECT_BINARY_DIR} ${SMOES_PYTHON3_FOR_TRACE})
+  set_tests_properties(cli.bench_decode_profile_writes_a_trace PROPERTIES LABELS cli
+    PASS_REGULAR_EXPRESSION "^embeddings 3\n$")
+endif()
+
 # The PyTorch peer of scripts/peer_bench.sh at least compiles (it needs torch
 # only to run; its bytecode goes to the build directory, not the source tree).
 find_program(SMOES_PYTHON3 python3)
