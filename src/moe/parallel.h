@@ -7,7 +7,7 @@
 #include <ATen/ThreadLocalState.h>
 
 #ifndef _OPENMP
-#error "compile with -fopenmp: add this file to the OpenMP list in src/moe/module.cmake"
+#error "compile with -fopenmp: add this file to the OpenMP list in its module.cmake (see src/moe/module.cmake)"
 #endif
 
 namespace smoes::moe {
