@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/ThreadLocalState.h>
 
+#include <algorithm>
+
 #ifndef _OPENMP
 #error "compile with -fopenmp: add this file to the OpenMP list in its module.cmake (see src/moe/module.cmake)"
 #endif
@@ -24,5 +26,10 @@ void parallel_for_as_caller(int64_t begin, int64_t end, int64_t grain, const F& 
     f(b, e);
   });
 }
+
+// Rows of `width` elements per task for a row-wise kernel: ATen's grain of
+// 32768 elements, so the small rows of a decode step stay on one thread
+// instead of paying a fork and join for a few microseconds of work.
+inline int64_t rows_per_task(int64_t width) { return std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, width)); }
 
 }  // namespace smoes::moe
