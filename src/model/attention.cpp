@@ -75,7 +75,7 @@ struct SinkSoftmax : public torch::autograd::Function<SinkSoftmax> {
       const scalar_t* in = scores.data_ptr<scalar_t>();
       const scalar_t* sink_logit = sink_t.numel() > 0 ? sink_t.data_ptr<scalar_t>() : nullptr;
       scalar_t *p = probs.data_ptr<scalar_t>(), *sh = share.data_ptr<scalar_t>();
-      moe::parallel_for_as_caller(0, rows, rows_per_task(keys), [&](int64_t begin, int64_t end) {
+      moe::parallel_for_as_caller(0, rows, moe::rows_per_task(keys), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r)
           sink_softmax_row(in + r * keys, bias_rows.data ? bias_rows.row(r) : nullptr, bias_rows.stride[3],
                            sink_logit ? sink_logit + (r / queries) % heads : nullptr, scale, keys, p + r * keys,
@@ -102,7 +102,7 @@ struct SinkSoftmax : public torch::autograd::Function<SinkSoftmax> {
     AT_DISPATCH_FLOATING_TYPES(probs.scalar_type(), "sink_softmax_backward", [&] {
       const scalar_t *p = probs.data_ptr<scalar_t>(), *gp = g.data_ptr<scalar_t>(), *cp = c.data_ptr<scalar_t>();
       scalar_t* d = draw.data_ptr<scalar_t>();
-      moe::parallel_for_as_caller(0, rows, rows_per_task(keys), [&](int64_t begin, int64_t end) {
+      moe::parallel_for_as_caller(0, rows, moe::rows_per_task(keys), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
           const scalar_t *pr = p + r * keys, *gr = gp + r * keys;
           scalar_t dot = 0;

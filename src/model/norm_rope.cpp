@@ -31,7 +31,7 @@ struct RMSNormFunction : public torch::autograd::Function<RMSNormFunction> {
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rms_norm", [&] {
       const scalar_t *xp = x.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
       scalar_t *yp = y.data_ptr<scalar_t>(), *rp = r.data_ptr<scalar_t>();
-      moe::parallel_for_as_caller(0, rows, rows_per_task(d), [&](int64_t begin, int64_t end) {
+      moe::parallel_for_as_caller(0, rows, moe::rows_per_task(d), [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
           const scalar_t* xi = xp + i * d;
           scalar_t squares = 0;
@@ -56,7 +56,7 @@ struct RMSNormFunction : public torch::autograd::Function<RMSNormFunction> {
       const scalar_t *xp = x.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>(), *rp = r.data_ptr<scalar_t>();
       const scalar_t* gp = g.data_ptr<scalar_t>();
       scalar_t* dxp = dx.data_ptr<scalar_t>();
-      moe::parallel_for_as_caller(0, rows, rows_per_task(d), [&](int64_t begin, int64_t end) {
+      moe::parallel_for_as_caller(0, rows, moe::rows_per_task(d), [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
           const scalar_t *xi = xp + i * d, *gi = gp + i * d, ri = rp[i];
           scalar_t dot = 0;
