@@ -1,7 +1,8 @@
 // MoE layer fwd+bwd against a dense SwiGLU of equal active FLOPs and a
 // per-expert loop, measured interleaved in the same run (moe/bench.h).
 // Counters: ratio_vs_dense, ratio_vs_loop, gemm_ratio (expert GEMMs alone vs the
-// dense FFN's GEMMs) and the medians in ms. BM_SoftmaxTopK: the routers' fused
+// dense FFN's GEMMs), cached_gemm_ratio (the same with each thread's weights in
+// its cache) and the medians in ms. BM_SoftmaxTopK: the routers' fused
 // selection step against the ATen ops it replaced (fused_ratio < 1: faster).
 // BM_SwiGLUGemms: the six GEMMs of a SwiGLU fwd + bwd on moe::gemm (oneDNN)
 // against ATen's mm (OpenBLAS), at an expert's shape on one thread (as each
@@ -28,6 +29,7 @@ void BM_MoELayer(benchmark::State& state) {
   state.counters["ratio_vs_dense"] = r.ratio_vs_dense();
   state.counters["ratio_vs_loop"] = r.ratio_vs_loop();
   state.counters["gemm_ratio"] = r.gemm_ratio();
+  state.counters["cached_gemm_ratio"] = r.cached_gemm_ratio();
 }
 BENCHMARK(BM_MoELayer)
     ->ArgsProduct({{512, 4096}, {8, 64}, {2, 8}})

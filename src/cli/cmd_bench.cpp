@@ -68,9 +68,9 @@ Command add_bench(CLI::App& app) {
                 all.push_back(r.to_json());
                 if (!*json_out)
                   std::printf("T=%-5lld E=%-3lld k=%lld  moe %8.2f ms  dense %8.2f ms  loop %8.2f ms  "
-                              "ratio_vs_dense %.3f  ratio_vs_loop %.3f  gemm_ratio %.3f\n",
+                              "ratio_vs_dense %.3f  ratio_vs_loop %.3f  gemm_ratio %.3f  cached_gemm_ratio %.3f\n",
                               (long long)c.tokens, (long long)c.experts, (long long)c.top_k, r.moe_ms, r.dense_ms,
-                              r.loop_ms, r.ratio_vs_dense(), r.ratio_vs_loop(), r.gemm_ratio());
+                              r.loop_ms, r.ratio_vs_dense(), r.ratio_vs_loop(), r.gemm_ratio(), r.cached_gemm_ratio());
               }
               if (*json_out) std::cout << all.dump(2) << "\n";
             } else if (train->parsed()) {

@@ -17,7 +17,7 @@ nlohmann::json MoEBenchResult::to_json() const {
           {"experts", shape.experts}, {"top_k", shape.top_k},       {"moe_ms", moe_ms},
           {"dense_ms", dense_ms},     {"loop_ms", loop_ms},         {"ratio_vs_dense", ratio_vs_dense()},
           {"ratio_vs_loop", ratio_vs_loop()}, {"expert_gemm_ms", expert_gemm_ms}, {"dense_gemm_ms", dense_gemm_ms},
-          {"gemm_ratio", gemm_ratio()}};
+          {"gemm_ratio", gemm_ratio()}, {"cached_gemm_ratio", cached_gemm_ratio()}};
 }
 
 std::vector<MoEBenchCase> default_moe_cases() {
@@ -126,14 +126,23 @@ MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
       for (int64_t e = begin; e < end; ++e) expert_gemms[e].run();
     });
   };
-  run_moe(), run_dense(), run_loop(), run_dense_gemms(), run_expert_gemms();  // warm-up: allocator, threads, packing
-  std::vector<double> moe, dense_t, loop, dense_g, expert_g;
+  // The same GEMMs with each thread reusing the weights of its first expert,
+  // which then stay in its cache: the gap to run_expert_gemms is the cost of
+  // streaming E experts' weights and weight gradients through memory.
+  auto run_cached_expert_gemms = [&] {
+    at::parallel_for(0, s.experts, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; ++e) expert_gemms[begin].run();
+    });
+  };
+  run_moe(), run_dense(), run_loop(), run_dense_gemms(), run_expert_gemms(), run_cached_expert_gemms();  // warm-up
+  std::vector<double> moe, dense_t, loop, dense_g, expert_g, cached_g;
   for (int r = 0; r < repeats; ++r) {
     moe.push_back(time_ms(run_moe));
     dense_t.push_back(time_ms(run_dense));
     loop.push_back(time_ms(run_loop));
     dense_g.push_back(time_ms(run_dense_gemms));
     expert_g.push_back(time_ms(run_expert_gemms));
+    cached_g.push_back(time_ms(run_cached_expert_gemms));
   }
   auto ratios = [](const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> r(a.size());
@@ -150,6 +159,7 @@ MoEBenchResult bench_moe_case(const MoEBenchCase& s, int repeats) {
   result.dense_ratio = ratios(moe, dense_t);
   result.loop_ratio = ratios(moe, loop);
   result.gemms_ratio = ratios(expert_g, dense_g);
+  result.cached_gemms_ratio = ratios(cached_g, dense_g);
   return result;
 }
 

@@ -24,9 +24,14 @@ struct MoEBenchResult {
   // Medians of the per-repeat ratios (each repeat times every variant back to
   // back), so a machine that speeds up or slows down mid-run moves both sides.
   double dense_ratio = 0, loop_ratio = 0, gemms_ratio = 0;
+  // The expert GEMMs again with each thread reusing one expert's weights (in
+  // its cache), against the dense GEMMs: gemm_ratio minus this is what moving
+  // E experts' weights and gradients through memory costs.
+  double cached_gemms_ratio = 0;
   double ratio_vs_dense() const { return dense_ratio; }
   double ratio_vs_loop() const { return loop_ratio; }
   double gemm_ratio() const { return gemms_ratio; }
+  double cached_gemm_ratio() const { return cached_gemms_ratio; }
   nlohmann::json to_json() const;
 };
 

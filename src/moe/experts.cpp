@@ -19,7 +19,9 @@
 #include <ATen/Dispatch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <vector>
 
 #include "core/error.h"
 #include "moe/gemm.h"
@@ -31,8 +33,54 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// at::*_out take the destination by non-const reference; slices are temporaries.
-void sigmoid_into(torch::Tensor dst, const torch::Tensor& x) { at::sigmoid_out(dst, x); }
+// A per-thread buffer for an expert's intermediates, reused across experts and
+// calls: no allocation per expert, and the block a thread just used is still in
+// its cache. `slot` tells apart the buffers one expert needs at once.
+template <class T>
+T* scratch(int slot, int64_t size) {
+  thread_local std::vector<T> buffers[6];
+  auto& b = buffers[slot];
+  if (int64_t(b.size()) < size) b.resize(size_t(size));
+  return b.data();
+}
+
+// Up to this many elements an expert's activation runs as a plain loop (the
+// handful of rows an expert gets while decoding, where ATen's dispatch costs
+// more than the arithmetic); above it, ATen's vectorised kernels (a scalar exp
+// over a training batch's rows is slower than the dispatch it saves).
+constexpr int64_t kPlainLoopElements = 2048;
+
+template <class T>
+torch::Tensor rows_view(T* p, int64_t rows, int64_t cols, int64_t ld) {
+  return torch::from_blob(p, {rows, cols}, {ld, 1}, torch::TensorOptions(c10::CppTypeToScalarType<T>::value));
+}
+
+// a = silu(g) * u for `rows` rows of h = [g | u] (row stride 2f).
+template <class T>
+void swiglu_rows(T* h, T* a, int64_t rows, int64_t f) {
+  if (rows * f > kPlainLoopElements) {
+    auto out = rows_view(a, rows, f, f);
+    at::silu_out(out, rows_view(h, rows, f, 2 * f));
+    out.mul_(rows_view(h + f, rows, f, 2 * f));
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *g = h + r * 2 * f, *u = g + f;
+    for (int64_t j = 0; j < f; ++j) a[r * f + j] = g[j] / (T(1) + std::exp(-g[j])) * u[j];
+  }
+}
+
+// sig = sigmoid(g) for the gate half of `rows` rows of h = [g | u].
+template <class T>
+void gate_sigmoid(T* h, T* sig, int64_t rows, int64_t f) {
+  if (rows * f > kPlainLoopElements) {
+    auto out = rows_view(sig, rows, f, f);
+    at::sigmoid_out(out, rows_view(h, rows, f, 2 * f));
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < f; ++j) sig[r * f + j] = T(1) / (T(1) + std::exp(-h[r * 2 * f + j]));
+}
 
 // Experts split into one group per thread, largest first onto the lightest group.
 std::vector<std::vector<int64_t>> balance_groups(const std::vector<int64_t>& counts) {
@@ -172,14 +220,15 @@ struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
     auto out = torch::empty({n, d}, x.options());    // expert outputs before the gate
     auto y = torch::empty_like(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_forward", [&] {
+      const scalar_t *xp = x.data_ptr<scalar_t>(), *w13p = w13.data_ptr<scalar_t>(), *w2p = w2.data_ptr<scalar_t>();
+      scalar_t *hp = h.data_ptr<scalar_t>(), *outp = out.data_ptr<scalar_t>();
+      const int64_t* tok = token.data_ptr<int64_t>();
       for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-        auto xs = torch::empty({c, d}, x.options()), as = torch::empty({c, f}, x.options());
-        gather_rows(x.data_ptr<scalar_t>(), token.data_ptr<int64_t>(), xs.data_ptr<scalar_t>(), o, c, d);
-        auto hs = h.narrow(0, o, c);
-        gemm(hs, xs, w13[e]);
-        at::silu_out(as, hs.narrow(1, 0, f));
-        as.mul_(hs.narrow(1, f, f));
-        gemm(out.narrow(0, o, c), as, w2[e]);
+        scalar_t *xs = scratch<scalar_t>(0, c * d), *as = scratch<scalar_t>(1, c * f), *hs = hp + o * 2 * f;
+        gather_rows(xp, tok, xs, o, c, d);
+        gemm('N', 'N', c, 2 * f, d, xs, d, w13p + e * d * 2 * f, 2 * f, 0, hs, 2 * f);
+        swiglu_rows(hs, as, c, f);
+        gemm('N', 'N', c, d, f, as, f, w2p + e * f * d, d, 0, outp + o * d, d);
       });
       sum_slots(out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(), position.data_ptr<int64_t>(),
                 y.data_ptr<scalar_t>(), x.size(0), position.size(1), d);
@@ -212,38 +261,37 @@ struct DispatchedSwiGLU : public torch::autograd::Function<DispatchedSwiGLU> {
     if (need_w && !fused)  // experts without rows get no gradient; the others are written in full below
       for (size_t e = 0; e < counts.size(); ++e)
         if (counts[e] == 0) dw13[e].zero_(), dw2[e].zero_();
-    auto weight_grad = [fused](const torch::Tensor& dst, const torch::Tensor& x, const torch::Tensor& dy) {
-      gemm(dst, x, dy, /*beta=*/fused ? 1 : 0);
-    };
-    const auto opts = x.options();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_backward", [&] {
+      const scalar_t *xp = x.data_ptr<scalar_t>(), *w13p = w13.data_ptr<scalar_t>(), *w2p = w2.data_ptr<scalar_t>(),
+                     *dyp = dy.data_ptr<scalar_t>(), *outp = out.data_ptr<scalar_t>(), *gatep = gate.data_ptr<scalar_t>();
+      scalar_t* hp = h.data_ptr<scalar_t>();
+      scalar_t* dgatep = need_gate ? dgate.data_ptr<scalar_t>() : nullptr;
+      scalar_t* dxsp = need_x ? dxs.data_ptr<scalar_t>() : nullptr;
+      scalar_t *dw13p = need_w ? dw13.data_ptr<scalar_t>() : nullptr, *dw2p = need_w ? dw2.data_ptr<scalar_t>() : nullptr;
+      const int64_t* tok = token.data_ptr<int64_t>();
+      const scalar_t beta = fused ? 1 : 0;
       for_each_expert(counts, [&](int64_t e, int64_t o, int64_t c) {
-        // This expert's intermediates live only until its last GEMM: per-expert
-        // buffers (the allocator hands each thread back the block it just
-        // freed) stay in the core's L2 instead of streaming [N, 2f] tensors
-        // through memory. sig = sigmoid(gate): one exp per element.
-        auto dys = torch::empty({c, d}, opts), das = torch::empty({c, f}, opts);
-        auto sig = torch::empty({c, f}, opts), dhs = torch::empty({c, 2 * f}, opts);
-        auto as = need_w ? torch::empty({c, f}, opts) : torch::Tensor();
-        auto hs = h.narrow(0, o, c);
-        scaled_output_grads(dy.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), gate.data_ptr<scalar_t>(),
-                            token.data_ptr<int64_t>(), dys.data_ptr<scalar_t>(),
-                            need_gate ? dgate.data_ptr<scalar_t>() : nullptr, o, c, d);
-        gemm(das, dys, w2[e].t());
-        sigmoid_into(sig, hs.narrow(1, 0, f));
-        swiglu_backward_rows(hs.data_ptr<scalar_t>(), sig.data_ptr<scalar_t>(), das.data_ptr<scalar_t>(),
-                             dhs.data_ptr<scalar_t>(), need_w ? as.data_ptr<scalar_t>() : nullptr, c, f);
-        if (need_x) gemm(dxs.narrow(0, o, c), dhs, w13[e].t());
+        // This expert's intermediates live only until its last GEMM, in the
+        // thread's scratch buffers (in its cache) instead of [N, 2f] tensors
+        // streamed through memory. sig = sigmoid(gate): one exp per element.
+        scalar_t *dys = scratch<scalar_t>(0, c * d), *das = scratch<scalar_t>(1, c * f),
+                 *sig = scratch<scalar_t>(2, c * f), *dhs = scratch<scalar_t>(3, c * 2 * f),
+                 *as = need_w ? scratch<scalar_t>(4, c * f) : nullptr, *hs = hp + o * 2 * f;
+        scaled_output_grads(dyp, outp, gatep, tok, dys, dgatep, o, c, d);
+        gemm('N', 'T', c, f, d, dys, d, w2p + e * f * d, d, 0, das, f);
+        gate_sigmoid(hs, sig, c, f);
+        swiglu_backward_rows(hs, sig, das, dhs, as, c, f);
+        if (need_x) gemm('N', 'T', c, d, 2 * f, dhs, 2 * f, w13p + e * d * 2 * f, 2 * f, 0, dxsp + o * d, d);
         if (!need_w) return;
-        weight_grad(dw2[e], as.t(), dys);
-        auto xs = torch::empty({c, d}, opts);
-        gather_rows(x.data_ptr<scalar_t>(), token.data_ptr<int64_t>(), xs.data_ptr<scalar_t>(), o, c, d);
-        weight_grad(dw13[e], xs.t(), dhs);
+        gemm('T', 'N', f, d, c, as, f, dys, d, beta, dw2p + e * f * d, d);
+        scalar_t* xs = scratch<scalar_t>(5, c * d);
+        gather_rows(xp, tok, xs, o, c, d);
+        gemm('T', 'N', d, 2 * f, c, xs, d, dhs, 2 * f, beta, dw13p + e * d * 2 * f, 2 * f);
       });
     });
     torch::Tensor dx;
     if (need_x) {
-      dx = torch::empty({position.size(0), d}, opts);
+      dx = torch::empty({position.size(0), d}, x.options());
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dispatched_swiglu_dx", [&] {
         sum_slots<scalar_t>(dxs.data_ptr<scalar_t>(), nullptr, position.data_ptr<int64_t>(), dx.data_ptr<scalar_t>(),
                             position.size(0), position.size(1), d);
@@ -268,6 +316,8 @@ torch::Tensor GroupedExpertsImpl::forward(const torch::Tensor& x, const ExpertBi
   if (x.dim() != 2 || x.size(1) != d_model || bins.position.size(0) != x.size(0) || gate.numel() != bins.token.numel())
     throw Error("experts: input " + c10::str(x.sizes()) + ", " + c10::str(bins.position.sizes()) + " slot positions, " +
                 std::to_string(gate.numel()) + " gates for " + std::to_string(bins.token.numel()) + " rows");
+  if (!w13.is_contiguous() || !w2.is_contiguous())  // the expert loops index them as raw arrays
+    throw Error("experts: w13 and w2 must be contiguous");
   if (bins.token.numel() == 0) return x.new_zeros(x.sizes()) + 0 * (w13.sum() + w2.sum());
   return DispatchedSwiGLU::apply(x.contiguous(), gate.to(x.dtype()).contiguous(), w13, w2, bins.token.contiguous(),
                                  bins.position.contiguous(), counts, fuse_grad_accumulation);

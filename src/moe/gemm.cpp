@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "moe/gemm_backend.h"
 
@@ -29,18 +30,62 @@ std::optional<Operand> as_operand(const torch::Tensor& t) {
   return std::nullopt;
 }
 
-void onednn_gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta) {
-  auto oa = as_operand(a), ob = as_operand(b);
-  if (!oa) return onednn_gemm(c, a.contiguous(), b, beta);
-  if (!ob) return onednn_gemm(c, a, b.contiguous(), beta);
-  const int64_t m = c.size(0), n = c.size(1), k = a.size(1);
-  const auto status = dnnl_sgemm(oa->trans, ob->trans, m, n, k, 1.0f, a.data_ptr<float>(), oa->ld, b.data_ptr<float>(),
-                                 ob->ld, float(beta), c.data_ptr<float>(), std::max<int64_t>({c.stride(0), n, 1}));
-  TORCH_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", int(status), " for ", a.sizes(), " x ",
-              b.sizes());
+// oneDNN 2.6's sgemm runs C = A W^T (W a row-major [n, k] weight, A a few
+// rows) up to 2x slower on one thread, and up to 6x on two, than the same
+// product computed transposed, C^T = W A^T, when A has 16-32 rows and W is
+// large: the da and dx GEMMs of a small expert's backward (E = 64 at
+// T = 512) and the LM head in batch-16 decoding. Outside that window the
+// transposed form loses (2.4x slower at 4 rows, 1.3x at 8 on one thread).
+// Measured by bench/bench_gemm.cpp; the table is in docs/PERFORMANCE.md.
+bool faster_transposed(char ta, char tb, int64_t m, int64_t n, int64_t k) {
+  return ta == 'N' && tb == 'T' && m >= 16 && m <= 32 && n * k >= (int64_t(1) << 17);
+}
+
+void check(dnnl_status_t status, int64_t m, int64_t n, int64_t k) {
+  TORCH_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", int(status), " for m ", m, ", n ", n,
+              ", k ", k);
+}
+
+// c = a w^T + beta c as (w a^T)^T: the product lands in a per-thread [n, m]
+// buffer and is transposed into c (at most 32 x n floats, still in cache).
+void sgemm_transposed(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* w, int64_t ldw,
+                      float beta, float* c, int64_t ldc) {
+  thread_local std::vector<float> scratch;
+  scratch.resize(size_t(n * m));
+  float* ct = scratch.data();
+  check(dnnl_sgemm('N', 'T', n, m, k, 1.0f, w, ldw, a, lda, 0.0f, ct, m), m, n, k);
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (beta == 0)  // not 0 * c: c may hold NaN from torch::empty
+      for (int64_t j = 0; j < n; ++j) row[j] = ct[j * m + i];
+    else
+      for (int64_t j = 0; j < n; ++j) row[j] = ct[j * m + i] + beta * row[j];
+  }
 }
 
 }  // namespace
+
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+          float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // oneDNN rejects k = 0: the product is empty, c = beta c
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  if (faster_transposed(ta, tb, m, n, k)) return sgemm_transposed(m, n, k, a, lda, b, ldb, beta, c, ldc);
+  check(dnnl_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc), m, n, k);
+}
+
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+          int64_t ldb, double beta, double* c, int64_t ldc) {
+  auto view = [](const double* p, int64_t rows, int64_t cols, int64_t ld, char trans) {
+    auto* data = const_cast<double*>(p);  // from_blob wants non-const; only read
+    return trans == 'N' ? torch::from_blob(data, {rows, cols}, {ld, 1}, torch::kDouble)
+                        : torch::from_blob(data, {cols, rows}, {ld, 1}, torch::kDouble).t();
+  };
+  gemm(torch::from_blob(c, {m, n}, {ldc, 1}, torch::kDouble), view(a, m, k, lda, ta), view(b, k, n, ldb, tb), beta);
+}
 
 void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta) {
   TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2 && a.size(1) == b.size(0) && c.size(0) == a.size(0) &&
@@ -58,12 +103,11 @@ void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b
       out.addmm_(a, b, beta, 1);
     return;
   }
-  if (c.numel() == 0) return;
-  if (a.size(1) == 0) {  // oneDNN rejects k = 0: the product is empty, c = beta c
-    beta == 0 ? c.zero_() : c.mul_(beta);
-    return;
-  }
-  onednn_gemm(c, a, b, beta);
+  auto oa = as_operand(a), ob = as_operand(b);
+  if (!oa) return gemm(c, a.contiguous(), b, beta);
+  if (!ob) return gemm(c, a, b.contiguous(), beta);
+  gemm(oa->trans, ob->trans, c.size(0), c.size(1), a.size(1), a.data_ptr<float>(), oa->ld, b.data_ptr<float>(), ob->ld,
+       float(beta), c.data_ptr<float>(), std::max<int64_t>({c.stride(0), c.size(1), 1}));
 }
 
 torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {

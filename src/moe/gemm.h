@@ -17,6 +17,15 @@ namespace smoes::moe {
 // transposed view; anything else is copied first). c must not overlap a or b.
 void gemm(const torch::Tensor& c, const torch::Tensor& a, const torch::Tensor& b, double beta = 0);
 
+// The same on raw row-major arrays, for loops of many small GEMMs (an
+// expert's rows) that would otherwise make a tensor per operand: c [m, n] =
+// op(a) [m, k] op(b) [k, n] + beta c, op = 'N' (as stored) or 'T' (stored
+// transposed), ld* the stored row strides. float runs on oneDNN; double on ATen.
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+          float beta, float* c, int64_t ldc);
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+          int64_t ldb, double beta, double* c, int64_t ldc);
+
 // c = a b into a fresh tensor.
 torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b);
 

@@ -29,7 +29,7 @@ set_tests_properties(cli.data_inspect_missing_file PROPERTIES LABELS cli
 add_test(NAME cli.bench_moe_one_case
   COMMAND smoes_cli bench moe --tokens 512 --experts 8 --top-k 2 --repeats 1)
 set_tests_properties(cli.bench_moe_one_case PROPERTIES LABELS cli
-  PASS_REGULAR_EXPRESSION "^T=512   E=8   k=2  moe +[0-9.]+ ms .*ratio_vs_dense [0-9.]+  ratio_vs_loop [0-9.]+  gemm_ratio [0-9.]+\n$")
+  PASS_REGULAR_EXPRESSION "^T=512   E=8   k=2  moe +[0-9.]+ ms .*ratio_vs_dense [0-9.]+  ratio_vs_loop [0-9.]+  gemm_ratio [0-9.]+  cached_gemm_ratio [0-9.]+\n$")
 
 # The decode benchmark generates every step for every row (counted, not timed).
 add_test(NAME cli.bench_decode_counts_tokens

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 
 #include "core/runtime.h"
@@ -33,6 +34,25 @@ TEST(Gemm, EqualsTheReferenceProductForEveryTransposeAndBeta) {
           EXPECT_TRUE(torch::allclose(c.to(torch::kDouble), want, 1e-4, 1e-4))
               << "dtype " << dtype << " ta " << ta << " tb " << tb << " beta " << beta;
         }
+}
+
+// A few rows times a large transposed weight, the shapes gemm computes as the
+// transposed product (16-32 rows, n k >= 2^17), into a row slice of a wider
+// tensor, with beta 0 (over NaN) and 1; and on either side of the window.
+TEST(Gemm, SmallRowsTimesATransposedWeightEqualTheReference) {
+  torch::manual_seed(3);
+  for (int64_t m : {8, 16, 20, 32, 40})
+    for (double beta : {0.0, 1.0}) {
+      auto a = torch::randn({m, 300}).narrow(1, 10, 256);  // ld 300
+      auto w = torch::randn({520, 256});                    // weight [n, k]
+      auto out = torch::full({m, 530}, beta == 0 ? NAN : 0.5f);
+      auto c = out.narrow(1, 4, 520);
+      auto want = torch::mm(a.to(torch::kDouble), w.t().to(torch::kDouble));
+      if (beta != 0) want += beta * c.to(torch::kDouble);
+      gemm(c, a, w.t(), beta);
+      EXPECT_TRUE(torch::allclose(c.to(torch::kDouble), want, 1e-4, 1e-4)) << "rows " << m << " beta " << beta;
+      EXPECT_EQ(out.narrow(1, 0, 4).isnan().sum().item<int64_t>(), beta == 0 ? 4 * m : 0) << "columns outside c written";
+    }
 }
 
 // Row slices of a wider tensor (leading dimension > columns) as inputs and as
