@@ -5,12 +5,14 @@
 // Counter transposed_ratio < 1: the transposed form is faster. Arguments:
 // rows m, n, k, threads. Shapes: the quick model's attention and LM head at
 // batch 8-32 decoding, and the da / dx GEMMs of an E = 64 expert (16 rows).
+// BM_StreamBandwidth: the machine's memory bandwidth.
 #include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -59,6 +61,34 @@ BENCHMARK(BM_SmallRowsTimesTransposedWeight)
     ->ArgNames({"m", "n", "k", "threads"})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+
+// Memory bandwidth, for what fine-grained experts cost (docs/PERFORMANCE.md:
+// E = 64 streams its experts' weights and gradients through memory):
+// b[i] = 1.0001 a[i] over two 100 MB arrays, split over `threads` threads.
+// Counter gb_per_s counts bytes read plus bytes written.
+void BM_StreamBandwidth(benchmark::State& state) {
+  const int64_t n = int64_t(100) << 18;  // 100 MB of floats
+  const int threads = int(state.range(0));
+  std::vector<float> a(n, 1.0f), b(n);
+  auto pass = [&] {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (int64_t i = n * t / threads; i < n * (t + 1) / threads; ++i) b[i] = 1.0001f * a[i];
+      });
+    for (auto& th : pool) th.join();
+  };
+  pass();  // fault the pages in
+  std::vector<double> seconds;
+  for (auto _ : state)
+    for (int r = 0; r < 11; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      pass();
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  state.counters["gb_per_s"] = 2.0 * double(n) * sizeof(float) / median(seconds) / 1e9;
+}
+BENCHMARK(BM_StreamBandwidth)->Arg(1)->Arg(2)->ArgName("threads")->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

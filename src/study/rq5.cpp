@@ -122,7 +122,12 @@ Answer answer_rq5(Results& r, const nlohmann::json& q) {
     auto per = difference(row.per_gflop, base->per_gflop);
     d.rows.push_back({row.label, format(difference(row.mean_accuracy, base->mean_accuracy)), format(per)});
     a.verdicts.push_back(claim(row.label + " gives more accuracy per GFLOP than " + baseline, per));
-    if (a.verdict.empty() && row.label.find(" on ") != std::string::npos) a.verdict = verdict(per);
+    // The question's claim is dynamic against fixed routing: the first
+    // dynamic row decides it, and its claim goes first (the headline).
+    if (a.verdict.empty() && row.label.find(" on ") != std::string::npos) {
+      a.verdict = verdict(per);
+      std::rotate(a.verdicts.begin(), a.verdicts.end() - 1, a.verdicts.end());
+    }
   }
   a.tables.push_back(d);
   a.notes.push_back(

@@ -128,6 +128,11 @@ TEST_F(StudyRun, ReportAnswersEveryQuestionWithTheRule) {
   for (const auto& a : r["answers"]) {
     auto v = a["verdict"].get<std::string>();
     EXPECT_TRUE(v == "supported" || v == "contradicted" || v == "underpowered") << a["id"] << ": " << v;
+    // The claim shown beside the verdict in the headline list is the one that decided it.
+    if (!a["verdicts"].empty()) {
+      auto front = a["verdicts"][0].get<std::string>();
+      EXPECT_EQ(front.substr(front.rfind("-> ") + 3), v) << a["id"] << ": " << front;
+    }
     EXPECT_FALSE(a["tables"].empty()) << a["id"];
     EXPECT_NE(md.find(a["title"].get<std::string>()), std::string::npos);
   }
