@@ -161,6 +161,32 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t d_model, int64_t heads) : n_heads(h
   sink = register_parameter("sink", torch::zeros({heads}));
 }
 
+void LayerKV::append(const torch::Tensor& new_k, const torch::Tensor& new_v) {
+  const int64_t past = length(), total = past + new_k.size(2);
+  if (torch::GradMode::is_enabled() && (new_k.requires_grad() || new_v.requires_grad())) {
+    // Under autograd an in-place write into a buffer earlier steps read would
+    // invalidate their saved views: concatenate instead.
+    k = past ? torch::cat({k, new_k}, 2) : new_k;
+    v = past ? torch::cat({v, new_v}, 2) : new_v;
+    k_room = v_room = torch::Tensor();
+    return;
+  }
+  if (!k_room.defined() || k_room.size(2) < total) {
+    const int64_t capacity = std::max<int64_t>(total, 2 * past);
+    auto grow = [&](const torch::Tensor& old, const torch::Tensor& fresh) {
+      auto sizes = fresh.sizes().vec();
+      sizes[2] = capacity;
+      auto room = torch::empty(sizes, fresh.options());
+      if (past) room.narrow(2, 0, past).copy_(old);
+      return room;
+    };
+    k_room = grow(k, new_k), v_room = grow(v, new_v);
+  }
+  k_room.narrow(2, past, new_k.size(2)).copy_(new_k);
+  v_room.narrow(2, past, new_v.size(2)).copy_(new_v);
+  k = k_room.narrow(2, 0, total), v = v_room.narrow(2, 0, total);
+}
+
 AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& bias, const RoPEAngles* rope,
                                            LayerKV* cache, bool want_probs) {
   const int64_t b = x.size(0), s = x.size(1);
@@ -171,12 +197,8 @@ AttentionOutput SelfAttentionImpl::forward(const torch::Tensor& x, const torch::
     q = qk[0], k = qk[1];
   }
   if (cache) {
-    if (cache->k.defined()) {
-      k = torch::cat({cache->k, k}, 2);
-      v = torch::cat({cache->v, v}, 2);
-    }
-    cache->k = k;
-    cache->v = v;
+    cache->append(k, v);
+    k = cache->k, v = cache->v;
   }
   AttentionOutput out = scaled_attention(q, k, v, bias, want_probs, sink);
   out.out = moe::linear(out.out.transpose(1, 2).reshape({b, s, n_heads * head_dim}), proj);

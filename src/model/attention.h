@@ -17,14 +17,20 @@ namespace smoes::model {
 
 // Keys and values seen so far by one decoder layer: [B, H, S_past, Dh].
 struct LayerKV {
-  torch::Tensor k, v;
+  torch::Tensor k, v;  // views of the first length() positions of k_room / v_room when those are set
   torch::Tensor soft;  // [B, S_past, 2] the keys' SMoES attention-propagated modality scores entering the layer
   int64_t length() const { return k.defined() ? k.size(2) : 0; }
+  // Adds [B, H, S, Dh] keys and values after the cached ones. Outside
+  // autograd they go into buffers with room to spare (capacity doubles), so a
+  // decoding step copies its own position instead of the whole cache.
+  void append(const torch::Tensor& new_k, const torch::Tensor& new_v);
   // Keeps (and repeats) batch rows, for beam search and scoring choices.
   void select_rows(const torch::Tensor& rows) {
     for (auto* t : {&k, &v, &soft})
       if (t->defined()) *t = t->index_select(0, rows);
+    k_room = v_room = torch::Tensor();  // the next append starts new buffers
   }
+  torch::Tensor k_room, v_room;  // [B, H, capacity, Dh]
 };
 
 struct AttentionOutput {

@@ -53,6 +53,55 @@ TEST(Attention, KVCacheMatchesFullRecompute) {
   EXPECT_EQ(cache.length(), 7);
 }
 
+// Outside autograd the cache appends into buffers that grow by doubling:
+// always the concatenation of everything appended, also after keeping and
+// repeating batch rows (beam search), and views handed out earlier keep their values.
+TEST(Attention, KVCacheBuffersEqualTheConcatenationAcrossGrowthAndRowSelection) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(2);
+  LayerKV cache;
+  torch::Tensor want_k, want_v, earlier, earlier_value;
+  int64_t batch = 2;
+  for (int step = 0; step < 12; ++step) {
+    auto k = torch::randn({batch, 3, step == 0 ? 5 : 1, 4}), v = torch::randn({batch, 3, step == 0 ? 5 : 1, 4});
+    cache.append(k, v);
+    want_k = want_k.defined() ? torch::cat({want_k, k}, 2) : k;
+    want_v = want_v.defined() ? torch::cat({want_v, v}, 2) : v;
+    ASSERT_TRUE(torch::equal(cache.k, want_k)) << "step " << step;
+    ASSERT_TRUE(torch::equal(cache.v, want_v)) << "step " << step;
+    if (step == 3) earlier = cache.k, earlier_value = cache.k.clone();
+    if (step == 6) {
+      auto rows = torch::tensor({1, 1, 0}, torch::kLong);
+      cache.select_rows(rows);
+      want_k = want_k.index_select(0, rows), want_v = want_v.index_select(0, rows);
+      batch = 3;
+    }
+  }
+  EXPECT_EQ(cache.length(), 16);
+  EXPECT_TRUE(torch::equal(earlier, earlier_value));
+}
+
+// The decoding path itself (no autograd, so the buffers) against a full forward.
+TEST(Attention, KVCacheMatchesFullRecomputeWithoutAutograd) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(3);
+  SelfAttention attn(32, 4);
+  RoPE rope(8, 64, 10000.0);
+  auto x = torch::randn({2, 9, 32});
+  auto positions = torch::arange(9).repeat({2, 1});
+  auto at = [&](int64_t from, int64_t n) { return rope.angles(positions.narrow(1, from, n)); };
+  auto all = at(0, 9), head = at(0, 3);
+  auto full = attn->forward(x, causal_bias(0, 9, {}, 2), &all).out;
+  LayerKV cache;
+  std::vector<torch::Tensor> pieces{attn->forward(x.narrow(1, 0, 3), causal_bias(0, 3, {}, 2), &head, &cache).out};
+  for (int64_t t = 3; t < 9; ++t) {
+    auto one = at(t, 1);
+    pieces.push_back(attn->forward(x.narrow(1, t, 1), causal_bias(t, 1, {}, 2), &one, &cache).out);
+  }
+  EXPECT_TRUE(cache.k_room.defined());
+  EXPECT_TRUE(torch::allclose(torch::cat(pieces, 1), full, 1e-5, 1e-5));
+}
+
 TEST(Attention, SinkTakesItsShareOfTheSoftmaxAndWritesNothing) {
   // q = 0: every real key scores 0, so with sink logit s each of the K keys gets
   // 1 / (K + e^s) and the sink e^s / (K + e^s); the output is the keys' values
