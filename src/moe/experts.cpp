@@ -55,6 +55,11 @@ torch::Tensor rows_view(T* p, int64_t rows, int64_t cols, int64_t ld) {
   return torch::from_blob(p, {rows, cols}, {ld, 1}, torch::TensorOptions(c10::CppTypeToScalarType<T>::value));
 }
 
+template <class T>
+T sigmoid(T g) {
+  return T(1) / (T(1) + std::exp(-g));
+}
+
 // a = silu(g) * u for `rows` rows of h = [g | u] (row stride 2f).
 template <class T>
 void swiglu_rows(T* h, T* a, int64_t rows, int64_t f) {
@@ -66,7 +71,7 @@ void swiglu_rows(T* h, T* a, int64_t rows, int64_t f) {
   }
   for (int64_t r = 0; r < rows; ++r) {
     const T *g = h + r * 2 * f, *u = g + f;
-    for (int64_t j = 0; j < f; ++j) a[r * f + j] = g[j] / (T(1) + std::exp(-g[j])) * u[j];
+    for (int64_t j = 0; j < f; ++j) a[r * f + j] = g[j] * sigmoid(g[j]) * u[j];
   }
 }
 
@@ -79,7 +84,7 @@ void gate_sigmoid(T* h, T* sig, int64_t rows, int64_t f) {
     return;
   }
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < f; ++j) sig[r * f + j] = T(1) / (T(1) + std::exp(-h[r * 2 * f + j]));
+    for (int64_t j = 0; j < f; ++j) sig[r * f + j] = sigmoid(h[r * 2 * f + j]);
 }
 
 // Experts split into one group per thread, largest first onto the lightest group.

@@ -31,7 +31,7 @@ std::optional<Operand> as_operand(const torch::Tensor& t) {
 }
 
 // oneDNN 2.6's sgemm runs C = A W^T (W a row-major [n, k] weight, A a few
-// rows) up to 2x slower on one thread, and up to 6x on two, than the same
+// rows) up to 2.2x slower on one thread, and up to 5.5x on two, than the same
 // product computed transposed, C^T = W A^T, when A has 16-32 rows and W is
 // large: the da and dx GEMMs of a small expert's backward (E = 64 at
 // T = 512) and the LM head in batch-16 decoding. Outside that window the
