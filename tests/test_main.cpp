@@ -12,7 +12,7 @@
 
 namespace {
 
-// ctest -j runs each TEST in its own process, in parallel; tests that use
+// ctest -j runs each suite in its own process, in parallel; suites that use
 // fixed names under temp_directory_path() would otherwise race each other.
 // TMPDIR is what std::filesystem::temp_directory_path() reads on POSIX.
 std::filesystem::path make_private_tmpdir() {

@@ -14,7 +14,7 @@
 namespace smoes::cli {
 namespace {
 
-struct Options {
+struct EvalArgs {
   std::string ckpt, results, annotations, split = "val", out, root;
   std::vector<std::string> tasks, sets;
   int limit = 0, batch = 16;
@@ -28,7 +28,7 @@ void print_table(const nlohmann::json& metrics) {
       if (value.is_number()) std::printf("%-16s %-18s %.4f\n", task.c_str(), name.c_str(), value.get<double>());
 }
 
-nlohmann::json score_results_file(const Options& o) {
+nlohmann::json score_results_file(const EvalArgs& o) {
   if (o.tasks.size() != 1) throw Error("eval --results: give exactly one --task");
   const auto& task = tasks::find_task(o.tasks.front());
   auto examples = task.load(o.annotations, o.split, /*strict=*/true, nullptr);
@@ -36,7 +36,7 @@ nlohmann::json score_results_file(const Options& o) {
   return {{task.name, eval::score(task, examples, predictions)}};
 }
 
-nlohmann::json score_run(const Options& o, nlohmann::json& provenance, nlohmann::json& flops) {
+nlohmann::json score_run(const EvalArgs& o, nlohmann::json& provenance, nlohmann::json& flops) {
   auto run = train::load_run(o.ckpt);
   // The image ablation: the same weights scored on blank images (as the blind
   // baseline sees them); the gap to a normal eval is what the model reads from pixels.
@@ -66,7 +66,7 @@ nlohmann::json score_run(const Options& o, nlohmann::json& provenance, nlohmann:
 
 Command add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Score a run (--ckpt) or a results file (--results) on tasks");
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<EvalArgs>();
   cmd->add_option("--ckpt", o->ckpt, "checkpoint file or run directory");
   cmd->add_option("--task", o->tasks, "task(s) to score (default: the run's training mixture)");
   cmd->add_option("--split", o->split, "train, val or test (mapped to each dataset's split names)")->capture_default_str();

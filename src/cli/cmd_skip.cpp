@@ -17,7 +17,7 @@
 namespace smoes::cli {
 namespace {
 
-struct Options {
+struct SkipArgs {
   std::string ckpt, root, out, replot;
   bool sweep = false;
   skip::SkipOptions skip;
@@ -58,7 +58,7 @@ void print(const nlohmann::json& r) {
 
 Command add_skip(CLI::App& app) {
   auto* cmd = app.add_subcommand("skip", "Expert skipping (MoDES, NAEE, baselines): accuracy, skip ratio, FLOPs, speedup");
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<SkipArgs>();
   auto& s = o->skip;
   std::string methods_help = "skipping method(s):";
   for (const auto& m : skip::skip_methods()) methods_help += " " + m;

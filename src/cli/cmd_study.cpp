@@ -16,13 +16,13 @@
 namespace smoes::cli {
 namespace {
 
-struct Options {
+struct StudyArgs {
   std::string preset = "quick", spec, out, only, world;
   bool plan = false, collect = false;
   int jobs = 1;
 };
 
-void run(const Options& o) {
+void run(const StudyArgs& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto spec_path = o.spec.empty() ? study::preset_path(".", o.preset) : o.spec;
   if (!std::filesystem::exists(spec_path))
@@ -63,7 +63,7 @@ void run(const Options& o) {
 Command add_study(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("study", "The five research questions: train, evaluate, analyse, report (docs/STUDY.md)");
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<StudyArgs>();
   cmd->add_option("--preset", o->preset, "quick (a pipeline check, minutes) or full (the evidence, hours)")
       ->capture_default_str();
   cmd->add_option("--spec", o->spec, "a study spec file instead of a preset (see configs/study/grid/)");

@@ -8,26 +8,26 @@
 namespace smoes::eval {
 namespace {
 
-constexpr int kMaxN = 4;
+constexpr int kCiderMaxN = 4;
 
 // A caption as tf-idf weights per n-gram order, with norms and bigram count.
 struct TfIdf {
-  std::array<std::unordered_map<std::string, double>, kMaxN> weights;
-  std::array<double, kMaxN> norm{};
+  std::array<std::unordered_map<std::string, double>, kCiderMaxN> weights;
+  std::array<double, kCiderMaxN> norm{};
   double length = 0;  // number of bigrams: counts2vec adds term_freq "if n == 1", n being order - 1
 };
 
-using DocFreq = std::array<std::unordered_map<std::string, double>, kMaxN>;
+using DocFreq = std::array<std::unordered_map<std::string, double>, kCiderMaxN>;
 
 // Number of images whose reference set contains each n-gram.
 DocFreq document_frequency(const std::vector<std::vector<std::vector<NgramCounts>>>& refs) {
   DocFreq df;
   for (const auto& image_refs : refs) {
-    std::array<std::unordered_set<std::string>, kMaxN> seen;
+    std::array<std::unordered_set<std::string>, kCiderMaxN> seen;
     for (const auto& counts : image_refs)
-      for (int n = 0; n < kMaxN; ++n)
+      for (int n = 0; n < kCiderMaxN; ++n)
         for (const auto& kv : counts[n]) seen[n].insert(kv.first);
-    for (int n = 0; n < kMaxN; ++n)
+    for (int n = 0; n < kCiderMaxN; ++n)
       for (const auto& g : seen[n]) df[n][g] += 1;
   }
   return df;
@@ -35,7 +35,7 @@ DocFreq document_frequency(const std::vector<std::vector<std::vector<NgramCounts
 
 TfIdf to_tfidf(const std::vector<NgramCounts>& counts, const DocFreq& df, double ref_len) {
   TfIdf v;
-  for (int n = 0; n < kMaxN; ++n) {
+  for (int n = 0; n < kCiderMaxN; ++n) {
     for (const auto& [g, tf] : counts[n]) {
       auto it = df[n].find(g);
       double d = it == df[n].end() ? 0.0 : it->second;
@@ -51,11 +51,11 @@ TfIdf to_tfidf(const std::vector<NgramCounts>& counts, const DocFreq& df, double
 }
 
 // Clipped cosine similarity per order, with the Gaussian length penalty.
-std::array<double, kMaxN> similarity(const TfIdf& hyp, const TfIdf& ref, double sigma) {
-  std::array<double, kMaxN> val{};
+std::array<double, kCiderMaxN> similarity(const TfIdf& hyp, const TfIdf& ref, double sigma) {
+  std::array<double, kCiderMaxN> val{};
   double delta = hyp.length - ref.length;
   double penalty = std::exp(-(delta * delta) / (2 * sigma * sigma));
-  for (int n = 0; n < kMaxN; ++n) {
+  for (int n = 0; n < kCiderMaxN; ++n) {
     for (const auto& [g, wh] : hyp.weights[n]) {
       auto it = ref.weights[n].find(g);
       double wr = it == ref.weights[n].end() ? 0.0 : it->second;
@@ -74,7 +74,7 @@ CiderD cider_d(const std::vector<CaptionSample>& samples, double sigma) {
   std::vector<std::vector<std::vector<NgramCounts>>> ref_counts;
   for (const auto& s : samples) {
     ref_counts.emplace_back();
-    for (const auto& r : s.references) ref_counts.back().push_back(count_ngrams(r, kMaxN));
+    for (const auto& r : s.references) ref_counts.back().push_back(count_ngrams(r, kCiderMaxN));
   }
   DocFreq df = document_frequency(ref_counts);
   double ref_len = std::log(static_cast<double>(samples.size()));
@@ -82,13 +82,13 @@ CiderD cider_d(const std::vector<CaptionSample>& samples, double sigma) {
   CiderD out;
   double total = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    TfIdf hyp = to_tfidf(count_ngrams(samples[i].candidate, kMaxN), df, ref_len);
-    std::array<double, kMaxN> sum{};
+    TfIdf hyp = to_tfidf(count_ngrams(samples[i].candidate, kCiderMaxN), df, ref_len);
+    std::array<double, kCiderMaxN> sum{};
     for (const auto& rc : ref_counts[i]) {
       auto sim = similarity(hyp, to_tfidf(rc, df, ref_len), sigma);
-      for (int n = 0; n < kMaxN; ++n) sum[n] += sim[n];
+      for (int n = 0; n < kCiderMaxN; ++n) sum[n] += sim[n];
     }
-    double mean = (sum[0] + sum[1] + sum[2] + sum[3]) / kMaxN;
+    double mean = (sum[0] + sum[1] + sum[2] + sum[3]) / kCiderMaxN;
     double score = mean / ref_counts[i].size() * 10.0;
     out.per_sample.push_back(score);
     total += score;

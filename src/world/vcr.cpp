@@ -52,7 +52,7 @@ VcrQuestion ask_material(const Scene& s, Rng& rng) {
   return q;
 }
 
-std::optional<VcrQuestion> ask_relation(const Scene& s, Rng& rng) {
+std::optional<VcrQuestion> ask_vcr_relation(const Scene& s, Rng& rng) {
   if (s.objects.size() < 2) return std::nullopt;
   const int i = int(rng.below(int64_t(s.objects.size())));
   int j = int(rng.below(int64_t(s.objects.size()) - 1));
@@ -147,7 +147,7 @@ void write_split(const Context& c, const std::string& split, const std::string& 
       std::optional<VcrQuestion> q;
       switch (rng.below(3)) {
         case 0: q = ask_material(scene, rng); break;
-        case 1: q = ask_relation(scene, rng); break;
+        case 1: q = ask_vcr_relation(scene, rng); break;
         default: q = ask_size(scene, rng);
       }
       if (!q) continue;

@@ -29,7 +29,7 @@ const std::vector<std::string> kValidFixtures = {
 // refs_proto0.p .. refs_proto5.p of tests/fixtures/data/pickle/make_pickles.py.
 std::string refs_fixture(int protocol) { return pickle_fixture("refs_proto" + std::to_string(protocol) + ".p"); }
 
-std::string error_of(std::string_view bytes) {
+std::string unpickle_error(std::string_view bytes) {
   try {
     data::unpickle(bytes, "test.p");
   } catch (const Error& e) {
@@ -85,12 +85,12 @@ TEST(Pickle, RefcocoShapedPython2File) {
 }
 
 TEST(Pickle, RejectsCodeExecution) {
-  auto msg = error_of(read_file(pickle_fixture("hostile_reduce.pkl")));
+  auto msg = unpickle_error(read_file(pickle_fixture("hostile_reduce.pkl")));
   EXPECT_NE(msg.find("test.p: byte offset 2: opcode 0x63 (GLOBAL) is not allowed: it imports a Python object"),
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
-  msg = error_of(read_file(pickle_fixture("hostile_reduce_proto0.pkl")));
+  msg = unpickle_error(read_file(pickle_fixture("hostile_reduce_proto0.pkl")));
   EXPECT_NE(msg.find("(GLOBAL) is not allowed"), std::string::npos) << msg;
   // Every opcode that imports, calls or builds objects, even without a GLOBAL before it.
   const std::pair<int, const char*> kRefused[] = {
@@ -99,7 +99,7 @@ TEST(Pickle, RejectsCodeExecution) {
       {0x84, "EXT4"},  {'P', "PERSID"},        {'Q', "BINPERSID"},  {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
   };
   for (const auto& [op, name] : kRefused) {
-    msg = error_of(bytes({0x80, 4, 'N', op, '.'}));
+    msg = unpickle_error(bytes({0x80, 4, 'N', op, '.'}));
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", op);
     EXPECT_NE(msg.find(std::string("test.p: byte offset 3: opcode ") + hex + " (" + name + ") is not allowed: it "),
@@ -107,9 +107,9 @@ TEST(Pickle, RejectsCodeExecution) {
         << msg;
     EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
   }
-  EXPECT_NE(error_of(bytes({0x80, 4, 'N', 'R', '.'})).find("(REDUCE) is not allowed: it calls a function"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 4, 'N', 'R', '.'})).find("(REDUCE) is not allowed: it calls a function"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 4, 'N', 0x81, '.'})).find("(NEWOBJ) is not allowed: it creates a class instance"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 4, 'N', 0x81, '.'})).find("(NEWOBJ) is not allowed: it creates a class instance"),
             std::string::npos);
 }
 
@@ -126,7 +126,7 @@ TEST(Pickle, RefusesAClassInstanceAtProtocol4) {
     EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
   }
   // Python 3 writes a set below protocol 4 as a call of builtins.set: refused too.
-  auto msg = error_of(read_file(pickle_fixture("set_proto2.p")));
+  auto msg = unpickle_error(read_file(pickle_fixture("set_proto2.p")));
   EXPECT_NE(msg.find("(GLOBAL) is not allowed"), std::string::npos) << msg;
   EXPECT_NE(msg.find("nothing was executed"), std::string::npos) << msg;
 }
@@ -180,7 +180,7 @@ TEST(Pickle, ReadsEveryDataOpcode) {
 
 TEST(Pickle, RejectsBadUseOfProtocol4Opcodes) {
   auto has = [](std::initializer_list<int> b, const std::string& want) {
-    std::string msg = error_of(bytes(b));
+    std::string msg = unpickle_error(bytes(b));
     EXPECT_NE(msg.find(want), std::string::npos) << msg;
   };
   // A FRAME longer than the file: refused before anything is read or allocated.
@@ -206,15 +206,15 @@ TEST(Pickle, RejectsBadUseOfProtocol4Opcodes) {
   std::string s = bytes({0x80, 4, ']'});
   for (int i = 0; i < 60; ++i) s += bytes({'2', 0x86});
   s += ".";
-  auto msg = error_of(s);
+  auto msg = unpickle_error(s);
   EXPECT_NE(msg.find("shared references expand to far more data"), std::string::npos) << msg;
 }
 
 TEST(Pickle, ReadsProtocol4AndRejectsUnknownOpcodes) {
   EXPECT_EQ(data::unpickle_file(pickle_fixture("py3_proto4.pkl")), json::parse(R"({"a": [1, 2]})"));
-  auto msg = error_of(bytes({0x80, 2, 0xff, '.'}));
+  auto msg = unpickle_error(bytes({0x80, 2, 0xff, '.'}));
   EXPECT_NE(msg.find("byte offset 2: opcode 0xff is not a pickle opcode"), std::string::npos) << msg;
-  msg = error_of(bytes({0x80, 9, 'N', '.'}));
+  msg = unpickle_error(bytes({0x80, 9, 'N', '.'}));
   EXPECT_NE(msg.find("unsupported protocol 9"), std::string::npos) << msg;
 }
 
@@ -225,95 +225,95 @@ TEST(Pickle, RejectsEveryTruncation) {
   for (const auto& name : files) {
     std::string full = read_file(name);
     for (size_t n = 0; n < full.size(); ++n) {
-      std::string msg = error_of(std::string_view(full).substr(0, n));
+      std::string msg = unpickle_error(std::string_view(full).substr(0, n));
       EXPECT_NE(msg.find("truncated"), std::string::npos) << name << " cut at " << n << ": " << msg;
     }
   }
 }
 
 TEST(Pickle, RejectsDeepNesting) {
-  auto msg = error_of(std::string(100000, '('));
+  auto msg = unpickle_error(std::string(100000, '('));
   EXPECT_NE(msg.find("more than 1000 open MARKs"), std::string::npos) << msg;
-  msg = error_of(std::string(100000, ']') + ".");
+  msg = unpickle_error(std::string(100000, ']') + ".");
   EXPECT_NE(msg.find("99999 values left"), std::string::npos) << msg;
-  msg = error_of(std::string(100000, ']'));
+  msg = unpickle_error(std::string(100000, ']'));
   EXPECT_NE(msg.find("without a STOP"), std::string::npos) << msg;
   // 100000 lists, each appended to the one below it: nested 100000 deep.
-  msg = error_of(std::string(100000, ']') + std::string(99999, 'a') + ".");
+  msg = unpickle_error(std::string(100000, ']') + std::string(99999, 'a') + ".");
   EXPECT_NE(msg.find("nest deeper than 1000 levels"), std::string::npos) << msg;
 
   auto nested = [](size_t depth) { return std::string(depth, ']') + std::string(depth - 1, 'a') + "."; };
   json v = data::unpickle(nested(data::kPickleMaxDepth), "ok");
   for (size_t d = 1; d < data::kPickleMaxDepth; ++d) v = json(v[0]);
   EXPECT_EQ(v, json::array());
-  EXPECT_NE(error_of(nested(data::kPickleMaxDepth + 1)).find("nest deeper"), std::string::npos);
+  EXPECT_NE(unpickle_error(nested(data::kPickleMaxDepth + 1)).find("nest deeper"), std::string::npos);
 }
 
 TEST(Pickle, RejectsHugeDeclaredLengths) {
   // BINUNICODE claiming 2**31 bytes with 3 left: no allocation, a clear error.
-  auto msg = error_of(bytes({0x80, 2, 'X', 0, 0, 0, 0x80, 'a', 'b', 'c', '.'}));
+  auto msg = unpickle_error(bytes({0x80, 2, 'X', 0, 0, 0, 0x80, 'a', 'b', 'c', '.'}));
   EXPECT_NE(msg.find("byte offset 2: BINUNICODE: truncated: needs 2147483648 bytes, only 4 left"),
             std::string::npos)
       << msg;
-  msg = error_of(bytes({0x80, 2, 'T', 0xff, 0xff, 0xff, 0xff, '.'}));
+  msg = unpickle_error(bytes({0x80, 2, 'T', 0xff, 0xff, 0xff, 0xff, '.'}));
   EXPECT_NE(msg.find("BINSTRING: negative length"), std::string::npos) << msg;
-  msg = error_of(bytes({0x80, 2, 0x8a, 0xff, 1, 2, '.'}));
+  msg = unpickle_error(bytes({0x80, 2, 0x8a, 0xff, 1, 2, '.'}));
   EXPECT_NE(msg.find("LONG1: truncated: needs 255 bytes"), std::string::npos) << msg;
-  msg = error_of(bytes({0x80, 2, 0x8a, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, '.'}));
+  msg = unpickle_error(bytes({0x80, 2, 0x8a, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, '.'}));
   EXPECT_NE(msg.find("LONG1: integer of 10 bytes does not fit in 64 bits"), std::string::npos) << msg;
-  msg = error_of("I123456789012345678901234567890\n.");
+  msg = unpickle_error("I123456789012345678901234567890\n.");
   EXPECT_NE(msg.find("INT: integer 123456789012345678901234567890 does not fit in 64 bits"), std::string::npos)
       << msg;
 }
 
 TEST(Pickle, RejectsBadMemoAndStackUse) {
-  auto msg = error_of(bytes({0x80, 2, 'j', 5, 0, 0, 0, '.'}));
+  auto msg = unpickle_error(bytes({0x80, 2, 'j', 5, 0, 0, 0, '.'}));
   EXPECT_NE(msg.find("byte offset 2: LONG_BINGET: memo index 5 was never stored"), std::string::npos) << msg;
-  EXPECT_NE(error_of("g7\n.").find("GET: memo index 7 was never stored"), std::string::npos);
-  EXPECT_NE(error_of("gx\n.").find("GET: not a memo index"), std::string::npos);
-  EXPECT_NE(error_of(bytes({'q', 0, '.'})).find("BINPUT: stack underflow"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'a', '.'})).find("byte offset 2: APPEND: stack underflow"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, ']', '(', 'a', '.'})).find("APPEND: stack underflow (only a MARK is left)"),
+  EXPECT_NE(unpickle_error("g7\n.").find("GET: memo index 7 was never stored"), std::string::npos);
+  EXPECT_NE(unpickle_error("gx\n.").find("GET: not a memo index"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({'q', 0, '.'})).find("BINPUT: stack underflow"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'a', '.'})).find("byte offset 2: APPEND: stack underflow"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, ']', '(', 'a', '.'})).find("APPEND: stack underflow (only a MARK is left)"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, ']', 'N', 'e', '.'})).find("APPENDS: no MARK on the stack"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, '(', 'N', '.'})).find("STOP with a MARK still open"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'N', 'N', '.'})).find("STOP with 1 values left below the result"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, ']', 'N', 'e', '.'})).find("APPENDS: no MARK on the stack"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, '(', 'N', '.'})).find("STOP with a MARK still open"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'N', 'N', '.'})).find("STOP with 1 values left below the result"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, '.'})).find("STOP with an empty stack"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'N', '.', 'N'})).find("1 bytes of trailing data after STOP"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, '.'})).find("STOP with an empty stack"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'N', '.', 'N'})).find("1 bytes of trailing data after STOP"),
             std::string::npos);
-  EXPECT_NE(error_of("").find("byte offset 0: truncated"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'N', 'N', 'a', '.'})).find("APPEND: expects a list to add to, found None"),
+  EXPECT_NE(unpickle_error("").find("byte offset 0: truncated"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'N', 'N', 'a', '.'})).find("APPEND: expects a list to add to, found None"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, ')', 'N', 'a', '.'})).find("expects a list to add to, found a tuple"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, ')', 'N', 'a', '.'})).find("expects a list to add to, found a tuple"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, '}', '(', 'N', 'u', '.'})).find("SETITEMS: odd number of values"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, '}', '(', 'N', 'u', '.'})).find("SETITEMS: odd number of values"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, '}', 'K', 1, 0x85, 'N', 's', '.'})).find("SETITEM: dict key is a tuple"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, '}', 'K', 1, 0x85, 'N', 's', '.'})).find("SETITEM: dict key is a tuple"),
             std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'N', 'N', 0x87, '.'})).find("TUPLE3: stack underflow"), std::string::npos);
-  EXPECT_NE(error_of(bytes({0x80, 2, 'X', 2, 0, 0, 0, 0xc3, 0x28, '.'})).find("BINUNICODE: string is not valid UTF-8"),
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'N', 'N', 0x87, '.'})).find("TUPLE3: stack underflow"), std::string::npos);
+  EXPECT_NE(unpickle_error(bytes({0x80, 2, 'X', 2, 0, 0, 0, 0xc3, 0x28, '.'})).find("BINUNICODE: string is not valid UTF-8"),
             std::string::npos);
-  EXPECT_NE(error_of("S'abc\n.").find("STRING: the argument must be a quoted string"), std::string::npos);
-  EXPECT_NE(error_of("V\\ud800\n.").find("UNICODE: lone surrogate"), std::string::npos);
-  EXPECT_NE(error_of("Fabc\n.").find("FLOAT: not a float"), std::string::npos);
+  EXPECT_NE(unpickle_error("S'abc\n.").find("STRING: the argument must be a quoted string"), std::string::npos);
+  EXPECT_NE(unpickle_error("V\\ud800\n.").find("UNICODE: lone surrogate"), std::string::npos);
+  EXPECT_NE(unpickle_error("Fabc\n.").find("FLOAT: not a float"), std::string::npos);
 }
 
 TEST(Pickle, RejectsRecursiveAndExplodingReferences) {
   // A list appended to itself (what Python writes for l = []; l.append(l)).
-  auto msg = error_of(bytes({0x80, 2, ']', 'q', 0, 'h', 0, 'a', '.'}));
+  auto msg = unpickle_error(bytes({0x80, 2, ']', 'q', 0, 'h', 0, 'a', '.'}));
   EXPECT_NE(msg.find("a container contains itself"), std::string::npos) << msg;
   // "Billion laughs": level i is [level i-1, level i-1], 60 levels, about 100 bytes.
   std::string s = bytes({0x80, 2, '(', ']', 'q', 0});
   for (int i = 1; i <= 60; ++i) s += bytes({'(', 'h', i - 1, 'h', i - 1, 'l', 'q', i});
   s += "l.";
-  msg = error_of(s);
+  msg = unpickle_error(s);
   EXPECT_NE(msg.find("shared references expand to far more data"), std::string::npos) << msg;
   // A long string fetched from the memo many times is charged by its length too.
   std::string big = bytes({0x80, 2, '(', 'X', 0, 0, 1, 0}) + std::string(65536, 'x') + bytes({'q', 0});
   for (int i = 0; i < 4096; ++i) big += bytes({'h', 0});
   big += "l.";
-  msg = error_of(big);
+  msg = unpickle_error(big);
   EXPECT_NE(msg.find("shared references expand"), std::string::npos) << msg;
 }
 

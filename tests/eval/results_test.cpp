@@ -6,23 +6,13 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "../error_of.h"
 
 using namespace smoes::eval;
 
 namespace {
 
 std::string fixture(const std::string& name) { return std::string(SMOES_FIXTURES_DIR) + "/eval/" + name; }
-
-// The message of the smoes::Error that `f` throws ("" if it does not throw).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const smoes::Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 #define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 

@@ -11,7 +11,7 @@ using smoes::model::bench_decode;
 
 namespace {
 
-smoes::Config tiny_config() {
+smoes::Config decode_config() {
   smoes::Config c;
   c.model.d_model = 32;
   c.model.n_layers = 2;
@@ -32,7 +32,7 @@ smoes::Config tiny_config() {
 
 TEST(DecodeBench, EveryRowGeneratesEveryStepAndTheRatesCountTheirTokens) {
   for (int64_t batch : {1, 3}) {
-    auto r = bench_decode(tiny_config(), 64, batch, /*prompt_tokens=*/7, /*new_tokens=*/5, /*repeats=*/2);
+    auto r = bench_decode(decode_config(), 64, batch, /*prompt_tokens=*/7, /*new_tokens=*/5, /*repeats=*/2);
     EXPECT_EQ(r.generated_tokens, batch * 5);
     EXPECT_EQ(r.batch, batch);
     EXPECT_GE(r.threads, 1);
@@ -45,7 +45,7 @@ TEST(DecodeBench, EveryRowGeneratesEveryStepAndTheRatesCountTheirTokens) {
 }
 
 TEST(DecodeBench, PromptsThatCannotRunAreRefused) {
-  auto cfg = tiny_config();
+  auto cfg = decode_config();
   EXPECT_THROW(bench_decode(cfg, 64, 1, 4, 5, 1), smoes::Error);   // no text after the 4 visual tokens
   EXPECT_THROW(bench_decode(cfg, 64, 1, 20, 5, 1), smoes::Error);  // 25 > max_seq_len 24
   EXPECT_THROW(bench_decode(cfg, 64, 1, 7, 1, 1), smoes::Error);   // no decode step to time

@@ -14,7 +14,7 @@ namespace {
 constexpr int64_t kVocab = 40, kImage = 3;
 
 // tiny_run's small model with layer 0 dense, layer 1 MoE (4 experts, top-2, one shared expert).
-smoes::Config tiny_config() {
+smoes::Config flops_config() {
   auto c = tiny_run::small_config("", "");
   c.model.moe_every = 2;
   c.moe.shared_experts = 1;
@@ -38,7 +38,7 @@ double token_flops(const smoes::Config& c, double keys, double slots, bool logit
 // known without reading the routing.
 TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
   torch::manual_seed(0);
-  auto c = tiny_config();
+  auto c = flops_config();
   MoEVLM model(c, kVocab, kImage);
   model->eval();
   auto* moe = model->blocks[1]->as<DecoderBlock>()->moe.get();
@@ -91,7 +91,7 @@ TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
 // forward_flops less the masked half of the attention square.
 TEST(ExecutedFlops, FullSequenceIsAnalyticCountMinusMaskedAttention) {
   torch::manual_seed(1);
-  auto c = tiny_config();
+  auto c = flops_config();
   MoEVLM model(c, kVocab, kImage);
   model->eval();
   ExecutedFlops meter;

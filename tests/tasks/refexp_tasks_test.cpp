@@ -17,7 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string fresh_root(const std::string& name) {
+std::string fresh_refexp_root(const std::string& name) {
   auto root = fs::temp_directory_path() / ("smoes_refexp_tasks_" + name);
   fs::remove_all(root);
   return root.string();
@@ -26,7 +26,7 @@ std::string fresh_root(const std::string& name) {
 // A fresh root holding the REFER fixture as <dataset>/<refs> + <dataset>/instances.json.
 std::string refer_root(const std::string& name, const std::string& dataset = "refcoco",
                        const std::string& refs = "refs(unc).p") {
-  fs::path root = fresh_root(name);
+  fs::path root = fresh_refexp_root(name);
   fs::create_directories(root / dataset);
   for (const std::string file : {refs, std::string("instances.json")})
     fs::copy_file(std::string(SMOES_FIXTURES_DIR) + "/data/refcoco/refcoco/" + file, root / dataset / file);
@@ -111,7 +111,7 @@ TEST(RefexpTasks, RefcocoPlusAndRefcocogReadTheirReferPickles) {
 }
 
 TEST(RefexpTasks, MdetrFilesLoadThroughTheirTasks) {
-  auto root = fresh_root("mdetr");
+  auto root = fresh_refexp_root("mdetr");
   write_mdetr(root, "mdetr_annotations", "refcoco", "val",
               {{101, "man on left", {10.5, 20, 100, 50.25}}, {102, "dog", {300, 40, 80, 120}}});
   write_mdetr(root, "mdetr_annotations", "refcoco", "testA", {{103, "person in the corner", {5, 5, 10, 10}}});
@@ -148,7 +148,7 @@ TEST(RefexpTasks, MdetrFilesLoadThroughTheirTasks) {
 }
 
 TEST(RefexpTasks, MdetrRefcocoPlusAndRefcocogHaveTheirOwnTasks) {
-  auto root = fresh_root("mdetr_variants");
+  auto root = fresh_refexp_root("mdetr_variants");
   write_mdetr(root, "mdetr_annotations", "refcoco+", "testA", {{103, "man in red", {5, 5, 10, 10}}});
   write_mdetr(root, "mdetr_annotations", "refcoco+", "testB", {{104, "left car", {1, 2, 3, 4}}});
   write_mdetr(root, "mdetr_annotations", "refcocog", "test", {{105, "the chair next to the table", {0, 0, 250, 375}}});
@@ -167,7 +167,7 @@ TEST(RefexpTasks, MdetrRefcocoPlusAndRefcocogHaveTheirOwnTasks) {
 }
 
 TEST(RefexpTasks, MdetrReadsTheWorldsFolderWhenTheOfficialOneLacksTheFile) {
-  auto root = fresh_root("mdetr_world");
+  auto root = fresh_refexp_root("mdetr_world");
   write_mdetr(root, "mdetr", "refcoco", "train", {{101, "from the world", {1, 1, 2, 2}}});
   const auto& task = tasks::find_task("refcoco_mdetr");
   EXPECT_EQ(sentences(task.load(root, "train", true, nullptr)), std::vector<std::string>{"from the world"});
@@ -177,7 +177,7 @@ TEST(RefexpTasks, MdetrReadsTheWorldsFolderWhenTheOfficialOneLacksTheFile) {
 
 TEST(RefexpTasks, MdetrTextsStayOutOfTheTokenizerText) {
   // The same expressions as REFER's files: counted once in the tokenizer's text.
-  auto root = fresh_root("mdetr_tokenizer");
+  auto root = fresh_refexp_root("mdetr_tokenizer");
   write_mdetr(root, "mdetr_annotations", "refcoco", "train", {{101, "zebra on the left", {1, 1, 2, 2}}});
   EXPECT_EQ(tasks::training_text(root).find("zebra"), std::string::npos);
   for (const char* name : {"refcoco_mdetr", "refcoco+_mdetr", "refcocog_mdetr"})

@@ -11,22 +11,13 @@
 #include "world/render.h"
 #include "world/rng.h"
 #include "world/scene.h"
+#include "world_fixture.h"
 
 using namespace smoes::world;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string generate_tiny(const std::string& name, uint64_t seed) {
-  auto dir = (fs::temp_directory_path() / ("smoes_world_" + name)).string();
-  fs::remove_all(dir);
-  generate(WorldOptions::for_preset("tiny", seed), dir);
-  return dir;
-}
-
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(smoes::read_file(path)); }
-
-}  // namespace
+using world_test::generate_tiny;
+using world_test::read_json;
 
 TEST(WorldRng, SameSeedSameStreamDifferentStreamsDiffer) {
   Rng a(7), b(7);
