@@ -61,7 +61,7 @@ function(smoes_module name)
   cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   add_library(smoes_${name} STATIC ${srcs})
-  set_target_properties(smoes_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
+  set_target_properties(smoes_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   target_link_libraries(smoes_${name} PUBLIC smoes_flags ${M_DEPS})
   smoes_use_torch_pch(smoes_${name} "${srcs}")
   set(SMOES_MODULES ${SMOES_MODULES} smoes_${name} PARENT_SCOPE)
@@ -72,7 +72,7 @@ function(smoes_module name)
     # Test files compile in unity batches: each batch instantiates the torch,
     # gtest and json templates once instead of once per file.
     set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests
-                                                  UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 4)
+                                                  UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
     target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} smoes_test_main GTest::gmock)
     target_compile_definitions(test_${name} PRIVATE SMOES_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
     smoes_use_torch_pch(test_${name} "${tsrcs}")

@@ -26,7 +26,7 @@ std::string temp_file(const std::string& name, const std::string& text) {
 }
 
 // A regression input of the config target: the file, then one --set per line.
-std::string load_error(const std::string& name) {
+std::string config_load_error(const std::string& name) {
   auto parts = fuzz_regression::split(fuzz_regression::bytes("config", name));
   std::string file = temp_file(name + ".json", parts[0]);
   std::vector<std::string> overrides;
@@ -45,20 +45,20 @@ std::string nested(size_t depth) { return std::string(depth, '[') + std::string(
 // Found by the fuzzer: a --set value that is not UTF-8 made the config's
 // error message (and Config::save) throw nlohmann's type_error 316.
 TEST(HostileConfig, SetValueThatIsNotUtf8IsRefused) {
-  std::string msg = load_error("set_invalid_utf8");
+  std::string msg = config_load_error("set_invalid_utf8");
   EXPECT_HAS(msg, "--set (an argument of 19 bytes): not valid UTF-8 text");
 }
 
 // A config file whose top level is a list: --set indexed it as an object
 // (nlohmann type_error 305).
 TEST(HostileConfig, TopLevelThatIsNotAnObjectIsRefusedBeforeOverrides) {
-  std::string msg = load_error("top_level_array");
+  std::string msg = config_load_error("top_level_array");
   EXPECT_HAS(msg, "top_level_array.json: (top level): expected a JSON object, got array");
 }
 
 // A number too large for a double: nlohmann throws out_of_range, not parse_error.
 TEST(HostileConfig, NumberOverflowIsInvalidJson) {
-  std::string msg = load_error("number_overflow");
+  std::string msg = config_load_error("number_overflow");
   EXPECT_HAS(msg, "number_overflow.json: not valid JSON: ");
   EXPECT_HAS(msg, "number overflow");
 }

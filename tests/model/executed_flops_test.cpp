@@ -11,7 +11,7 @@ using namespace smoes::model;
 
 namespace {
 
-constexpr int64_t kVocab = 40, kImage = 3;
+constexpr int64_t kFlopsVocab = 40, kFlopsImage = 3;
 
 // tiny_run's small model with layer 0 dense, layer 1 MoE (4 experts, top-2, one shared expert).
 smoes::Config flops_config() {
@@ -27,7 +27,7 @@ double token_flops(const smoes::Config& c, double keys, double slots, bool logit
   double total = 2 * (2 * 4 * d * d + 2 * 2 * d * keys);  // two layers of attention
   total += 2 * 3 * d * c.model.dense_ffn_hidden;          // layer 0 dense
   total += 2 * d * c.moe.num_experts + (slots + c.moe.shared_experts) * 2 * 3 * d * f;  // layer 1 MoE
-  if (logits) total += 2 * d * kVocab;
+  if (logits) total += 2 * d * kFlopsVocab;
   return total;
 }
 
@@ -39,7 +39,7 @@ double token_flops(const smoes::Config& c, double keys, double slots, bool logit
 TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
   torch::manual_seed(0);
   auto c = flops_config();
-  MoEVLM model(c, kVocab, kImage);
+  MoEVLM model(c, kFlopsVocab, kFlopsImage);
   model->eval();
   auto* moe = model->blocks[1]->as<DecoderBlock>()->moe.get();
   moe->skip = [](const smoes::moe::RoutingDecision& d, const torch::Tensor& modality) {
@@ -50,11 +50,11 @@ TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
   ExecutedFlops meter;
   model->flop_meter = &meter;
   // Row 0: two pads, image (4 slots), 2 text. Row 1: image, 4 text.
-  auto ids = torch::tensor(std::vector<int64_t>{0, 0, kImage, kImage, kImage, kImage, 10, 11,  //
-                                                kImage, kImage, kImage, kImage, 10, 11, 12, 13})
+  auto ids = torch::tensor(std::vector<int64_t>{0, 0, kFlopsImage, kFlopsImage, kFlopsImage, kFlopsImage, 10, 11,  //
+                                                kFlopsImage, kFlopsImage, kFlopsImage, kFlopsImage, 10, 11, 12, 13})
                  .view({2, 8});
   auto mask = ids.ne(0);
-  VLMInput in{ids, ids.eq(kImage).to(torch::kLong), mask, torch::randn({2, 3, 16, 16}), {}};
+  VLMInput in{ids, ids.eq(kFlopsImage).to(torch::kLong), mask, torch::randn({2, 3, 16, 16}), {}};
   KVCache cache;
   torch::NoGradGuard no_grad;
   model->forward(in, &cache);
@@ -67,7 +67,7 @@ TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
     for (int64_t t = 0; t < 8; ++t) {
       if (!mask[b][t].item<bool>()) continue;
       ++seen;  // a token attends every real key up to and including itself
-      const int m = ids[b][t].item<int64_t>() == kImage;
+      const int m = ids[b][t].item<int64_t>() == kFlopsImage;
       expect[0][m] += token_flops(c, seen, m ? 2 : 1, true);
       tokens[0][m] += 1;
     }
@@ -92,14 +92,14 @@ TEST(ExecutedFlops, MatchBruteForceTallyOverTokensLayersAndSlots) {
 TEST(ExecutedFlops, FullSequenceIsAnalyticCountMinusMaskedAttention) {
   torch::manual_seed(1);
   auto c = flops_config();
-  MoEVLM model(c, kVocab, kImage);
+  MoEVLM model(c, kFlopsVocab, kFlopsImage);
   model->eval();
   ExecutedFlops meter;
   model->flop_meter = &meter;
-  auto ids = torch::tensor(std::vector<int64_t>{kImage, kImage, kImage, kImage, 10, 11, 12}).view({1, 7});
+  auto ids = torch::tensor(std::vector<int64_t>{kFlopsImage, kFlopsImage, kFlopsImage, kFlopsImage, 10, 11, 12}).view({1, 7});
   torch::NoGradGuard no_grad;
-  model->forward({ids, ids.eq(kImage).to(torch::kLong), {}, torch::randn({1, 3, 16, 16}), {}});
-  auto analytic = forward_flops(c, kVocab, 7, 1);
+  model->forward({ids, ids.eq(kFlopsImage).to(torch::kLong), {}, torch::randn({1, 3, 16, 16}), {}});
+  auto analytic = forward_flops(c, kFlopsVocab, 7, 1);
   const double masked = c.model.n_layers * 2 * 2 * 32.0 * (7 * 7 - 7 * 8 / 2);
   EXPECT_NEAR(meter.sum(), analytic.total() - masked, 1e-9 * analytic.total());
   EXPECT_EQ(meter.sum(ExecutedFlops::decode), 0);

@@ -16,7 +16,7 @@ using namespace smoes::moe;
 
 namespace {
 
-MoEConfig moe_cfg(int e = 8, int k = 2) {
+MoEConfig smoes_moe_cfg(int e = 8, int k = 2) {
   MoEConfig c;
   c.num_experts = e;
   c.top_k = k;
@@ -193,7 +193,7 @@ TEST(SmoesBalance, WithinBinBalanceIsOneWhenUniformAndMatchesPerBinSwitchLoss) {
 
 TEST(SmoesRouter, AddsItsLossesWithTheirWeightsAndReportsScores) {
   torch::manual_seed(8);
-  auto m = moe_cfg(8, 2);
+  auto m = smoes_moe_cfg(8, 2);
   auto r = smoes_cfg("binary");
   r.mi_loss_coef = 0.5;
   MoELayer layer(m, r, 8, "smoes");
@@ -218,7 +218,7 @@ TEST(SmoesRouter, AdaptiveBinsFollowTheLoadsEveryKForwards) {
   torch::manual_seed(9);
   auto r = smoes_cfg("binary");
   r.rebin_every = 3;
-  MoELayer layer(moe_cfg(4, 1), r, 8, "rebin");
+  MoELayer layer(smoes_moe_cfg(4, 1), r, 8, "rebin");
   layer->train();
   // Text tokens prefer experts 2 and 3, vision 0 and 1 (a strong gate bias).
   torch::NoGradGuard no_grad;
@@ -245,7 +245,7 @@ TEST(SmoesRouter, AdaptiveBinsFollowTheLoadsEveryKForwards) {
 TEST(SmoesRouter, GaussianStatisticsUpdateInTrainingFreezeInEvalAndSurviveSaveLoad) {
   torch::manual_seed(10);
   auto r = smoes_cfg("gaussian");
-  MoELayer layer(moe_cfg(4, 2), r, 8, "gauss");
+  MoELayer layer(smoes_moe_cfg(4, 2), r, 8, "gauss");
   auto x = torch::randn({30, 8});
   auto modality = torch::randint(0, 2, {30}, torch::kLong);
   layer->train();
@@ -259,7 +259,7 @@ TEST(SmoesRouter, GaussianStatisticsUpdateInTrainingFreezeInEvalAndSurviveSaveLo
   torch::serialize::OutputArchive out;
   layer->save(out);
   out.save_to(stream);
-  MoELayer loaded(moe_cfg(4, 2), r, 8, "gauss");
+  MoELayer loaded(smoes_moe_cfg(4, 2), r, 8, "gauss");
   torch::serialize::InputArchive in;
   in.load_from(stream);
   loaded->load(in);
@@ -278,7 +278,7 @@ TEST(SmoesRouter, PaddedBatchGivesTheSameStatisticsAndLosses) {
   for (const char* soft : {"binary", "gaussian", "attention"}) {
     auto r = smoes_cfg(soft);
     r.rebin_every = 1;
-    MoELayer plain(moe_cfg(4, 2), r, 8, "plain"), padded(moe_cfg(4, 2), r, 8, "padded");
+    MoELayer plain(smoes_moe_cfg(4, 2), r, 8, "plain"), padded(smoes_moe_cfg(4, 2), r, 8, "padded");
     padded->router->gate->weight.data().copy_(plain->router->gate->weight.data());
     padded->experts->w13.data().copy_(plain->experts->w13.data());
     padded->experts->w2.data().copy_(plain->experts->w2.data());
@@ -314,7 +314,7 @@ TEST(RouterTable, EveryKindBuildsAndAddsOnlyTheLossesItLists) {
   for (const auto& kind : router_kinds()) {
     RouterConfig r;
     r.name = kind.name;
-    MoELayer layer(moe_cfg(8, 2), r, 8, kind.name);
+    MoELayer layer(smoes_moe_cfg(8, 2), r, 8, kind.name);
     layer->train();
     auto out = layer->forward(x, modality);
     std::set<std::string> listed;
@@ -324,9 +324,9 @@ TEST(RouterTable, EveryKindBuildsAndAddsOnlyTheLossesItLists) {
   }
   RouterConfig r;
   r.name = "topk";
-  EXPECT_NE(error_of([&] { router_loss_coef(moe_cfg(), r, "mi"); }).find("router_table"), std::string::npos);
+  EXPECT_NE(error_of([&] { router_loss_coef(smoes_moe_cfg(), r, "mi"); }).find("router_table"), std::string::npos);
   r.name = "nope";
-  EXPECT_NE(error_of([&] { make_router(moe_cfg(), r, 8, "x"); }).find("router.name"), std::string::npos);
+  EXPECT_NE(error_of([&] { make_router(smoes_moe_cfg(), r, 8, "x"); }).find("router.name"), std::string::npos);
 }
 
 TEST(SmoesConfig, BadValuesNameTheirField) {
