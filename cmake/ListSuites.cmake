@@ -4,7 +4,7 @@
 # A suite runs in one process: a test process costs ~0.75 s of CPU before its
 # first test (libtorch's static initialisers and its ~290 shared libraries),
 # so 491 processes were a third of `make test`'s ctest time
-# (docs/PERFORMANCE.md, "Build and test time"). Suites named *Worker are the
+# (docs/PERFORMANCE.md, "Build"). Suites named *Worker are the
 # child processes other tests launch; alone they only skip, so they get no ctest.
 execute_process(COMMAND ${EXE} --gtest_list_tests OUTPUT_VARIABLE listing RESULT_VARIABLE rc TIMEOUT 60)
 if(NOT rc EQUAL 0)

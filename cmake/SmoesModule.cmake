@@ -61,6 +61,9 @@ function(smoes_module name)
   cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   add_library(smoes_${name} STATIC ${srcs})
+  # Libraries, tests and the CLI compile in unity batches: each batch
+  # instantiates the torch, json and gtest templates once instead of once per
+  # file (docs/PERFORMANCE.md, "Build"). File-scope names in a folder must differ.
   set_target_properties(smoes_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   target_link_libraries(smoes_${name} PUBLIC smoes_flags ${M_DEPS})
   smoes_use_torch_pch(smoes_${name} "${srcs}")
@@ -69,8 +72,6 @@ function(smoes_module name)
   file(GLOB tsrcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${name}/*.cpp)
   if(tsrcs)
     add_executable(test_${name} ${tsrcs})
-    # Test files compile in unity batches: each batch instantiates the torch,
-    # gtest and json templates once instead of once per file.
     set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests
                                                   UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
     target_link_libraries(test_${name} PRIVATE smoes_${name} ${M_TEST_DEPS} smoes_test_main GTest::gmock)
