@@ -1,6 +1,8 @@
 #include "moe/moe_layer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/non_finite_error.h"
 #include "moe/bins.h"
@@ -33,15 +35,26 @@ void MoELayerImpl::check_inputs(const torch::Tensor& x, const torch::Tensor& mod
                 " do not match input " + c10::str(x.sizes()));
   if (modality.scalar_type() != torch::kLong) throw Error(name + ": modality ids must be int64");
   if (modality.numel() == 0) return;
-  auto [lo_t, hi_t] = torch::aminmax(modality);
-  const int64_t lo = lo_t.item<int64_t>(), hi = hi_t.item<int64_t>();
-  if (lo < 0 || hi > 1)
-    throw Error(name + ": modality ids must be 0 (text) or 1 (vision), got values in [" + std::to_string(lo) + ", " +
-                std::to_string(hi) + "]");
+  // Plain loops, not aminmax + item: a decode step runs these checks in every
+  // layer for a handful of tokens, where each ATen call costs more than the scan.
+  const auto ids = modality.contiguous();
+  const auto* id = ids.data_ptr<int64_t>();
+  const auto [lo, hi] = std::minmax_element(id, id + ids.numel());
+  if (*lo < 0 || *hi > 1)
+    throw Error(name + ": modality ids must be 0 (text) or 1 (vision), got values in [" + std::to_string(*lo) + ", " +
+                std::to_string(*hi) + "]");
 }
 
 void MoELayerImpl::check_logits(const torch::Tensor& logits) const {
-  if (!torch::isfinite(logits).all().item<bool>())
+  bool finite = true;
+  if (logits.scalar_type() == torch::kFloat) {
+    const auto l = logits.contiguous();
+    const float* p = l.data_ptr<float>();
+    finite = std::all_of(p, p + l.numel(), [](float v) { return std::isfinite(v); });
+  } else {
+    finite = torch::isfinite(logits).all().item<bool>();
+  }
+  if (!finite)
     throw NonFiniteError(name + ": router logits contain NaN or Inf (diverged training or bad input)");
 }
 
@@ -59,7 +72,8 @@ MoEOutput MoELayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mod
     if (valid.numel() != mod.numel() || valid.scalar_type() != torch::kBool)
       throw Error(name + ": valid mask " + c10::str(valid.sizes()) + " must be bool and match the modality ids " +
                   c10::str(modality.sizes()));
-    if (!valid.all().item<bool>()) {
+    const auto v = valid.contiguous();
+    if (!std::all_of(v.data_ptr<bool>(), v.data_ptr<bool>() + v.numel(), [](bool b) { return b; })) {
       rows = valid.reshape(-1).nonzero().squeeze(1);
       flat = flat.index_select(0, rows);
       mod = mod.index_select(0, rows);

@@ -283,9 +283,16 @@ TEST(MoELayer, BadInputsNameTheLayer) {
             std::string::npos);
   EXPECT_NE(error_of([&] { layer->forward(x, torch::full({5}, 2, torch::kLong)); }).find("must be 0 (text) or 1"),
             std::string::npos);
+  EXPECT_NE(error_of([&] { layer->forward(x, torch::tensor({0, 1, -1, 0, 3}, torch::kLong)); })
+                .find("got values in [-1, 3]"),
+            std::string::npos);
   auto nan_x = x.clone();
   nan_x[2][3] = std::nan("");
   EXPECT_NE(error_of([&] { layer->forward(nan_x, torch::zeros({5}, torch::kLong)); }).find("NaN"), std::string::npos);
+  auto inf_x = x.clone();
+  inf_x[4][0] = std::numeric_limits<float>::infinity();
+  EXPECT_NE(error_of([&] { layer->forward(inf_x, torch::zeros({5}, torch::kLong)); }).find("NaN or Inf"),
+            std::string::npos);
   EXPECT_NE(error_of([] { MoELayer(moe_cfg(4, 5), router_cfg("topk"), 8, "L"); }).find("L: top_k = 5"),
             std::string::npos);
   auto r = router_cfg("hard_modality");
