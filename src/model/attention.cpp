@@ -117,19 +117,83 @@ struct SinkSoftmax : public torch::autograd::Function<SinkSoftmax> {
   }
 };
 
+// Decoding asks few query rows per head of a cache that LayerKV keeps as
+// strided views of its buffers: ATen's matmul would copy each layer's keys and
+// values to contiguous memory and call one tiny GEMM per (batch, head) every
+// step. Plain dot products over the rows in place cost less.
+constexpr int64_t kFewQueries = 4;
+
+bool few_queries_without_grad(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const auto heads = q.sizes().slice(0, 2);
+  return !torch::GradMode::is_enabled() && q.dim() == 4 && q.size(2) <= kFewQueries &&
+         k.sizes().slice(0, 2) == heads && v.sizes().slice(0, 2) == heads && k.size(2) == v.size(2) &&
+         q.scalar_type() == torch::kFloat && k.scalar_type() == torch::kFloat && v.scalar_type() == torch::kFloat &&
+         k.stride(3) == 1 && v.stride(3) == 1;
+}
+
+// [B, H, Sq, hd] x [B, H, Sk, hd] -> [B, H, Sq, Sk] (q Kᵀ), k strided over B, H and Sk.
+torch::Tensor few_queries_times_keys(const torch::Tensor& q_, const torch::Tensor& k) {
+  const auto q = q_.contiguous();
+  const int64_t B = q.size(0), H = q.size(1), sq = q.size(2), hd = q.size(3), sk = k.size(2);
+  auto scores = torch::empty({B, H, sq, sk}, q.options());
+  const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>();
+  float* sp = scores.data_ptr<float>();
+  moe::parallel_for_as_caller(0, B * H, moe::rows_per_task(sq * sk * hd), [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const float* keys = kp + (bh / H) * k.stride(0) + (bh % H) * k.stride(1);
+      for (int64_t i = 0; i < sq; ++i) {
+        const float* query = qp + (bh * sq + i) * hd;
+        float* row = sp + (bh * sq + i) * sk;
+        for (int64_t j = 0; j < sk; ++j) {
+          const float* key = keys + j * k.stride(2);
+          float dot = 0;
+          for (int64_t c = 0; c < hd; ++c) dot += query[c] * key[c];
+          row[j] = dot;
+        }
+      }
+    }
+  });
+  return scores;
+}
+
+// [B, H, Sq, Sk] x [B, H, Sk, hd] -> [B, H, Sq, hd] (P V), v strided over B, H and Sk.
+torch::Tensor few_queries_times_values(const torch::Tensor& p_, const torch::Tensor& v) {
+  const auto p = p_.contiguous();
+  const int64_t B = p.size(0), H = p.size(1), sq = p.size(2), sk = p.size(3), hd = v.size(3);
+  auto out = torch::zeros({B, H, sq, hd}, p.options());
+  const float *pp = p.data_ptr<float>(), *vp = v.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  moe::parallel_for_as_caller(0, B * H, moe::rows_per_task(sq * sk * hd), [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const float* values = vp + (bh / H) * v.stride(0) + (bh % H) * v.stride(1);
+      for (int64_t i = 0; i < sq; ++i) {
+        const float* weights = pp + (bh * sq + i) * sk;
+        float* row = op + (bh * sq + i) * hd;
+        for (int64_t j = 0; j < sk; ++j) {
+          const float* value = values + j * v.stride(2);
+          for (int64_t c = 0; c < hd; ++c) row[c] += weights[j] * value[c];
+        }
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 AttentionOutput scaled_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                  const torch::Tensor& bias, bool want_probs, const torch::Tensor& sink) {
   // apply() takes no undefined tensors: "no mask" and "no sink" travel as empty ones.
   auto none = torch::empty({0}, q.options().requires_grad(false));
-  auto parts = SinkSoftmax::apply(torch::matmul(q, k.transpose(-2, -1)), bias.defined() ? bias : none,
+  const bool few = few_queries_without_grad(q, k, v);
+  auto scores = few ? few_queries_times_keys(q, k) : torch::matmul(q, k.transpose(-2, -1));
+  auto parts = SinkSoftmax::apply(scores, bias.defined() ? bias : none,
                                   sink.defined() ? sink : none, 1.0 / std::sqrt(double(q.size(-1))));
   const auto& probs = parts[0];
   AttentionOutput out;
   // softmax over [scores, sink] with the sink's value zero is the plain
   // softmax scaled by the real keys' share.
-  out.out = torch::matmul(probs, v);
+  out.out = few ? few_queries_times_values(probs, v) : torch::matmul(probs, v);
   if (sink.defined()) out.out = out.out * parts[1];
   // Reported over the real keys: with a sink, rows of `probs` still sum to 1.
   if (want_probs) out.probs = probs.mean(1);

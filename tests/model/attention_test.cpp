@@ -117,6 +117,26 @@ TEST(Attention, SinkTakesItsShareOfTheSoftmaxAndWritesNothing) {
   EXPECT_TRUE(torch::allclose(scaled_attention(q, k, v, {}, false, torch::full({2}, -1e9)).out, plain, 1e-6, 1e-6));
 }
 
+TEST(Attention, FewQueriesOnStridedCacheViewsEqualTheMatmulPath) {
+  // Without autograd, up to 4 query rows take plain loops over the keys and
+  // values in place: here strided views of bigger buffers, as LayerKV hands
+  // them out, with a causal bias and a sink. With autograd the same call
+  // takes ATen's matmul; both must agree for 1 and 3 query rows.
+  torch::manual_seed(5);
+  auto k_room = torch::randn({3, 2, 16, 8}), v_room = torch::randn({3, 2, 16, 8});
+  auto k = k_room.narrow(2, 0, 11), v = v_room.narrow(2, 0, 11);
+  auto sink = torch::tensor({0.3f, -0.7f});
+  for (int64_t sq : {1, 3}) {
+    auto q = torch::randn({3, 2, sq, 8});
+    auto bias = causal_bias(11 - sq, sq, {}, 3);
+    auto reference = scaled_attention(q.requires_grad_(), k, v, bias, true, sink);
+    torch::NoGradGuard no_grad;
+    auto loops = scaled_attention(q.detach(), k, v, bias, true, sink);
+    EXPECT_TRUE(torch::allclose(loops.out, reference.out.detach(), 1e-5, 1e-6)) << sq << " query rows";
+    EXPECT_TRUE(torch::allclose(loops.probs, reference.probs.detach(), 1e-5, 1e-6)) << sq << " query rows";
+  }
+}
+
 TEST(Attention, SinkLogitIsLearnedAndMatchesFiniteDifferences) {
   torch::manual_seed(3);
   auto q = torch::randn({1, 1, 2, 4}, torch::kDouble), k = torch::randn({1, 1, 3, 4}, torch::kDouble);
