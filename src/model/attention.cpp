@@ -131,50 +131,50 @@ bool few_queries_without_grad(const torch::Tensor& q, const torch::Tensor& k, co
          k.stride(3) == 1 && v.stride(3) == 1;
 }
 
-// [B, H, Sq, hd] x [B, H, Sk, hd] -> [B, H, Sq, Sk] (q Kᵀ), k strided over B, H and Sk.
+// Calls f(r, j, row) for every query row r = (b, h, i) of a [B, H, Sq, .]
+// operand and every row j of the [B, H, Sk, hd] cache view it attends over
+// (strided over B, H and Sk), spreading (b, h) over threads.
+template <class F>
+void each_query_and_cache_row(const torch::Tensor& cache, int64_t sq, const F& f) {
+  const int64_t H = cache.size(1), sk = cache.size(2);
+  const float* base = cache.data_ptr<float>();
+  moe::parallel_for_as_caller(0, cache.size(0) * H, moe::rows_per_task(sq * sk * cache.size(3)),
+                              [&](int64_t begin, int64_t end) {
+                                for (int64_t bh = begin; bh < end; ++bh) {
+                                  const float* rows = base + (bh / H) * cache.stride(0) + (bh % H) * cache.stride(1);
+                                  for (int64_t i = 0; i < sq; ++i)
+                                    for (int64_t j = 0; j < sk; ++j) f(bh * sq + i, j, rows + j * cache.stride(2));
+                                }
+                              });
+}
+
+// [B, H, Sq, hd] x [B, H, Sk, hd] -> [B, H, Sq, Sk] (q Kᵀ).
 torch::Tensor few_queries_times_keys(const torch::Tensor& q_, const torch::Tensor& k) {
   const auto q = q_.contiguous();
-  const int64_t B = q.size(0), H = q.size(1), sq = q.size(2), hd = q.size(3), sk = k.size(2);
-  auto scores = torch::empty({B, H, sq, sk}, q.options());
-  const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>();
+  const int64_t hd = q.size(3), sk = k.size(2);
+  auto scores = torch::empty({q.size(0), q.size(1), q.size(2), sk}, q.options());
+  const float* qp = q.data_ptr<float>();
   float* sp = scores.data_ptr<float>();
-  moe::parallel_for_as_caller(0, B * H, moe::rows_per_task(sq * sk * hd), [&](int64_t begin, int64_t end) {
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const float* keys = kp + (bh / H) * k.stride(0) + (bh % H) * k.stride(1);
-      for (int64_t i = 0; i < sq; ++i) {
-        const float* query = qp + (bh * sq + i) * hd;
-        float* row = sp + (bh * sq + i) * sk;
-        for (int64_t j = 0; j < sk; ++j) {
-          const float* key = keys + j * k.stride(2);
-          float dot = 0;
-          for (int64_t c = 0; c < hd; ++c) dot += query[c] * key[c];
-          row[j] = dot;
-        }
-      }
-    }
+  each_query_and_cache_row(k, q.size(2), [&](int64_t r, int64_t j, const float* key) {
+    const float* query = qp + r * hd;
+    float dot = 0;
+    for (int64_t c = 0; c < hd; ++c) dot += query[c] * key[c];
+    sp[r * sk + j] = dot;
   });
   return scores;
 }
 
-// [B, H, Sq, Sk] x [B, H, Sk, hd] -> [B, H, Sq, hd] (P V), v strided over B, H and Sk.
+// [B, H, Sq, Sk] x [B, H, Sk, hd] -> [B, H, Sq, hd] (P V).
 torch::Tensor few_queries_times_values(const torch::Tensor& p_, const torch::Tensor& v) {
   const auto p = p_.contiguous();
-  const int64_t B = p.size(0), H = p.size(1), sq = p.size(2), sk = p.size(3), hd = v.size(3);
-  auto out = torch::zeros({B, H, sq, hd}, p.options());
-  const float *pp = p.data_ptr<float>(), *vp = v.data_ptr<float>();
+  const int64_t sk = p.size(3), hd = v.size(3);
+  auto out = torch::zeros({p.size(0), p.size(1), p.size(2), hd}, p.options());
+  const float* pp = p.data_ptr<float>();
   float* op = out.data_ptr<float>();
-  moe::parallel_for_as_caller(0, B * H, moe::rows_per_task(sq * sk * hd), [&](int64_t begin, int64_t end) {
-    for (int64_t bh = begin; bh < end; ++bh) {
-      const float* values = vp + (bh / H) * v.stride(0) + (bh % H) * v.stride(1);
-      for (int64_t i = 0; i < sq; ++i) {
-        const float* weights = pp + (bh * sq + i) * sk;
-        float* row = op + (bh * sq + i) * hd;
-        for (int64_t j = 0; j < sk; ++j) {
-          const float* value = values + j * v.stride(2);
-          for (int64_t c = 0; c < hd; ++c) row[c] += weights[j] * value[c];
-        }
-      }
-    }
+  each_query_and_cache_row(v, p.size(2), [&](int64_t r, int64_t j, const float* value) {
+    const float weight = pp[r * sk + j];
+    float* row = op + r * hd;
+    for (int64_t c = 0; c < hd; ++c) row[c] += weight * value[c];
   });
   return out;
 }
